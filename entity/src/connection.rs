@@ -1,0 +1,33 @@
+use crate::enums::{ConnectionStatus, Provider};
+use sea_orm::entity::prelude::*;
+
+/// A link to one upstream system. Secrets live in `connection_tokens`, never here.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    pub provider: Provider,
+    pub name: String,
+    /// Non-secret settings: base URL, tenant id, marketplace, warehouse, sandbox flag…
+    pub config: Json,
+    /// Per entity type: "pull" | "push" | "both".
+    pub directions: Json,
+    pub status: ConnectionStatus,
+    pub time_zone: String,
+    pub incremental_cron: Option<String>,
+    pub full_cron: Option<String>,
+    pub schedule_enabled: bool,
+    /// Set when the schedule paused itself after repeated failures.
+    pub schedule_paused_reason: Option<String>,
+    pub consecutive_failures: i32,
+    pub auto_merge_disjoint: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

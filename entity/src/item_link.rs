@@ -1,0 +1,33 @@
+use crate::enums::LinkStatus;
+use sea_orm::entity::prelude::*;
+
+/// One row per (item, connection): the remote identity and the base of the three-way diff.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "item_links")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    pub item_id: i64,
+    pub connection_id: i64,
+    /// Upstream entity type, e.g. "materials", "services", "products".
+    pub entity_type: String,
+    pub remote_id: String,
+    pub remote_modified_on: Option<DateTimeUtc>,
+    pub last_synced_at: Option<DateTimeUtc>,
+    /// Canonical fields at the last sync.
+    pub base: Json,
+    pub base_hash: String,
+    pub last_pushed_hash: Option<String>,
+    pub sync_status: LinkStatus,
+    pub deleted_remotely: bool,
+    pub paused: bool,
+    pub last_error: Option<String>,
+    pub attempts: i32,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

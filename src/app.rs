@@ -1,0 +1,173 @@
+//! The single assembly point: state, routes, middleware, and the server lifecycle.
+//! `main`, the tests and the benchmarks all start the server through [`Application`].
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::secrets::SecretBox;
+use crate::auth::{keys, password, session};
+use crate::config::Settings;
+use crate::graphql::{self, AppSchema};
+use crate::store::{self, Db};
+use crate::web;
+use axum::Router;
+use axum::routing::get;
+use entity::enums::Role;
+use governor::DefaultKeyedRateLimiter;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Everything a request handler or resolver needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub secrets: SecretBox,
+    pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    pub schema: AppSchema,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, bootstraps the first admin, binds the port.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let keys = keys::load_or_generate(&settings)?;
+        let db = store::db::connect(&settings.resolved_database_url()).await?;
+        store::db::migrate(&db).await?;
+        bootstrap_admin(&db, &settings).await?;
+        let state = build_state(db, settings, keys);
+        let router = router(state.clone());
+        let listener = TcpListener::bind(state.settings.bind).await?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Mounts extra routes (e.g. the sandbox emulators of `demo`) before serving.
+    pub fn merge(mut self, extra: Router) -> Self {
+        self.router = self.router.merge(extra);
+        self
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        Ok(())
+    }
+}
+
+fn build_state(db: Db, settings: Settings, keys: keys::Keys) -> AppState {
+    let mut state = AppState {
+        db,
+        jwt: Arc::new(JwtKeys::new(&keys.jwt_secret, settings.token_ttl_minutes)),
+        secrets: SecretBox::new(&keys.encryption_key),
+        login_limiter: Arc::new(session::login_limiter()),
+        settings: Arc::new(settings),
+        schema: graphql::build_schema(None),
+    };
+    state.schema = graphql::build_schema(Some(state.clone()));
+    state
+}
+
+fn router(state: AppState) -> Router {
+    let metrics = web::metrics::handle();
+    let api = Router::new()
+        .route(
+            "/graphql",
+            get(web::graphql_http::handle).post(web::graphql_http::handle),
+        )
+        .route("/healthz", get(web::health::healthz))
+        .route("/readyz", get(web::health::readyz))
+        .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(120),
+        ))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .merge(api)
+        // WebSockets live long: no timeout or compression layer on this route.
+        .route("/graphql/ws", get(web::graphql_ws::handle))
+        .with_state(state)
+        .route("/metrics", get(web::metrics::render).with_state(metrics))
+        .fallback(web::ui::serve)
+        .layer(axum::middleware::from_fn(web::metrics::track))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// On an empty database, creates the first admin from the environment, or with a random
+/// password printed once.
+async fn bootstrap_admin(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    if store::users::count_all(db).await? > 0 {
+        return Ok(());
+    }
+    let email = settings
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@example.com".into());
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (password::random_password(), true),
+    };
+    let account = store::accounts::find_or_create(db, "default").await?;
+    let hash = password::hash(password.clone()).await?;
+    store::users::create(db, account.id, &email, hash, Role::Admin).await?;
+    if generated {
+        println!(
+            "Created the first admin: {email} / {password}  (shown once; change it or set PRICEBOOK_ADMIN_PASSWORD)"
+        );
+    } else {
+        tracing::info!(%email, "created the first admin");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

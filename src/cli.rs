@@ -1,0 +1,184 @@
+//! The `pricebook-sync` command line.
+
+use crate::app::Application;
+use crate::auth::password;
+use crate::config::Settings;
+use crate::store;
+use clap::{Parser, Subcommand, ValueEnum};
+use entity::enums::Role;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pricebook-sync",
+    version,
+    about = "Two-way price-book sync between SaaS systems and your database, with a GraphQL API and admin UI."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve,
+    /// Run the server with a demo account and admin (credentials printed on start).
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to stdout, or write it to a file.
+    ExportSchema {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user (and its account when new).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "PRICEBOOK_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+        /// Account name; defaults to the first account.
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Editor => Role::Editor,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // reqwest's rustls uses aws-lc-rs while sqlx uses ring: pick one provider for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Demo => demo(settings).await,
+        Command::Migrate => {
+            settings.ensure_data_dir()?;
+            let db = store::db::connect(&settings.resolved_database_url()).await?;
+            store::db::migrate(&db).await?;
+            println!("migrations applied ({})", store::db::backend_name(&db));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportSchema { output } => {
+            let sdl = crate::graphql::sdl();
+            match output {
+                Some(path) => std::fs::write(&path, sdl)?,
+                None => print!("{sdl}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    password: pw,
+                    role,
+                    account,
+                },
+        } => {
+            settings.ensure_data_dir()?;
+            let db = store::db::connect(&settings.resolved_database_url()).await?;
+            store::db::migrate(&db).await?;
+            let account =
+                store::accounts::find_or_create(&db, account.as_deref().unwrap_or("default"))
+                    .await?;
+            let hash = password::hash(pw).await?;
+            let user = store::users::create(&db, account.id, &email, hash, role.into()).await?;
+            println!(
+                "created {} ({}) in account '{}'",
+                user.email,
+                user.role.as_str(),
+                account.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.local_addr()?, "serving");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(mut settings: Settings) -> anyhow::Result<ExitCode> {
+    let email = settings
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "demo@example.com".into());
+    let password = settings
+        .admin_password
+        .clone()
+        .unwrap_or_else(|| "demo-password".into());
+    settings.admin_email = Some(email.clone());
+    settings.admin_password = Some(password.clone());
+    let app = Application::build(settings).await?;
+    let addr = app.local_addr()?;
+    println!("pricebook-sync demo at http://{addr}  (GraphQL: http://{addr}/graphql)");
+    println!("sign in as {email} / {password}");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,135 @@
+//! The one domain error enum, mapped once to GraphQL `extensions.code` and HTTP statuses.
+//!
+//! Internal details (database errors, upstream bodies) are logged, never sent to clients,
+//! so no secret or SQL can leak through an error message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::DbErr;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Deliberately not `Display`: async-graphql converts any `Display` error into a message
+/// without a code, and we want every error to go through the one mapping below.
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound(String),
+    BadUserInput(String),
+    RateLimited(String),
+    SyncInProgress { run_id: i64 },
+    ConflictStale(String),
+    Upstream(String),
+    Cancelled(String),
+    Internal(String),
+}
+
+impl AppError {
+    /// Stable machine-readable code, the contract of `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::RateLimited(_) => "RATE_LIMITED",
+            Self::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
+            Self::ConflictStale(_) => "CONFLICT_STALE",
+            Self::Upstream(_) => "UPSTREAM_ERROR",
+            Self::Cancelled(_) => "CANCELLED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Cancelled(_) => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("{what} {id} not found"))
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadUserInput(message.into())
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+
+    /// The message a client may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::BadUserInput(m)
+            | Self::RateLimited(m)
+            | Self::ConflictStale(m)
+            | Self::Cancelled(m) => m.clone(),
+            Self::SyncInProgress { run_id } => {
+                format!("a sync is already running for this connection (run {run_id})")
+            }
+            Self::Upstream(m) => format!("upstream error: {m}"),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "internal error".to_owned()
+            }
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let mut gql = async_graphql::Error::new(err.public_message());
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", code);
+        if let AppError::SyncInProgress { run_id } = &err {
+            ext.set("runId", run_id.to_string());
+        }
+        gql.extensions = Some(ext);
+        gql
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// For the CLI edge, where `anyhow` reports errors to the operator.
+impl From<AppError> for anyhow::Error {
+    fn from(err: AppError) -> Self {
+        anyhow::anyhow!("{} ({})", err.public_message(), err.code())
+    }
+}

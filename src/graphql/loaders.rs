@@ -1,0 +1,110 @@
+//! DataLoaders: a page of items costs a fixed number of queries, never N+1.
+//! They are built per request for the caller's account, so batching never crosses tenants.
+
+use crate::error::AppError;
+use crate::store::{self, Db};
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{category, item_link, vendor_price};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct AccountLoader {
+    db: Db,
+    account_id: i64,
+}
+
+pub type Loaders = Arc<LoaderSet>;
+
+pub struct LoaderSet {
+    pub links: DataLoader<AccountLoader>,
+}
+
+impl LoaderSet {
+    pub fn new(db: Db, account_id: i64) -> Loaders {
+        Arc::new(LoaderSet {
+            links: DataLoader::new(AccountLoader { db, account_id }, tokio::spawn),
+        })
+    }
+}
+
+/// Key types distinguish what is loaded through the same loader.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct LinksOfItem(pub i64);
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct CategoryId(pub i64);
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct VendorPricesOfItem(pub i64);
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct ChildrenOf(pub i64);
+
+fn group<K: std::hash::Hash + Eq, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
+    let mut map: HashMap<K, Vec<T>> = HashMap::new();
+    for r in rows {
+        map.entry(key(&r)).or_default().push(r);
+    }
+    map
+}
+
+impl Loader<LinksOfItem> for AccountLoader {
+    type Value = Vec<item_link::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[LinksOfItem],
+    ) -> Result<HashMap<LinksOfItem, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::links::for_items(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(group(rows, |r| LinksOfItem(r.item_id)))
+    }
+}
+
+impl Loader<CategoryId> for AccountLoader {
+    type Value = category::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[CategoryId],
+    ) -> Result<HashMap<CategoryId, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::categories::by_ids(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|c| (CategoryId(c.id), c)).collect())
+    }
+}
+
+impl Loader<VendorPricesOfItem> for AccountLoader {
+    type Value = Vec<vendor_price::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[VendorPricesOfItem],
+    ) -> Result<HashMap<VendorPricesOfItem, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::vendor_prices::for_items(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(group(rows, |r| VendorPricesOfItem(r.item_id)))
+    }
+}
+
+impl Loader<ChildrenOf> for AccountLoader {
+    type Value = Vec<category::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ChildrenOf],
+    ) -> Result<HashMap<ChildrenOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::categories::children_of(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(group(rows, |r| ChildrenOf(r.parent_id.unwrap_or_default())))
+    }
+}

@@ -1,0 +1,116 @@
+use crate::graphql::types::item::Item;
+use crate::graphql::{editor, parse_id, state};
+use crate::store::{self, items::ItemPatch};
+use async_graphql::{Context, ID, InputObject, Object};
+use entity::Money;
+use rust_decimal::Decimal;
+use sea_orm::TransactionTrait;
+
+/// A local edit; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct ItemInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost: Option<Decimal>,
+    pub price: Option<Decimal>,
+    pub member_price: Option<Decimal>,
+    pub add_on_price: Option<Decimal>,
+    pub active: Option<bool>,
+    pub category_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct ItemMutation;
+
+#[Object]
+impl ItemMutation {
+    /// Edits an item locally; its links become `PENDING_PUSH` so the next sync pushes it.
+    async fn update_item(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ItemInput,
+    ) -> async_graphql::Result<Item> {
+        let c = editor(ctx)?;
+        let st = state(ctx);
+        let id = parse_id(&id, "item")?;
+        let patch = ItemPatch {
+            name: input.name,
+            description: input.description,
+            cost: input.cost.map(Money::new),
+            price: input.price.map(Money::new),
+            member_price: input.member_price.map(Money::new),
+            add_on_price: input.add_on_price.map(Money::new),
+            active: input.active,
+            category_id: input
+                .category_id
+                .as_ref()
+                .map(|i| parse_id(i, "category"))
+                .transpose()?,
+        };
+        let txn = st.db.begin().await?;
+        let (before, after) = store::items::apply_local_edit(&txn, c.account_id, id, patch).await?;
+        store::audit::record(
+            &txn,
+            c,
+            "item.update",
+            Some(("item", id.to_string())),
+            item_changes(&before, &after),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after.into())
+    }
+}
+
+/// `{field: {from, to}}` for the fields an edit changed.
+fn item_changes(before: &entity::item::Model, after: &entity::item::Model) -> serde_json::Value {
+    let pairs = [
+        (
+            "name",
+            serde_json::json!(before.name),
+            serde_json::json!(after.name),
+        ),
+        (
+            "description",
+            serde_json::json!(before.description),
+            serde_json::json!(after.description),
+        ),
+        (
+            "cost",
+            serde_json::json!(before.cost.map(|m| m.to_string())),
+            serde_json::json!(after.cost.map(|m| m.to_string())),
+        ),
+        (
+            "price",
+            serde_json::json!(before.price.map(|m| m.to_string())),
+            serde_json::json!(after.price.map(|m| m.to_string())),
+        ),
+        (
+            "memberPrice",
+            serde_json::json!(before.member_price.map(|m| m.to_string())),
+            serde_json::json!(after.member_price.map(|m| m.to_string())),
+        ),
+        (
+            "addOnPrice",
+            serde_json::json!(before.add_on_price.map(|m| m.to_string())),
+            serde_json::json!(after.add_on_price.map(|m| m.to_string())),
+        ),
+        (
+            "active",
+            serde_json::json!(before.active),
+            serde_json::json!(after.active),
+        ),
+        (
+            "categoryId",
+            serde_json::json!(before.category_id),
+            serde_json::json!(after.category_id),
+        ),
+    ];
+    let changed: serde_json::Map<String, serde_json::Value> = pairs
+        .into_iter()
+        .filter(|(_, from, to)| from != to)
+        .map(|(k, from, to)| (k.to_owned(), serde_json::json!({ "from": from, "to": to })))
+        .collect();
+    serde_json::Value::Object(changed)
+}

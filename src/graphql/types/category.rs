@@ -1,0 +1,62 @@
+use crate::graphql::loaders::{CategoryId, ChildrenOf, Loaders};
+use crate::graphql::types::item::shared_err;
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+use entity::category;
+
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Category {
+    pub id: ID,
+    pub name: String,
+    pub active: bool,
+    pub parent_id: Option<ID>,
+    pub connection_id: Option<ID>,
+    pub remote_id: Option<String>,
+    #[graphql(skip)]
+    pub raw_id: i64,
+    #[graphql(skip)]
+    pub raw_parent: Option<i64>,
+}
+
+#[ComplexObject]
+impl Category {
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let Some(p) = self.raw_parent else {
+            return Ok(None);
+        };
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders
+            .links
+            .load_one(CategoryId(p))
+            .await
+            .map_err(shared_err)?
+            .map(Into::into))
+    }
+
+    /// Direct subcategories (batched across the page).
+    async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let rows = loaders
+            .links
+            .load_one(ChildrenOf(self.raw_id))
+            .await
+            .map_err(shared_err)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+impl From<category::Model> for Category {
+    fn from(c: category::Model) -> Self {
+        Category {
+            id: c.id.into(),
+            name: c.name,
+            active: c.active,
+            parent_id: c.parent_id.map(Into::into),
+            connection_id: c.connection_id.map(Into::into),
+            remote_id: c.remote_id,
+            raw_id: c.id,
+            raw_parent: c.parent_id,
+        }
+    }
+}

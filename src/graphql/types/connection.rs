@@ -1,0 +1,59 @@
+use super::enums::{ConnectionStatus, Provider};
+use crate::graphql::state;
+use crate::store;
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use entity::connection;
+
+/// A link to one upstream system. Secrets are write-only: only `hasSecrets` is visible.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Connection {
+    pub id: ID,
+    pub name: String,
+    pub provider: Provider,
+    pub status: ConnectionStatus,
+    /// Non-secret settings (base URL, tenant, marketplace…).
+    pub config: Json<serde_json::Value>,
+    /// Per entity type: pull, push or both.
+    pub directions: Json<serde_json::Value>,
+    pub time_zone: String,
+    pub incremental_cron: Option<String>,
+    pub full_cron: Option<String>,
+    pub schedule_enabled: bool,
+    pub schedule_paused_reason: Option<String>,
+    pub auto_merge_disjoint_fields: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    #[graphql(skip)]
+    pub raw_id: i64,
+}
+
+#[ComplexObject]
+impl Connection {
+    /// Whether credentials are stored (they are never returned).
+    async fn has_secrets(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(store::connections::has_secrets(&state(ctx).db, self.raw_id).await?)
+    }
+}
+
+impl From<connection::Model> for Connection {
+    fn from(c: connection::Model) -> Self {
+        Connection {
+            id: c.id.into(),
+            name: c.name,
+            provider: c.provider.into(),
+            status: c.status.into(),
+            config: Json(c.config),
+            directions: Json(c.directions),
+            time_zone: c.time_zone,
+            incremental_cron: c.incremental_cron,
+            full_cron: c.full_cron,
+            schedule_enabled: c.schedule_enabled,
+            schedule_paused_reason: c.schedule_paused_reason,
+            auto_merge_disjoint_fields: c.auto_merge_disjoint,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            raw_id: c.id,
+        }
+    }
+}

@@ -1,0 +1,158 @@
+use super::category::Category;
+use super::enums::{ItemKind, LinkStatus};
+use super::vendor_price::VendorPrice;
+use crate::error::AppError;
+use crate::graphql::loaders::{CategoryId, LinksOfItem, Loaders, VendorPricesOfItem};
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use entity::{item, item_link};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// Loader errors are shared between the fields that awaited the same batch.
+pub fn shared_err(err: Arc<AppError>) -> async_graphql::Error {
+    let mut e = async_graphql::Error::new(err.public_message());
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", err.code());
+    e.extensions = Some(ext);
+    e
+}
+
+fn decimal_text(v: &Option<String>) -> Option<Decimal> {
+    v.as_deref().and_then(|s| s.parse().ok())
+}
+
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Item {
+    pub id: ID,
+    pub code: String,
+    pub name: String,
+    pub kind: ItemKind,
+    pub description: Option<String>,
+    /// Exact decimal, as a string.
+    pub cost: Option<Decimal>,
+    pub price: Option<Decimal>,
+    pub member_price: Option<Decimal>,
+    pub add_on_price: Option<Decimal>,
+    pub active: bool,
+    pub category_id: Option<ID>,
+    pub weight_kg: Option<Decimal>,
+    pub length_cm: Option<Decimal>,
+    pub width_cm: Option<Decimal>,
+    pub height_cm: Option<Decimal>,
+    pub quantity: Option<i64>,
+    /// Provider-specific fields (e.g. materialsIncluded, vendors, unit of measure).
+    pub attributes: Json<serde_json::Value>,
+    pub local_modified_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    #[graphql(skip)]
+    pub raw_id: i64,
+    #[graphql(skip)]
+    pub raw_category: Option<i64>,
+}
+
+#[ComplexObject]
+impl Item {
+    /// One row per connection this item syncs with.
+    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ItemLink>> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let rows = loaders
+            .links
+            .load_one(LinksOfItem(self.raw_id))
+            .await
+            .map_err(shared_err)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let Some(id) = self.raw_category else {
+            return Ok(None);
+        };
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders
+            .links
+            .load_one(CategoryId(id))
+            .await
+            .map_err(shared_err)?
+            .map(Into::into))
+    }
+
+    /// Local vendor price list entries, newest effective date first.
+    async fn vendor_prices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VendorPrice>> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let rows = loaders
+            .links
+            .load_one(VendorPricesOfItem(self.raw_id))
+            .await
+            .map_err(shared_err)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+impl From<item::Model> for Item {
+    fn from(m: item::Model) -> Self {
+        Item {
+            id: m.id.into(),
+            code: m.code,
+            name: m.name,
+            kind: m.kind.into(),
+            description: m.description,
+            cost: m.cost.map(|v| v.amount()),
+            price: m.price.map(|v| v.amount()),
+            member_price: m.member_price.map(|v| v.amount()),
+            add_on_price: m.add_on_price.map(|v| v.amount()),
+            active: m.active,
+            category_id: m.category_id.map(Into::into),
+            weight_kg: decimal_text(&m.weight_kg),
+            length_cm: decimal_text(&m.length_cm),
+            width_cm: decimal_text(&m.width_cm),
+            height_cm: decimal_text(&m.height_cm),
+            quantity: m.quantity,
+            attributes: Json(m.attributes),
+            local_modified_at: m.local_modified_at,
+            deleted_at: m.deleted_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            raw_id: m.id,
+            raw_category: m.category_id,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct ItemLink {
+    pub id: ID,
+    pub connection_id: ID,
+    pub entity_type: String,
+    pub remote_id: String,
+    pub sync_status: LinkStatus,
+    pub last_synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub remote_modified_on: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_remotely: bool,
+    /// Excluded from sync in both directions until un-paused.
+    pub paused: bool,
+    pub last_error: Option<String>,
+    pub attempts: i32,
+}
+
+impl From<item_link::Model> for ItemLink {
+    fn from(l: item_link::Model) -> Self {
+        ItemLink {
+            id: l.id.into(),
+            connection_id: l.connection_id.into(),
+            entity_type: l.entity_type,
+            remote_id: l.remote_id,
+            sync_status: l.sync_status.into(),
+            last_synced_at: l.last_synced_at,
+            remote_modified_on: l.remote_modified_on,
+            deleted_remotely: l.deleted_remotely,
+            paused: l.paused,
+            last_error: l.last_error,
+            attempts: l.attempts,
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! pricebook-sync: keeps a business's price book in two-way sync between SaaS systems
+//! and its own database, and serves it through GraphQL and a bundled admin UI.
+//!
+//! # Layout
+//!
+//! - [`app`]: the single assembly point — state, routes, middleware, server lifecycle.
+//! - [`config`]: settings, flags > environment > defaults.
+//! - [`error`]: the one domain error enum, mapped once to GraphQL codes and HTTP statuses.
+//! - [`auth`]: session tokens (JWT), password hashing, roles, secret encryption, sign-in.
+//! - [`store`]: every database query, scoped by account; resolvers and the engine call it.
+//! - [`graphql`]: the schema — thin resolvers, GraphQL-facing types, DataLoaders.
+//! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, the embedded admin UI.
+//! - [`connectors`]: what each upstream provider needs.
+//! - [`cli`]: the `pricebook-sync` subcommands.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod connectors;
+pub mod error;
+pub mod graphql;
+pub mod store;
+pub mod web;

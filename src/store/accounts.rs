@@ -1,0 +1,27 @@
+use crate::error::AppResult;
+use entity::account;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+/// Finds an account by name, creating it when new.
+pub async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> AppResult<account::Model> {
+    if let Some(existing) = account::Entity::find()
+        .filter(account::Column::Name.eq(name))
+        .one(db)
+        .await?
+    {
+        return Ok(existing);
+    }
+    let created = account::ActiveModel {
+        name: Set(name.to_owned()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(created)
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(account::Entity::find().count(db).await?)
+}

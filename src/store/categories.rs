@@ -1,0 +1,94 @@
+use super::page::{self, Ordering, Page, PageArgs};
+use crate::error::{AppError, AppResult};
+use entity::category;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct CategoryFilter {
+    /// Some(None): roots only; Some(Some(id)): children of id; None: all.
+    pub parent: Option<Option<i64>>,
+    pub connection_id: Option<i64>,
+}
+
+fn filtered(account_id: i64, f: &CategoryFilter) -> Select<category::Entity> {
+    let mut q = category::Entity::find().filter(category::Column::AccountId.eq(account_id));
+    match f.parent {
+        Some(None) => q = q.filter(category::Column::ParentId.is_null()),
+        Some(Some(p)) => q = q.filter(category::Column::ParentId.eq(p)),
+        None => {}
+    }
+    if let Some(c) = f.connection_id {
+        q = q.filter(category::Column::ConnectionId.eq(c));
+    }
+    q
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    f: &CategoryFilter,
+    args: &PageArgs,
+) -> AppResult<Page<category::Model>> {
+    let ordering = Ordering {
+        key: None,
+        id: category::Column::Id,
+        descending: false,
+    };
+    page::fetch(
+        db,
+        filtered(account_id, f),
+        ordering,
+        &args.window()?,
+        page::no_key,
+        |_| serde_json::Value::Null,
+        |m| m.id,
+    )
+    .await
+}
+
+pub async fn count(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    f: &CategoryFilter,
+) -> AppResult<u64> {
+    Ok(filtered(account_id, f).count(db).await?)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: i64,
+) -> AppResult<category::Model> {
+    category::Entity::find_by_id(id)
+        .filter(category::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("category", id))
+}
+
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<category::Model>> {
+    Ok(category::Entity::find()
+        .filter(category::Column::AccountId.eq(account_id))
+        .filter(category::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+pub async fn children_of(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    parent_ids: &[i64],
+) -> AppResult<Vec<category::Model>> {
+    Ok(category::Entity::find()
+        .filter(category::Column::AccountId.eq(account_id))
+        .filter(category::Column::ParentId.is_in(parent_ids.iter().copied()))
+        .order_by_asc(category::Column::Id)
+        .all(db)
+        .await?)
+}

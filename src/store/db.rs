@@ -1,0 +1,60 @@
+//! Connecting, migrating and checking the database (SQLite or PostgreSQL).
+
+use crate::error::{AppError, AppResult};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use std::time::Duration;
+
+pub type Db = DatabaseConnection;
+
+/// Opens a pool sized for the machine; SQLite gets WAL, `synchronous=NORMAL` and a busy
+/// timeout so dashboard reads never block on a running sync's writes.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections((cores * 4).max(8))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(false)
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory")
+        });
+    Ok(Database::connect(options).await?)
+}
+
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Readiness: the database answers and no migration is pending.
+pub async fn check_ready(db: &Db) -> AppResult<()> {
+    db.execute_unprepared("SELECT 1").await?;
+    let pending = Migrator::get_pending_migrations(db).await?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Internal(format!(
+            "{} migrations pending",
+            pending.len()
+        )))
+    }
+}
+
+pub fn backend_name(db: &Db) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => "postgres",
+        DatabaseBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}

@@ -1,0 +1,244 @@
+use super::page::{self, Ordering, Page, PageArgs};
+use crate::error::{AppError, AppResult};
+use entity::enums::{ItemKind, LinkStatus};
+use entity::{Money, item, item_link};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Select, Set, Value,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub search: Option<String>,
+    pub kind: Option<ItemKind>,
+    pub category_id: Option<i64>,
+    pub active: Option<bool>,
+    /// None or false: live items only; true: soft-deleted items only.
+    pub deleted: Option<bool>,
+    pub sync_status: Option<LinkStatus>,
+    pub connection_id: Option<i64>,
+    pub codes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ItemSort {
+    #[default]
+    Code,
+    Name,
+    UpdatedAt,
+}
+
+/// A local edit; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ItemPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost: Option<Money>,
+    pub price: Option<Money>,
+    pub member_price: Option<Money>,
+    pub add_on_price: Option<Money>,
+    pub active: Option<bool>,
+    pub category_id: Option<i64>,
+}
+
+fn filtered(account_id: i64, f: &ItemFilter) -> Select<item::Entity> {
+    let mut q = item::Entity::find().filter(item::Column::AccountId.eq(account_id));
+    q = match f.deleted {
+        Some(true) => q.filter(item::Column::DeletedAt.is_not_null()),
+        _ => q.filter(item::Column::DeletedAt.is_null()),
+    };
+    if let Some(kind) = f.kind {
+        q = q.filter(item::Column::Kind.eq(kind));
+    }
+    if let Some(c) = f.category_id {
+        q = q.filter(item::Column::CategoryId.eq(c));
+    }
+    if let Some(a) = f.active {
+        q = q.filter(item::Column::Active.eq(a));
+    }
+    if let Some(codes) = &f.codes {
+        q = q.filter(item::Column::Code.is_in(codes.clone()));
+    }
+    if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            text.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q = q.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(item::Column::Code))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(item::Column::Name))).like(pattern)),
+        );
+    }
+    if f.sync_status.is_some() || f.connection_id.is_some() {
+        let mut sub = Query::select();
+        sub.column(item_link::Column::ItemId)
+            .from(item_link::Entity)
+            .and_where(item_link::Column::AccountId.eq(account_id));
+        if let Some(s) = f.sync_status {
+            sub.and_where(item_link::Column::SyncStatus.eq(s.as_str()));
+        }
+        if let Some(c) = f.connection_id {
+            sub.and_where(item_link::Column::ConnectionId.eq(c));
+        }
+        q = q.filter(item::Column::Id.in_subquery(sub.to_owned()));
+    }
+    q
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    f: &ItemFilter,
+    sort: ItemSort,
+    descending: bool,
+    args: &PageArgs,
+) -> AppResult<Page<item::Model>> {
+    let window = args.window()?;
+    let q = filtered(account_id, f);
+    match sort {
+        ItemSort::Code => {
+            let ordering = Ordering {
+                key: Some(item::Column::Code),
+                id: item::Column::Id,
+                descending,
+            };
+            page::fetch(
+                db,
+                q,
+                ordering,
+                &window,
+                string_key,
+                |m| m.code.clone().into(),
+                |m| m.id,
+            )
+            .await
+        }
+        ItemSort::Name => {
+            let ordering = Ordering {
+                key: Some(item::Column::Name),
+                id: item::Column::Id,
+                descending,
+            };
+            page::fetch(
+                db,
+                q,
+                ordering,
+                &window,
+                string_key,
+                |m| m.name.clone().into(),
+                |m| m.id,
+            )
+            .await
+        }
+        ItemSort::UpdatedAt => {
+            let ordering = Ordering {
+                key: Some(item::Column::UpdatedAt),
+                id: item::Column::Id,
+                descending,
+            };
+            page::fetch(
+                db,
+                q,
+                ordering,
+                &window,
+                time_key,
+                |m| m.updated_at.to_rfc3339().into(),
+                |m| m.id,
+            )
+            .await
+        }
+    }
+}
+
+fn string_key(v: &serde_json::Value) -> AppResult<Value> {
+    v.as_str()
+        .map(|s| Value::from(s.to_owned()))
+        .ok_or_else(|| AppError::bad_input("invalid cursor"))
+}
+
+fn time_key(v: &serde_json::Value) -> AppResult<Value> {
+    v.as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| Value::from(t.with_timezone(&chrono::Utc)))
+        .ok_or_else(|| AppError::bad_input("invalid cursor"))
+}
+
+pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &ItemFilter) -> AppResult<u64> {
+    Ok(filtered(account_id, f).count(db).await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppResult<item::Model> {
+    item::Entity::find_by_id(id)
+        .filter(item::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("item", id))
+}
+
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<item::Model>> {
+    Ok(item::Entity::find()
+        .filter(item::Column::AccountId.eq(account_id))
+        .filter(item::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Applies a local edit: the item remembers when it was edited locally and every link of
+/// it owes a push. Returns the item before and after (for the audit trail).
+pub async fn apply_local_edit(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: i64,
+    patch: ItemPatch,
+) -> AppResult<(item::Model, item::Model)> {
+    let before = get(db, account_id, id).await?;
+    if before.deleted_at.is_some() {
+        return Err(AppError::bad_input(format!("item {id} is deleted")));
+    }
+    let mut active: item::ActiveModel = before.clone().into();
+    if let Some(name) = patch.name {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(AppError::bad_input("name cannot be empty"));
+        }
+        active.name = Set(name);
+    }
+    if let Some(d) = patch.description {
+        active.description = Set(Some(d));
+    }
+    for (value, target) in [
+        (patch.cost, &mut active.cost),
+        (patch.price, &mut active.price),
+        (patch.member_price, &mut active.member_price),
+        (patch.add_on_price, &mut active.add_on_price),
+    ] {
+        if let Some(v) = value {
+            if v.amount().is_sign_negative() {
+                return Err(AppError::bad_input("money amounts cannot be negative"));
+            }
+            *target = Set(Some(v));
+        }
+    }
+    if let Some(a) = patch.active {
+        active.active = Set(a);
+    }
+    if let Some(c) = patch.category_id {
+        super::categories::get(db, account_id, c).await?;
+        active.category_id = Set(Some(c));
+    }
+    let now = chrono::Utc::now();
+    active.local_modified_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let after = active.update(db).await?;
+    super::links::mark_pending_push(db, id).await?;
+    Ok((before, after))
+}

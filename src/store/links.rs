@@ -1,0 +1,40 @@
+use crate::error::AppResult;
+use entity::enums::LinkStatus;
+use entity::item_link;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// Links of many items at once (DataLoader batch).
+pub async fn for_items(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    item_ids: &[i64],
+) -> AppResult<Vec<item_link::Model>> {
+    Ok(item_link::Entity::find()
+        .filter(item_link::Column::AccountId.eq(account_id))
+        .filter(item_link::Column::ItemId.is_in(item_ids.iter().copied()))
+        .order_by_asc(item_link::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A local edit makes every (unpaused) link of the item owe a push.
+pub async fn mark_pending_push(db: &impl ConnectionTrait, item_id: i64) -> AppResult<()> {
+    item_link::Entity::update_many()
+        .col_expr(
+            item_link::Column::SyncStatus,
+            Expr::value(LinkStatus::PendingPush.as_str()),
+        )
+        .col_expr(
+            item_link::Column::UpdatedAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(item_link::Column::ItemId.eq(item_id))
+        .filter(
+            item_link::Column::SyncStatus
+                .is_in([LinkStatus::Synced.as_str(), LinkStatus::Error.as_str()]),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}

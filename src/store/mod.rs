@@ -1,0 +1,18 @@
+//! Database access shared by the engine, the jobs and GraphQL: no SQL lives elsewhere.
+//!
+//! Every function that reads or writes tenant data takes the caller's `account_id`, so
+//! scoping is impossible to forget at the call site.
+
+pub mod accounts;
+pub mod audit;
+pub mod categories;
+pub mod connections;
+pub mod db;
+pub mod items;
+pub mod links;
+pub mod page;
+pub mod runs;
+pub mod users;
+pub mod vendor_prices;
+
+pub use db::Db;

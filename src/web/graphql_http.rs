@@ -1,0 +1,204 @@
+//! GraphQL over HTTP: JSON POST, GET for queries, multipart uploads, GraphiQL.
+//!
+//! Follows the GraphQL-over-HTTP spec so stock clients work with a URL and a bearer token:
+//! `application/graphql-response+json` when asked for (with 4xx on request errors),
+//! plain `application/json` with 200 otherwise; mutations are refused over GET.
+
+use crate::app::AppState;
+use crate::auth::Authentication;
+use crate::graphql::ClientIp;
+use crate::graphql::loaders::LoaderSet;
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures::TryStreamExt;
+use std::net::SocketAddr;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
+    let client_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let wants_graphql_response = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
+    if req.method() == Method::GET && req.uri().query().is_none_or(|q| !q.contains("query=")) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
+        .into_response();
+    }
+    let is_get = req.method() == Method::GET;
+    let headers = req.headers().clone();
+    let gql_request = match parse(req, state.settings.max_body_bytes).await {
+        Ok(r) => r,
+        Err((status, message)) => return request_error(status, &message, wants_graphql_response),
+    };
+    if is_get && is_mutation(&gql_request) {
+        let mut resp = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+            wants_graphql_response,
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let auth = authenticate(&state, &headers);
+    let mut gql_request = gql_request.data(auth.clone());
+    if let Authentication::Caller(c) = &auth {
+        gql_request = gql_request.data(LoaderSet::new(state.db.clone(), c.account_id));
+    }
+    if let Some(ip) = client_ip {
+        gql_request = gql_request.data(ClientIp(ip));
+    }
+    let response = state.schema.execute(gql_request).await;
+    respond(response, wants_graphql_response)
+}
+
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Authentication {
+    state.jwt.authenticate(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+async fn parse(
+    req: Request,
+    max_bytes: usize,
+) -> Result<async_graphql::Request, (StatusCode, String)> {
+    if req.method() == Method::GET {
+        return async_graphql::http::parse_query_string(req.uri().query().unwrap_or_default())
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid GraphQL GET request: {e}"),
+                )
+            });
+    }
+    if req.method() != Method::POST {
+        return Err((StatusCode::METHOD_NOT_ALLOWED, "use GET or POST".into()));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = req
+        .into_body()
+        .into_data_stream()
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let reader = tokio_util::io::StreamReader::new(body).compat();
+    let options = MultipartOptions::default()
+        .max_file_size(max_bytes)
+        .max_num_files(4);
+    let batch = async_graphql::http::receive_batch_body(content_type, reader, options)
+        .await
+        .map_err(|e| match e {
+            async_graphql::ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large".to_owned(),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!("invalid GraphQL request: {}", describe(&other)),
+            ),
+        })?;
+    batch.into_single().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            "batched requests are not supported".to_owned(),
+        )
+    })
+}
+
+fn describe(e: &async_graphql::ParseRequestError) -> String {
+    use async_graphql::ParseRequestError as P;
+    match e {
+        P::Io(io) if io.to_string().contains("length limit") => "request body too large".into(),
+        P::Io(io) => io.to_string(),
+        P::InvalidRequest(inner) => format!("body is not a valid GraphQL JSON request ({inner})"),
+        other => other.to_string(),
+    }
+}
+
+fn is_mutation(req: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+        return false;
+    };
+    match &doc.operations {
+        DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
+        DocumentOperations::Multiple(ops) => match &req.operation_name {
+            Some(name) => ops
+                .get(name.as_str())
+                .is_some_and(|op| op.node.ty != OperationType::Query),
+            None => ops.values().any(|op| op.node.ty != OperationType::Query),
+        },
+    }
+}
+
+fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> Response {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "PAYLOAD_TOO_LARGE"
+    } else {
+        "BAD_REQUEST"
+    };
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let content_type = if graphql_response {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn respond(response: async_graphql::Response, graphql_response: bool) -> Response {
+    // A request error (parse/validation/limits) executes nothing: `data` is absent.
+    let request_failed = response.is_err() && matches!(response.data, async_graphql::Value::Null);
+    let status = if graphql_response && request_failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or_else(
+        |_| serde_json::json!({ "errors": [{ "message": "serialisation failed" }] }),
+    );
+    if request_failed && let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
+        for e in errors.iter_mut() {
+            if e.get("extensions").and_then(|x| x.get("code")).is_none() {
+                e["extensions"] = serde_json::json!({ "code": "GRAPHQL_VALIDATION_FAILED" });
+            }
+        }
+    }
+    if request_failed && let Some(obj) = body.as_object_mut() {
+        obj.remove("data");
+    }
+    let content_type = if graphql_response {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}

@@ -1,0 +1,7 @@
+//! Non-GraphQL HTTP: health, metrics, the GraphQL transports, and the admin UI.
+
+pub mod graphql_http;
+pub mod graphql_ws;
+pub mod health;
+pub mod metrics;
+pub mod ui;
