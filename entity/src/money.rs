@@ -29,6 +29,11 @@ impl Money {
     pub fn amount(self) -> Decimal {
         self.0
     }
+
+    /// The amount without trailing zeros, as the API shows it ("12.5", not "12.5000").
+    pub fn display_amount(self) -> Decimal {
+        self.0.normalize()
+    }
 }
 
 impl From<Decimal> for Money {

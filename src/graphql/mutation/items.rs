@@ -78,23 +78,23 @@ fn item_changes(before: &entity::item::Model, after: &entity::item::Model) -> se
         ),
         (
             "cost",
-            serde_json::json!(before.cost.map(|m| m.to_string())),
-            serde_json::json!(after.cost.map(|m| m.to_string())),
+            serde_json::json!(before.cost.map(|m| m.display_amount().to_string())),
+            serde_json::json!(after.cost.map(|m| m.display_amount().to_string())),
         ),
         (
             "price",
-            serde_json::json!(before.price.map(|m| m.to_string())),
-            serde_json::json!(after.price.map(|m| m.to_string())),
+            serde_json::json!(before.price.map(|m| m.display_amount().to_string())),
+            serde_json::json!(after.price.map(|m| m.display_amount().to_string())),
         ),
         (
             "memberPrice",
-            serde_json::json!(before.member_price.map(|m| m.to_string())),
-            serde_json::json!(after.member_price.map(|m| m.to_string())),
+            serde_json::json!(before.member_price.map(|m| m.display_amount().to_string())),
+            serde_json::json!(after.member_price.map(|m| m.display_amount().to_string())),
         ),
         (
             "addOnPrice",
-            serde_json::json!(before.add_on_price.map(|m| m.to_string())),
-            serde_json::json!(after.add_on_price.map(|m| m.to_string())),
+            serde_json::json!(before.add_on_price.map(|m| m.display_amount().to_string())),
+            serde_json::json!(after.add_on_price.map(|m| m.display_amount().to_string())),
         ),
         (
             "active",

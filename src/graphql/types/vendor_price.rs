@@ -21,7 +21,7 @@ impl From<vendor_price::Model> for VendorPrice {
             item_id: v.item_id.into(),
             vendor: v.vendor,
             vendor_sku: v.vendor_sku,
-            price: v.price.amount(),
+            price: v.price.display_amount(),
             effective_date: v.effective_date,
             import_run_id: v.import_run_id.map(Into::into),
             updated_at: v.updated_at,

@@ -1,0 +1,154 @@
+use pricebook_sync::app::{AppState, Application};
+use pricebook_sync::config::Settings;
+use pricebook_sync::store;
+use entity::enums::Role;
+use serde_json::{Value, json};
+use std::sync::Once;
+
+pub const ADMIN_EMAIL: &str = "admin@a.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh PostgreSQL database per test when TEST_DATABASE_URL is set; fails instead of
+/// skipping when PRICEBOOK_REQUIRE_PG=1 and it is not.
+async fn database_url(dir: &std::path::Path) -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            use sea_orm::ConnectionTrait;
+            let name = format!("pbtest_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL ends with /dbname");
+            Some(format!("{prefix}/{name}"))
+        }
+        _ => {
+            if std::env::var("PRICEBOOK_REQUIRE_PG").as_deref() == Ok("1") {
+                panic!("PRICEBOOK_REQUIRE_PG=1 but TEST_DATABASE_URL is not set");
+            }
+            let _ = dir;
+            None
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        static INIT: Once = Once::new();
+        INIT.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_dir(dir.path());
+        settings.database_url = database_url(dir.path()).await;
+        settings.admin_email = Some(ADMIN_EMAIL.into());
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        let app = Application::build(settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state.clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, state, client: reqwest::Client::new(), _dir: dir }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql/ws", self.address.replacen("http", "ws", 1))
+    }
+
+    /// POSTs a GraphQL request; returns the JSON body (data and/or errors).
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.client.post(format!("{}/graphql", self.address)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request").json().await.expect("json body")
+    }
+
+    /// Like `gql` but panics on errors and returns `data`.
+    pub async fn gql_ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(None, "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ token user { id email role } } }", json!({ "e": email, "p": password }))
+            .await
+    }
+
+    pub async fn admin_token(&self) -> String {
+        token_of(&self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await)
+    }
+
+    /// Creates a user (in a named account, created when new) and signs in.
+    pub async fn user_token(&self, account: &str, email: &str, role: Role) -> String {
+        let acct = store::accounts::find_or_create(&self.state.db, account).await.expect("account");
+        let hash = pricebook_sync::auth::password::hash("user-password-1".into()).await.expect("hash");
+        store::users::create(&self.state.db, acct.id, email, hash, role).await.expect("user");
+        token_of(&self.login(email, "user-password-1").await)
+    }
+
+    pub async fn account_id_of(&self, token: &str) -> i64 {
+        self.state.jwt.verify(token).expect("valid token").account_id
+    }
+}
+
+pub fn token_of(login: &Value) -> String {
+    login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login failed: {login}")).to_owned()
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_owned()
+}
+
+/// Inserts `n` items (codes ITEM-0000…) directly, as a sync would.
+pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
+    use entity::{Money, enums::ItemKind, item};
+    use sea_orm::{EntityTrait, Set};
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        let rows = chunk.iter().map(|i| item::ActiveModel {
+            account_id: Set(account_id),
+            kind: Set(if i % 3 == 0 { ItemKind::Service } else { ItemKind::Material }),
+            code: Set(format!("ITEM-{i:04}")),
+            name: Set(format!("Item {}", (n - i) % 97)),
+            description: Set(None),
+            cost: Set(Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 125, 2)))),
+            price: Set(Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 250, 2)))),
+            member_price: Set(None),
+            add_on_price: Set(None),
+            active: Set(i % 10 != 0),
+            category_id: Set(None),
+            weight_kg: Set(None),
+            length_cm: Set(None),
+            width_cm: Set(None),
+            height_cm: Set(None),
+            quantity: Set(None),
+            attributes: Set(json!({})),
+            local_modified_at: Set(None),
+            deleted_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        item::Entity::insert_many(rows).exec(&app.state.db).await.expect("seed items");
+    }
+    let all = store::items::list(
+        &app.state.db,
+        account_id,
+        &Default::default(),
+        Default::default(),
+        false,
+        &store::page::PageArgs { first: Some(500), ..Default::default() },
+    )
+    .await
+    .expect("list");
+    ids.extend(all.rows.iter().map(|(_, m)| m.id));
+    ids
+}
