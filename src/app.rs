@@ -5,7 +5,9 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::secrets::SecretBox;
 use crate::auth::{keys, password, session};
 use crate::config::Settings;
+use crate::connectors::registry::Registry;
 use crate::graphql::{self, AppSchema};
+use crate::sandbox::Sandboxes;
 use crate::store::{self, Db};
 use crate::web;
 use axum::Router;
@@ -30,6 +32,9 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub secrets: SecretBox,
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    pub registry: Registry,
+    /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
+    pub sandboxes: Option<Sandboxes>,
     pub schema: AppSchema,
 }
 
@@ -46,9 +51,13 @@ impl Application {
         let db = store::db::connect(&settings.resolved_database_url()).await?;
         store::db::migrate(&db).await?;
         bootstrap_admin(&db, &settings).await?;
-        let state = build_state(db, settings, keys);
-        let router = router(state.clone());
-        let listener = TcpListener::bind(state.settings.bind).await?;
+        let listener = TcpListener::bind(settings.bind).await?;
+        let public_url = settings.public_url(listener.local_addr()?);
+        let state = build_state(db, settings, keys, public_url);
+        let mut router = router(state.clone());
+        if let Some(sandboxes) = &state.sandboxes {
+            router = router.merge(sandboxes.router());
+        }
         Ok(Application {
             listener,
             router,
@@ -85,12 +94,15 @@ impl Application {
     }
 }
 
-fn build_state(db: Db, settings: Settings, keys: keys::Keys) -> AppState {
+fn build_state(db: Db, settings: Settings, keys: keys::Keys, public_url: String) -> AppState {
+    let secrets = SecretBox::new(&keys.encryption_key);
     let mut state = AppState {
         db,
         jwt: Arc::new(JwtKeys::new(&keys.jwt_secret, settings.token_ttl_minutes)),
-        secrets: SecretBox::new(&keys.encryption_key),
+        registry: Registry::new(secrets.clone(), public_url),
+        secrets,
         login_limiter: Arc::new(session::login_limiter()),
+        sandboxes: settings.sandbox.then(Sandboxes::new),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),
     };

@@ -5,7 +5,7 @@ use crate::auth::password;
 use crate::config::Settings;
 use crate::store;
 use clap::{Parser, Subcommand, ValueEnum};
-use entity::enums::Role;
+use entity::enums::{Role, RunMode, RunStatus, RunTrigger};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +40,24 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Run one sync in the foreground with a progress bar; prints the run summary as JSON.
+    Sync {
+        /// Connection id or name.
+        #[arg(long)]
+        connection: String,
+        #[arg(long, value_enum, default_value = "incremental")]
+        mode: ModeArg,
+        /// Entity type for --mode entity (e.g. materials); may repeat to limit other modes.
+        #[arg(long)]
+        entity: Vec<String>,
+        #[arg(long = "remote-id")]
+        remote_ids: Vec<String>,
+        #[arg(long = "code")]
+        codes: Vec<String>,
+        /// Compute and report everything, write nothing but the run record.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -56,6 +74,23 @@ pub enum UserCommand {
         #[arg(long)]
         account: Option<String>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ModeArg {
+    Full,
+    Incremental,
+    Entity,
+}
+
+impl From<ModeArg> for RunMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Full => RunMode::Full,
+            ModeArg::Incremental => RunMode::Incremental,
+            ModeArg::Entity => RunMode::Entity,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -129,6 +164,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sync {
+            connection,
+            mode,
+            entity,
+            remote_ids,
+            codes,
+            dry_run,
+        } => {
+            let params = crate::sync::runner::RunParams {
+                entity_types: entity,
+                remote_ids,
+                codes,
+            };
+            sync_foreground(settings, &connection, mode.into(), params, dry_run).await
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -175,10 +225,96 @@ async fn demo(mut settings: Settings) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "demo-password".into());
     settings.admin_email = Some(email.clone());
     settings.admin_password = Some(password.clone());
+    settings.sandbox = true;
     let app = Application::build(settings).await?;
     let addr = app.local_addr()?;
+    crate::demo::prepare(&app.state, &email).await?;
     println!("pricebook-sync demo at http://{addr}  (GraphQL: http://{addr}/graphql)");
     println!("sign in as {email} / {password}");
     app.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the run's progress on the terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl crate::sync::progress::Reporter for Bar {
+    fn progress(&self, stage: &str, percent: i32, c: &crate::sync::progress::Counters) {
+        self.0.set_position(percent.max(0) as u64);
+        self.0.set_message(format!(
+            "{stage} — fetched {} created {} updated {} conflicts {} errors {}",
+            c.fetched, c.created, c.updated, c.conflicts, c.errors
+        ));
+    }
+}
+
+async fn sync_foreground(
+    settings: Settings,
+    connection: &str,
+    mode: RunMode,
+    params: crate::sync::runner::RunParams,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    settings.ensure_data_dir()?;
+    let keys = crate::auth::keys::load_or_generate(&settings)?;
+    let db = store::db::connect(&settings.resolved_database_url()).await?;
+    store::db::migrate(&db).await?;
+    let conn = store::connections::find_by_id_or_name(&db, None, connection).await?;
+    let registry = crate::connectors::registry::Registry::new(
+        crate::auth::secrets::SecretBox::new(&keys.encryption_key),
+        settings.public_url(settings.bind),
+    );
+    let run = store::runs::create(
+        &db,
+        store::runs::NewRun {
+            account_id: conn.account_id,
+            connection_id: conn.id,
+            mode,
+            trigger: RunTrigger::Cli,
+            dry_run,
+            params: serde_json::to_value(&params)?,
+            requested_by: None,
+            status: RunStatus::Running,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::AppError::Internal(_) => {
+            anyhow::anyhow!("a sync is already running for connection '{connection}'")
+        }
+        other => other.into(),
+    })?;
+    let bar = indicatif::ProgressBar::new(100);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos:>3}% {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let reporter = Bar(bar);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        ctrl_c.cancel();
+    });
+    let finished = crate::sync::runner::execute(&db, &registry, &run, &reporter, &cancel).await?;
+    reporter.0.finish_and_clear();
+    let summary = serde_json::json!({
+        "runId": finished.id,
+        "status": finished.status,
+        "mode": finished.mode,
+        "dryRun": finished.dry_run,
+        "counters": {
+            "fetched": finished.fetched, "created": finished.created, "updated": finished.updated, "deleted": finished.deleted,
+            "pushed": finished.pushed, "conflicts": finished.conflicts, "skipped": finished.skipped, "errors": finished.errors,
+        },
+        "error": finished.error,
+        "errorCode": finished.error_code,
+        "summary": finished.summary,
+    });
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(if finished.status == RunStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -64,6 +64,13 @@ pub struct Settings {
     /// Largest accepted request body (GraphQL JSON or upload), in bytes.
     #[arg(long, env = "PRICEBOOK_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Mount the upstream emulators under /sandbox/{provider}/ (always on in `demo`).
+    #[arg(long, env = "PRICEBOOK_SANDBOX", global = true)]
+    pub sandbox: bool,
+    /// Base URL this server is reachable at (for sandbox connections and OAuth callbacks).
+    /// Default: http://<bind>.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
@@ -76,6 +83,15 @@ impl Settings {
             Some(url) => url.clone(),
             None => sqlite_url(&self.data_dir.join("pricebook.db")),
         }
+    }
+
+    /// The URL clients (and sandbox connections) reach this server at.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
@@ -95,6 +111,8 @@ impl Settings {
             token_ttl_minutes: 720,
             max_body_bytes: 20 * 1024 * 1024,
             workers: 2,
+            sandbox: true,
+            public_url: None,
         }
     }
 }

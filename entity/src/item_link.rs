@@ -22,6 +22,9 @@ pub struct Model {
     pub sync_status: LinkStatus,
     pub deleted_remotely: bool,
     pub paused: bool,
+    /// The full run that last saw this record upstream; after a complete listing, links
+    /// not seen by the run were deleted remotely. Survives a crash, unlike memory.
+    pub last_seen_run_id: Option<i64>,
     pub last_error: Option<String>,
     pub attempts: i32,
     pub updated_at: DateTimeUtc,

@@ -236,6 +236,7 @@ impl MigrationTrait for Migration {
                     short("sync_status"),
                     flag("deleted_remotely", false),
                     flag("paused", false),
+                    big_null("last_seen_run_id"),
                     text_null("last_error"),
                     int("attempts", 0),
                     ts("updated_at"),

@@ -1,98 +1,118 @@
-//! Upstream systems: what each provider needs to be configured.
+//! Upstream systems behind one `Connector` trait. Connectors speak each provider's real
+//! wire format, know nothing of the database, and are tested against the emulators in
+//! `sandbox`.
 
-use crate::error::{AppError, AppResult};
-use entity::enums::Provider;
+pub mod http;
+pub mod registry;
+pub mod servicetitan;
+pub mod settings;
+pub mod token;
 
-/// Keys a provider's non-secret config and its secrets must carry.
-pub fn required_keys(provider: Provider) -> (&'static [&'static str], &'static [&'static str]) {
-    match provider {
-        Provider::ServiceTitan => (&["tenant"], &["clientId", "clientSecret", "appKey"]),
-        Provider::Jobber => (&[], &["clientId", "clientSecret"]),
-        Provider::ShipHero => (&[], &["username", "password"]),
-        Provider::Fulfil => (&["merchant"], &["apiKey"]),
-        Provider::Amazon => (&["marketplaceId", "region"], &["clientId", "clientSecret"]),
-    }
+use crate::sync::diff::Fields;
+use async_trait::async_trait;
+use entity::enums::ItemKind;
+use http::UpstreamError;
+
+/// One upstream entity type, e.g. ServiceTitan `materials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityType {
+    pub name: &'static str,
+    /// The item kind its records become; `None` for the category tree.
+    pub kind: Option<ItemKind>,
 }
 
-/// Checks a connection's settings before they are stored; sandbox connections get their
-/// credentials generated, so only real ones must bring secrets.
-pub fn validate_settings(
-    provider: Provider,
-    config: &serde_json::Value,
-    secrets: Option<&serde_json::Value>,
-) -> AppResult<()> {
-    if !config.is_object() {
-        return Err(AppError::bad_input("config must be a JSON object"));
-    }
-    if let Some(base) = config.get("baseUrl") {
-        let ok = base
-            .as_str()
-            .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
-        if !ok {
-            return Err(AppError::bad_input("config.baseUrl must be an http(s) URL"));
-        }
-    }
-    let sandbox = config
-        .get("sandbox")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    let (config_keys, secret_keys) = required_keys(provider);
-    for key in config_keys {
-        if config.get(*key).is_none_or(|v| v.is_null()) && !sandbox {
-            return Err(AppError::bad_input(format!(
-                "config.{key} is required for {}",
-                provider.as_str()
-            )));
-        }
-    }
-    if let Some(secrets) = secrets {
-        if !secrets.is_object() {
-            return Err(AppError::bad_input("secrets must be a JSON object"));
-        }
-        if !sandbox {
-            for key in secret_keys {
-                if secrets
-                    .get(*key)
-                    .and_then(|v| v.as_str())
-                    .is_none_or(str::is_empty)
-                {
-                    return Err(AppError::bad_input(format!(
-                        "secrets.{key} is required for {}",
-                        provider.as_str()
-                    )));
-                }
+/// A record as the upstream holds it, already in canonical fields.
+#[derive(Debug, Clone)]
+pub struct RemoteRecord {
+    pub remote_id: String,
+    pub kind: ItemKind,
+    pub fields: Fields,
+    pub modified_on: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RemoteCategory {
+    pub remote_id: String,
+    pub parent_remote_id: Option<String>,
+    pub name: String,
+    pub active: bool,
+}
+
+/// One page of a listing. `cursor` continues the listing; once `has_more` is false it is
+/// the provider's "changes since now" token (stored for the next incremental run).
+#[derive(Debug, Clone, Default)]
+pub struct RemotePage {
+    pub records: Vec<RemoteRecord>,
+    pub categories: Vec<RemoteCategory>,
+    pub cursor: Option<String>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Capabilities {
+    pub update: bool,
+    pub create: bool,
+}
+
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn capabilities(&self) -> Capabilities;
+    /// Entity types in dependency order (categories before the items filed under them).
+    fn entity_types(&self) -> &'static [EntityType];
+    /// How many records a full listing will return, when cheaply known (for progress).
+    async fn estimate(&self, entity: &EntityType) -> Result<Option<u64>, UpstreamError>;
+    /// Lists from `cursor` (None: from the beginning, inactive records included).
+    async fn list_page(
+        &self,
+        entity: &EntityType,
+        cursor: Option<&str>,
+    ) -> Result<RemotePage, UpstreamError>;
+    async fn fetch(
+        &self,
+        entity: &EntityType,
+        remote_id: &str,
+    ) -> Result<Option<RemoteRecord>, UpstreamError>;
+    async fn find_by_code(
+        &self,
+        entity: &EntityType,
+        code: &str,
+    ) -> Result<Option<RemoteRecord>, UpstreamError>;
+    /// Creates a record upstream; the answer becomes the new base.
+    async fn create(
+        &self,
+        entity: &EntityType,
+        fields: &Fields,
+    ) -> Result<RemoteRecord, UpstreamError>;
+    /// Writes the given canonical fields to an existing record.
+    async fn update(
+        &self,
+        entity: &EntityType,
+        remote_id: &str,
+        fields: &Fields,
+    ) -> Result<RemoteRecord, UpstreamError>;
+}
+
+/// Removes anything that looks like a credential from text that may reach logs or users.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',') {
+        let lower = word.to_lowercase();
+        let looks_secret = ["token", "secret", "password", "bearer", "apikey", "api_key"]
+            .iter()
+            .any(|k| lower.contains(k))
+            && word.len() > 12;
+        if looks_secret {
+            out.push_str("[redacted]");
+            if let Some(last) = word
+                .chars()
+                .last()
+                .filter(|c| c.is_whitespace() || *c == '"' || *c == ',')
+            {
+                out.push(last);
             }
-        }
-    } else if !sandbox
-        && !secret_keys.is_empty()
-        && provider != Provider::Jobber
-        && provider != Provider::Amazon
-    {
-        return Err(AppError::bad_input(format!(
-            "secrets are required for {}",
-            provider.as_str()
-        )));
-    }
-    Ok(())
-}
-
-/// Directions default to two-way for every entity type.
-pub fn default_directions() -> serde_json::Value {
-    serde_json::json!({ "default": "both" })
-}
-
-pub fn validate_directions(directions: &serde_json::Value) -> AppResult<()> {
-    let Some(map) = directions.as_object() else {
-        return Err(AppError::bad_input(
-            "directions must be an object like {\"materials\": \"pull\"}",
-        ));
-    };
-    for (entity, dir) in map {
-        if !matches!(dir.as_str(), Some("pull" | "push" | "both")) {
-            return Err(AppError::bad_input(format!(
-                "directions.{entity} must be pull, push or both"
-            )));
+        } else {
+            out.push_str(word);
         }
     }
-    Ok(())
+    out
 }

@@ -58,3 +58,16 @@ pub fn backend_name(db: &Db) -> &'static str {
         _ => "other",
     }
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so concurrent writers wait (busy timeout) instead of failing
+/// with "database is locked" when a read-then-write transaction loses the race.
+pub async fn begin_write(db: &Db) -> AppResult<sea_orm::DatabaseTransaction> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        isolation_level: None,
+        access_mode: None,
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+    };
+    Ok(db.begin_with_options(options).await?)
+}

@@ -12,6 +12,7 @@ pub mod items;
 pub mod links;
 pub mod page;
 pub mod runs;
+pub mod sync_state;
 pub mod users;
 pub mod vendor_prices;
 

@@ -1,7 +1,7 @@
+use entity::enums::Role;
 use pricebook_sync::app::{AppState, Application};
 use pricebook_sync::config::Settings;
 use pricebook_sync::store;
-use entity::enums::Role;
 use serde_json::{Value, json};
 use std::sync::Once;
 
@@ -22,9 +22,16 @@ async fn database_url(dir: &std::path::Path) -> Option<String> {
         Ok(base) if !base.is_empty() => {
             use sea_orm::ConnectionTrait;
             let name = format!("pbtest_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
-            let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL ends with /dbname");
+            let admin = sea_orm::Database::connect(&base)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let (prefix, _) = base
+                .rsplit_once('/')
+                .expect("TEST_DATABASE_URL ends with /dbname");
             Some(format!("{prefix}/{name}"))
         }
         _ => {
@@ -52,7 +59,12 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state.clone();
         tokio::spawn(app.run_until_stopped());
-        TestApp { address, state, client: reqwest::Client::new(), _dir: dir }
+        TestApp {
+            address,
+            state,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
     }
 
     pub fn ws_url(&self) -> String {
@@ -61,11 +73,19 @@ impl TestApp {
 
     /// POSTs a GraphQL request; returns the JSON body (data and/or errors).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self.client.post(format!("{}/graphql", self.address)).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request").json().await.expect("json body")
+        req.send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body")
     }
 
     /// Like `gql` but panics on errors and returns `data`.
@@ -86,24 +106,40 @@ impl TestApp {
 
     /// Creates a user (in a named account, created when new) and signs in.
     pub async fn user_token(&self, account: &str, email: &str, role: Role) -> String {
-        let acct = store::accounts::find_or_create(&self.state.db, account).await.expect("account");
-        let hash = pricebook_sync::auth::password::hash("user-password-1".into()).await.expect("hash");
-        store::users::create(&self.state.db, acct.id, email, hash, role).await.expect("user");
+        let acct = store::accounts::find_or_create(&self.state.db, account)
+            .await
+            .expect("account");
+        let hash = pricebook_sync::auth::password::hash("user-password-1".into())
+            .await
+            .expect("hash");
+        store::users::create(&self.state.db, acct.id, email, hash, role)
+            .await
+            .expect("user");
         token_of(&self.login(email, "user-password-1").await)
     }
 
     pub async fn account_id_of(&self, token: &str) -> i64 {
-        self.state.jwt.verify(token).expect("valid token").account_id
+        self.state
+            .jwt
+            .verify(token)
+            .expect("valid token")
+            .account_id
     }
 }
 
 pub fn token_of(login: &Value) -> String {
-    login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login failed: {login}")).to_owned()
+    login["data"]["login"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {login}"))
+        .to_owned()
 }
 
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_owned()
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+        .to_owned()
 }
 
 /// Inserts `n` items (codes ITEM-0000…) directly, as a sync would.
@@ -115,12 +151,22 @@ pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
     for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
         let rows = chunk.iter().map(|i| item::ActiveModel {
             account_id: Set(account_id),
-            kind: Set(if i % 3 == 0 { ItemKind::Service } else { ItemKind::Material }),
+            kind: Set(if i % 3 == 0 {
+                ItemKind::Service
+            } else {
+                ItemKind::Material
+            }),
             code: Set(format!("ITEM-{i:04}")),
             name: Set(format!("Item {}", (n - i) % 97)),
             description: Set(None),
-            cost: Set(Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 125, 2)))),
-            price: Set(Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 250, 2)))),
+            cost: Set(Some(Money::from(rust_decimal::Decimal::new(
+                *i as i64 * 125,
+                2,
+            )))),
+            price: Set(Some(Money::from(rust_decimal::Decimal::new(
+                *i as i64 * 250,
+                2,
+            )))),
             member_price: Set(None),
             add_on_price: Set(None),
             active: Set(i % 10 != 0),
@@ -137,7 +183,10 @@ pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
             updated_at: Set(now),
             ..Default::default()
         });
-        item::Entity::insert_many(rows).exec(&app.state.db).await.expect("seed items");
+        item::Entity::insert_many(rows)
+            .exec(&app.state.db)
+            .await
+            .expect("seed items");
     }
     let all = store::items::list(
         &app.state.db,
@@ -145,7 +194,10 @@ pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
         &Default::default(),
         Default::default(),
         false,
-        &store::page::PageArgs { first: Some(500), ..Default::default() },
+        &store::page::PageArgs {
+            first: Some(500),
+            ..Default::default()
+        },
     )
     .await
     .expect("list");

@@ -14,10 +14,22 @@ async fn walk_forward(app: &TestApp, token: &str, sort: &str, desc: bool) -> Vec
     let mut after: Option<String> = None;
     let mut nodes = Vec::new();
     loop {
-        let data = app.gql_ok(token, PAGE_QUERY, json!({ "first": 100, "after": after, "sort": sort, "desc": desc })).await;
+        let data = app
+            .gql_ok(
+                token,
+                PAGE_QUERY,
+                json!({ "first": 100, "after": after, "sort": sort, "desc": desc }),
+            )
+            .await;
         let conn = &data["items"];
         assert_eq!(conn["totalCount"], 1000);
-        nodes.extend(conn["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+        nodes.extend(
+            conn["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"].clone()),
+        );
         if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
             break;
         }
@@ -33,7 +45,12 @@ async fn pagination_is_stable_and_complete_over_1000_items() {
     let account = app.account_id_of(&token).await;
     seed_items(&app, account, 1000).await;
 
-    for (sort, desc) in [("CODE", false), ("NAME", false), ("NAME", true), ("UPDATED_AT", true)] {
+    for (sort, desc) in [
+        ("CODE", false),
+        ("NAME", false),
+        ("NAME", true),
+        ("UPDATED_AT", true),
+    ] {
         let nodes = walk_forward(&app, &token, sort, desc).await;
         assert_eq!(nodes.len(), 1000, "{sort} desc={desc}");
         let ids: HashSet<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
@@ -59,9 +76,20 @@ async fn pagination_is_stable_and_complete_over_1000_items() {
     let mut before: Option<String> = None;
     let mut backward: Vec<Value> = Vec::new();
     loop {
-        let data = app.gql_ok(&token, PAGE_QUERY, json!({ "last": 100, "before": before, "sort": "CODE", "desc": false })).await;
+        let data = app
+            .gql_ok(
+                &token,
+                PAGE_QUERY,
+                json!({ "last": 100, "before": before, "sort": "CODE", "desc": false }),
+            )
+            .await;
         let conn = &data["items"];
-        let mut page: Vec<Value> = conn["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect();
+        let mut page: Vec<Value> = conn["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect();
         page.extend(backward);
         backward = page;
         if !conn["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
@@ -87,14 +115,32 @@ async fn filters_and_bad_pagination_arguments() {
     assert_eq!(d["a"]["totalCount"], 3);
 
     for (vars, fragment) in [
-        (json!({ "first": 501, "sort": "CODE", "desc": false }), "between 0 and 500"),
-        (json!({ "first": -1, "sort": "CODE", "desc": false }), "between 0 and 500"),
-        (json!({ "first": 5, "after": "not-a-cursor", "sort": "CODE", "desc": false }), "invalid cursor"),
-        (json!({ "first": 5, "last": 5, "sort": "CODE", "desc": false }), "either first or last"),
+        (
+            json!({ "first": 501, "sort": "CODE", "desc": false }),
+            "between 0 and 500",
+        ),
+        (
+            json!({ "first": -1, "sort": "CODE", "desc": false }),
+            "between 0 and 500",
+        ),
+        (
+            json!({ "first": 5, "after": "not-a-cursor", "sort": "CODE", "desc": false }),
+            "invalid cursor",
+        ),
+        (
+            json!({ "first": 5, "last": 5, "sort": "CODE", "desc": false }),
+            "either first or last",
+        ),
     ] {
         let r = app.gql(Some(&token), PAGE_QUERY, vars).await;
         assert_eq!(error_code(&r), "BAD_USER_INPUT");
-        assert!(r["errors"][0]["message"].as_str().unwrap().contains(fragment), "{r}");
+        assert!(
+            r["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(fragment),
+            "{r}"
+        );
     }
 }
 
@@ -120,6 +166,7 @@ async fn local_edit_marks_links_pending_and_is_audited() {
         sync_status: Set(LinkStatus::Synced),
         deleted_remotely: Set(false),
         paused: Set(false),
+        last_seen_run_id: Set(None),
         last_error: Set(None),
         attempts: Set(0),
         updated_at: Set(chrono::Utc::now()),
@@ -130,7 +177,9 @@ async fn local_edit_marks_links_pending_and_is_audited() {
     .unwrap();
 
     let q = "mutation($id:ID!){ updateItem(id:$id, input:{ cost: \"19.999\", price: \"25.5\" }) { cost price localModifiedAt links { remoteId syncStatus } } }";
-    let d = app.gql_ok(&token, q, json!({ "id": ids[0].to_string() })).await;
+    let d = app
+        .gql_ok(&token, q, json!({ "id": ids[0].to_string() }))
+        .await;
     assert_eq!(d["updateItem"]["cost"], "19.999");
     assert_eq!(d["updateItem"]["price"], "25.5");
     assert!(d["updateItem"]["localModifiedAt"].is_string());
@@ -138,17 +187,50 @@ async fn local_edit_marks_links_pending_and_is_audited() {
 
     let audit = app.gql_ok(&token, r#"{ auditLog(action: "item.update") { totalCount edges { node { entityId details } } } }"#, json!({})).await;
     assert_eq!(audit["auditLog"]["totalCount"], 1);
-    assert_eq!(audit["auditLog"]["edges"][0]["node"]["details"]["cost"]["to"], "19.999");
+    assert_eq!(
+        audit["auditLog"]["edges"][0]["node"]["details"]["cost"]["to"],
+        "19.999"
+    );
 
     // Bad inputs: wrong type, negative money, unknown id, empty name.
-    let r = app.gql(Some(&token), "mutation($id:ID!){ updateItem(id:$id, input:{ cost: \"abc\" }) { id } }", json!({ "id": ids[0].to_string() })).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "mutation($id:ID!){ updateItem(id:$id, input:{ cost: \"abc\" }) { id } }",
+            json!({ "id": ids[0].to_string() }),
+        )
+        .await;
     assert!(r["errors"].is_array(), "{r}");
-    let r = app.gql(Some(&token), "mutation($id:ID!){ updateItem(id:$id, input:{ cost: \"-1\" }) { id } }", json!({ "id": ids[0].to_string() })).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "mutation($id:ID!){ updateItem(id:$id, input:{ cost: \"-1\" }) { id } }",
+            json!({ "id": ids[0].to_string() }),
+        )
+        .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT");
-    let r = app.gql(Some(&token), "mutation{ updateItem(id:\"999999\", input:{ name: \"x\" }) { id } }", json!({})).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "mutation{ updateItem(id:\"999999\", input:{ name: \"x\" }) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&r), "NOT_FOUND");
-    let r = app.gql(Some(&token), "mutation{ updateItem(id:\"abc\", input:{ name: \"x\" }) { id } }", json!({})).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "mutation{ updateItem(id:\"abc\", input:{ name: \"x\" }) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT");
-    let r = app.gql(Some(&token), "mutation($id:ID!){ updateItem(id:$id, input:{ name: \"  \" }) { id } }", json!({ "id": ids[0].to_string() })).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "mutation($id:ID!){ updateItem(id:$id, input:{ name: \"  \" }) { id } }",
+            json!({ "id": ids[0].to_string() }),
+        )
+        .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT");
 }

@@ -5,5 +5,8 @@ fn schema_file_matches_the_code() {
     let current = pricebook_sync::graphql::sdl();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
     let stored = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(stored == current, "schema.graphql is out of date: run `cargo run -- export-schema --output schema.graphql`");
+    assert!(
+        stored == current,
+        "schema.graphql is out of date: run `cargo run -- export-schema --output schema.graphql`"
+    );
 }

@@ -1,4 +1,4 @@
-use crate::connectors;
+use crate::connectors::settings as connectors;
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::enums::{ConnectionStatus, Provider};
 use crate::graphql::{admin, parse_id, state};
@@ -7,7 +7,6 @@ use crate::store::{
     connections::{ConnectionPatch, NewConnection},
 };
 use async_graphql::{Context, ID, InputObject, Json, Object};
-use sea_orm::TransactionTrait;
 
 #[derive(InputObject)]
 pub struct CreateConnectionInput {
@@ -70,7 +69,7 @@ impl ConnectionMutation {
             secrets,
             time_zone: input.time_zone,
         };
-        let txn = st.db.begin().await?;
+        let txn = store::db::begin_write(&st.db).await?;
         let created = store::connections::create(&txn, &st.secrets, c.account_id, new).await?;
         store::audit::record(
             &txn,
@@ -140,7 +139,7 @@ impl ConnectionMutation {
             time_zone: input.time_zone,
             auto_merge_disjoint: input.auto_merge_disjoint_fields,
         };
-        let txn = st.db.begin().await?;
+        let txn = store::db::begin_write(&st.db).await?;
         let updated =
             store::connections::update(&txn, &st.secrets, c.account_id, id, patch).await?;
         store::audit::record(
@@ -160,7 +159,7 @@ impl ConnectionMutation {
         let c = admin(ctx)?;
         let st = state(ctx);
         let id = parse_id(&id, "connection")?;
-        let txn = st.db.begin().await?;
+        let txn = store::db::begin_write(&st.db).await?;
         let existing = store::connections::get(&txn, c.account_id, id).await?;
         store::connections::delete(&txn, c.account_id, id).await?;
         store::audit::record(

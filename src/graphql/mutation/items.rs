@@ -4,7 +4,6 @@ use crate::store::{self, items::ItemPatch};
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::Money;
 use rust_decimal::Decimal;
-use sea_orm::TransactionTrait;
 
 /// A local edit; omitted fields stay as they are.
 #[derive(InputObject)]
@@ -48,7 +47,7 @@ impl ItemMutation {
                 .map(|i| parse_id(i, "category"))
                 .transpose()?,
         };
-        let txn = st.db.begin().await?;
+        let txn = store::db::begin_write(&st.db).await?;
         let (before, after) = store::items::apply_local_edit(&txn, c.account_id, id, patch).await?;
         store::audit::record(
             &txn,

@@ -1,0 +1,287 @@
+//! The one HTTP client every connector uses: timeouts, a per-connection rate limit kept
+//! under the provider's, retries with exponential backoff and jitter on network errors,
+//! 429 and 5xx (honouring `Retry-After`), and one token refresh-and-retry on 401.
+
+use super::token::TokenSource;
+use backon::BackoffBuilder;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What went wrong talking to an upstream, after retries.
+#[derive(Debug, Clone)]
+pub enum UpstreamError {
+    /// Network failure or dropped connection that retries did not cure.
+    Network(String),
+    /// A non-retryable answer (4xx other than 401/429) — usually about one record.
+    Rejected { status: u16, message: String },
+    /// 5xx that retries did not cure.
+    Server { status: u16, message: String },
+    /// Credentials refused even after one refresh.
+    Unauthorized(String),
+    /// The body was not what the provider documents.
+    Malformed(String),
+    /// Throttled for longer than the run is allowed to wait; the run stops early and
+    /// continues next time.
+    RateLimitBudget { waited: Duration },
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Network(m) => write!(f, "network error: {m}"),
+            Self::Rejected { status, message } => {
+                write!(f, "rejected with HTTP {status}: {message}")
+            }
+            Self::Server { status, message } => write!(f, "server error HTTP {status}: {message}"),
+            Self::Unauthorized(m) => write!(f, "unauthorized: {m}"),
+            Self::Malformed(m) => write!(f, "malformed response: {m}"),
+            Self::RateLimitBudget { waited } => write!(
+                f,
+                "rate limited for {}s; continues next run",
+                waited.as_secs()
+            ),
+        }
+    }
+}
+
+impl UpstreamError {
+    /// Errors about one record (the run records them and goes on).
+    pub fn is_record_level(&self) -> bool {
+        matches!(self, Self::Rejected { .. })
+    }
+}
+
+impl From<UpstreamError> for crate::error::AppError {
+    fn from(e: UpstreamError) -> Self {
+        crate::error::AppError::Upstream(e.to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// Longest total time one call may spend waiting out throttling.
+    pub max_throttle_wait: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 6,
+            min_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(20),
+            max_throttle_wait: Duration::from_secs(120),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counters a run (and the tests) can read.
+#[derive(Default, Debug)]
+pub struct HttpStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+    pub refreshes: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    policy: RetryPolicy,
+    pub stats: Arc<HttpStats>,
+}
+
+/// Statuses that say "the token is no good" for a provider (Amazon uses 403).
+#[derive(Clone, Copy)]
+pub struct AuthFailure(pub &'static [u16]);
+
+impl HttpClient {
+    /// `per_second`: the provider's documented limit; we stay a little under it.
+    pub fn new(per_second: Option<u32>, policy: RetryPolicy) -> Self {
+        let limiter = per_second
+            .and_then(|n| NonZeroU32::new((n * 9 / 10).max(1)))
+            .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(16)
+            .user_agent(concat!("pricebook-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("static reqwest configuration is valid");
+        HttpClient {
+            client,
+            limiter,
+            policy,
+            stats: Arc::new(HttpStats::default()),
+        }
+    }
+
+    pub fn inner(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request built by `build` (called again for each attempt, with the current
+    /// token) and decodes the JSON answer.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        auth: Option<&dyn TokenSource>,
+        auth_failure: AuthFailure,
+        build: impl Fn(&reqwest::Client, Option<&str>) -> RequestBuilder,
+    ) -> Result<T, UpstreamError> {
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(self.policy.min_delay)
+            .with_max_delay(self.policy.max_delay)
+            .with_max_times(self.policy.max_retries)
+            .with_jitter()
+            .build();
+        let mut refreshed = false;
+        let mut throttle_wait = Duration::ZERO;
+        loop {
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
+            let token = match auth {
+                Some(a) => Some(a.token().await?),
+                None => None,
+            };
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = match build(&self.client, token.as_deref()).send().await {
+                Ok(resp) => self.classify(resp, auth_failure).await,
+                Err(e) => Attempt::Retry(UpstreamError::Network(describe_reqwest(&e)), None),
+            };
+            match outcome {
+                Attempt::Done(body) => match serde_json::from_slice::<T>(&body) {
+                    Ok(value) => return Ok(value),
+                    // Truncated or garbled JSON is often transient: retry it like a 5xx.
+                    Err(e) if e.is_syntax() || e.is_eof() => {
+                        let err = UpstreamError::Malformed(format!("invalid JSON: {e}"));
+                        let Some(delay) = delays.next() else {
+                            return Err(err);
+                        };
+                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(delay).await;
+                    }
+                    // Valid JSON of the wrong shape will not get better by asking again.
+                    Err(e) => {
+                        return Err(UpstreamError::Malformed(format!("unexpected shape: {e}")));
+                    }
+                },
+                Attempt::Unauthorized(message) => {
+                    let (Some(a), Some(stale), false) = (auth, token.as_deref(), refreshed) else {
+                        return Err(UpstreamError::Unauthorized(message));
+                    };
+                    refreshed = true;
+                    self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
+                    a.refresh(stale).await?;
+                }
+                Attempt::Throttled(retry_after) => {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    let wait = retry_after
+                        .unwrap_or_else(|| delays.next().unwrap_or(self.policy.max_delay));
+                    throttle_wait += wait;
+                    if throttle_wait > self.policy.max_throttle_wait {
+                        return Err(UpstreamError::RateLimitBudget {
+                            waited: throttle_wait,
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Attempt::Retry(err, retry_after) => {
+                    let Some(delay) = delays.next() else {
+                        return Err(err);
+                    };
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(error = %err, "retrying upstream call");
+                    tokio::time::sleep(retry_after.unwrap_or(delay)).await;
+                }
+                Attempt::Fail(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn classify(&self, resp: Response, auth_failure: AuthFailure) -> Attempt {
+        let status = resp.status();
+        let retry_after = retry_after(&resp);
+        if status.is_success() {
+            return match resp.bytes().await {
+                Ok(b) => Attempt::Done(b.to_vec()),
+                Err(e) => Attempt::Retry(UpstreamError::Network(describe_reqwest(&e)), None),
+            };
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let message = excerpt(&body);
+        if auth_failure.0.contains(&status.as_u16()) {
+            return Attempt::Unauthorized(message);
+        }
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => Attempt::Throttled(retry_after),
+            s if s.is_server_error() => Attempt::Retry(
+                UpstreamError::Server {
+                    status: s.as_u16(),
+                    message,
+                },
+                retry_after,
+            ),
+            s => Attempt::Fail(UpstreamError::Rejected {
+                status: s.as_u16(),
+                message,
+            }),
+        }
+    }
+}
+
+enum Attempt {
+    Done(Vec<u8>),
+    Unauthorized(String),
+    Throttled(Option<Duration>),
+    Retry(UpstreamError, Option<Duration>),
+    Fail(UpstreamError),
+}
+
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let value = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(300.0)))
+}
+
+/// Upstream bodies can be long and may echo credentials: keep a short, single-line excerpt.
+fn excerpt(body: &str) -> String {
+    let one_line: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    super::redact(&one_line)
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the body"
+    } else {
+        "request failed"
+    };
+    // The URL may carry tokens in query strings: never include it.
+    kind.to_owned()
+}

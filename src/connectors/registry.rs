@@ -1,0 +1,84 @@
+//! Builds (and caches) the connector of a connection from its config and secrets.
+//! Cached per connection so access tokens and rate-limit state survive between runs;
+//! rebuilt when the connection's settings change.
+
+use super::Connector;
+use super::servicetitan::{self, ServiceTitan};
+use crate::auth::secrets::SecretBox;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+use dashmap::DashMap;
+use entity::connection;
+use entity::enums::Provider;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Registry {
+    cache: Arc<DashMap<i64, (String, Arc<dyn Connector>)>>,
+    secrets: SecretBox,
+    /// Where sandbox connections find the emulators (this server's own URL).
+    sandbox_base: Arc<std::sync::RwLock<String>>,
+}
+
+impl Registry {
+    pub fn new(secrets: SecretBox, sandbox_base: String) -> Self {
+        Registry {
+            cache: Arc::new(DashMap::new()),
+            secrets,
+            sandbox_base: Arc::new(std::sync::RwLock::new(sandbox_base)),
+        }
+    }
+
+    pub fn set_sandbox_base(&self, base: String) {
+        if let Ok(mut b) = self.sandbox_base.write() {
+            *b = base;
+        }
+    }
+
+    pub fn sandbox_base(&self) -> String {
+        self.sandbox_base
+            .read()
+            .map(|b| b.clone())
+            .unwrap_or_default()
+    }
+
+    pub async fn connector_for(
+        &self,
+        db: &Db,
+        conn: &connection::Model,
+    ) -> AppResult<Arc<dyn Connector>> {
+        let secrets = store::connections::read_secrets(db, &self.secrets, conn.id)
+            .await?
+            .unwrap_or_else(|| serde_json::json!({}));
+        let fingerprint = hex::encode(Sha256::digest(
+            format!("{}|{}|{}", conn.config, secrets, conn.updated_at).as_bytes(),
+        ));
+        if let Some(entry) = self.cache.get(&conn.id)
+            && entry.0 == fingerprint
+        {
+            return Ok(entry.1.clone());
+        }
+        let built: Arc<dyn Connector> = match conn.provider {
+            Provider::ServiceTitan => {
+                Arc::new(ServiceTitan::new(servicetitan::Settings::from_connection(
+                    &conn.config,
+                    &secrets,
+                    &self.sandbox_base(),
+                )?))
+            }
+            other => {
+                return Err(AppError::bad_input(format!(
+                    "syncing {} connections is not available yet",
+                    other.as_str()
+                )));
+            }
+        };
+        self.cache.insert(conn.id, (fingerprint, built.clone()));
+        Ok(built)
+    }
+
+    pub fn forget(&self, connection_id: i64) {
+        self.cache.remove(&connection_id);
+    }
+}

@@ -1,0 +1,129 @@
+//! Fault injection shared by every emulator: queued faults consumed one per API request.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    TooManyRequests { retry_after: Option<u64> },
+    ServerError,
+    Unauthorized,
+    Malformed,
+    Drop,
+    Latency(u64),
+}
+
+/// `POST /_control/faults` body: `{"kind": "429", "count": 3, "ms": 200, "retryAfter": 1}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultRequest {
+    pub kind: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub ms: Option<u64>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl FaultRequest {
+    pub fn parse(&self) -> Result<FaultKind, String> {
+        Ok(match self.kind.as_str() {
+            "429" => FaultKind::TooManyRequests {
+                retry_after: self.retry_after,
+            },
+            "500" | "5xx" => FaultKind::ServerError,
+            "401" | "403" => FaultKind::Unauthorized,
+            "malformed" => FaultKind::Malformed,
+            "drop" => FaultKind::Drop,
+            "latency" => FaultKind::Latency(self.ms.unwrap_or(200)),
+            other => {
+                return Err(format!(
+                    "unknown fault kind '{other}' (429, 500, 401, malformed, drop, latency)"
+                ));
+            }
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Faults {
+    queue: Mutex<VecDeque<(FaultKind, u32)>>,
+}
+
+impl Faults {
+    pub fn push(&self, kind: FaultKind, count: u32) -> usize {
+        let Ok(mut q) = self.queue.lock() else {
+            return 0;
+        };
+        if count > 0 {
+            q.push_back((kind, count));
+        }
+        q.iter().map(|(_, n)| *n as usize).sum()
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.clear();
+        }
+    }
+
+    /// The fault for this request, if any is queued.
+    pub fn next(&self) -> Option<FaultKind> {
+        let mut q = self.queue.lock().ok()?;
+        let (kind, left) = q.front_mut()?;
+        let kind = *kind;
+        *left -= 1;
+        if *left == 0 {
+            q.pop_front();
+        }
+        Some(kind)
+    }
+}
+
+/// A 200 whose body dies after the headers: the client sees a dropped connection.
+pub fn dropped() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other(
+            "connection dropped by fault injection",
+        ))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+pub fn malformed() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        "{\"hasMore\": true, \"data\": [{\"id\": 1, \"code\": ",
+    )
+        .into_response()
+}
+
+pub fn too_many(retry_after: Option<u64>, body: String) -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if let Some(s) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}

@@ -1,0 +1,32 @@
+//! In-process emulators of the upstream APIs, speaking the same wire format as the real
+//! services (they reuse the connectors' `wire` types), with seeded data, remote edits and
+//! fault injection. Used by the demo, the tests and the benchmarks.
+
+pub mod faults;
+pub mod servicetitan;
+
+use axum::Router;
+
+/// The emulators mounted on one server under `/sandbox/{provider}/`.
+#[derive(Clone)]
+pub struct Sandboxes {
+    pub servicetitan: servicetitan::Emulator,
+}
+
+impl Sandboxes {
+    pub fn new() -> Self {
+        Sandboxes {
+            servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new().nest("/sandbox/servicetitan", self.servicetitan.router())
+    }
+}
+
+impl Default for Sandboxes {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,12 @@
+//! The sync engine: pure three-way categorisation (`diff`), local items as canonical
+//! fields (`canonical`), page application (`apply`), pushing local changes (`push`), and
+//! the run driver (`engine`). It reports through a `progress::Reporter` and knows nothing
+//! of HTTP handlers or GraphQL.
+
+pub mod apply;
+pub mod canonical;
+pub mod diff;
+pub mod engine;
+pub mod progress;
+pub mod push;
+pub mod runner;

@@ -1,0 +1,159 @@
+//! How a run tells the outside world where it is: counters, stage, percent.
+
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub fetched: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    pub pushed: i64,
+    pub conflicts: i64,
+    pub skipped: i64,
+    pub errors: i64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.fetched += o.fetched;
+        self.created += o.created;
+        self.updated += o.updated;
+        self.deleted += o.deleted;
+        self.pushed += o.pushed;
+        self.conflicts += o.conflicts;
+        self.skipped += o.skipped;
+        self.errors += o.errors;
+    }
+}
+
+/// A per-record problem or notable step, stored as a `sync_events` row.
+#[derive(Debug, Clone)]
+pub struct RunEvent {
+    pub level: entity::enums::EventLevel,
+    pub kind: String,
+    pub item_id: Option<i64>,
+    pub remote_id: Option<String>,
+    pub code: Option<String>,
+    pub message: String,
+    pub details: serde_json::Value,
+}
+
+impl RunEvent {
+    pub fn error(kind: &str, message: impl Into<String>) -> Self {
+        RunEvent {
+            level: entity::enums::EventLevel::Error,
+            kind: kind.into(),
+            item_id: None,
+            remote_id: None,
+            code: None,
+            message: message.into(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    pub fn info(kind: &str, message: impl Into<String>) -> Self {
+        RunEvent {
+            level: entity::enums::EventLevel::Info,
+            ..Self::error(kind, message)
+        }
+    }
+
+    pub fn for_record(
+        mut self,
+        item_id: Option<i64>,
+        remote_id: Option<&str>,
+        code: Option<&str>,
+    ) -> Self {
+        self.item_id = item_id;
+        self.remote_id = remote_id.map(str::to_owned);
+        self.code = code.map(str::to_owned);
+        self
+    }
+}
+
+/// Receives progress; the job system persists and broadcasts it, the CLI draws a bar.
+pub trait Reporter: Send + Sync {
+    fn progress(&self, stage: &str, percent: i32, counters: &Counters);
+}
+
+/// A reporter that only remembers the last state (tests, single-record syncs).
+#[derive(Default)]
+pub struct LastState(pub Mutex<(String, i32, Counters)>);
+
+impl Reporter for LastState {
+    fn progress(&self, stage: &str, percent: i32, counters: &Counters) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = (stage.to_owned(), percent, *counters);
+        }
+    }
+}
+
+/// Tracks totals across concurrently synced entity types and turns them into a percent
+/// that only ever grows.
+pub struct Tracker<'a> {
+    reporter: &'a dyn Reporter,
+    state: Mutex<TrackerState>,
+}
+
+struct TrackerState {
+    counters: Counters,
+    expected: u64,
+    percent: i32,
+    stage: String,
+}
+
+impl<'a> Tracker<'a> {
+    pub fn new(reporter: &'a dyn Reporter) -> Self {
+        Tracker {
+            reporter,
+            state: Mutex::new(TrackerState {
+                counters: Counters::default(),
+                expected: 0,
+                percent: 0,
+                stage: String::new(),
+            }),
+        }
+    }
+
+    pub fn expect(&self, records: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.expected += records;
+        }
+    }
+
+    /// Adds a page's counters; listing and applying fill 0–90 %.
+    pub fn page_done(&self, stage: &str, delta: &Counters) {
+        self.update(stage, delta, None);
+    }
+
+    /// Sets an explicit floor (e.g. 90 when pushing starts); never reaches 100 here —
+    /// 100 is for the job system once the run is recorded as finished.
+    pub fn stage(&self, stage: &str, percent: i32) {
+        self.update(stage, &Counters::default(), Some(percent));
+    }
+
+    pub fn add(&self, delta: &Counters) {
+        self.update("", delta, None);
+    }
+
+    fn update(&self, stage: &str, delta: &Counters, floor: Option<i32>) {
+        let Ok(mut s) = self.state.lock() else { return };
+        s.counters.add(delta);
+        if !stage.is_empty() {
+            s.stage = stage.to_owned();
+        }
+        let listed = if s.expected > 0 {
+            ((s.counters.fetched as f64 / s.expected as f64).min(1.0) * 90.0) as i32
+        } else {
+            s.percent
+        };
+        s.percent = s.percent.max(listed).max(floor.unwrap_or(0)).min(99);
+        self.reporter.progress(&s.stage, s.percent, &s.counters);
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.state.lock().map(|s| s.counters).unwrap_or_default()
+    }
+}
