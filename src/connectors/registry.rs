@@ -13,9 +13,12 @@ use entity::enums::Provider;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+/// Connection id → (settings fingerprint, connector).
+type Cache = DashMap<i64, (String, Arc<dyn Connector>)>;
+
 #[derive(Clone)]
 pub struct Registry {
-    cache: Arc<DashMap<i64, (String, Arc<dyn Connector>)>>,
+    cache: Arc<Cache>,
     secrets: SecretBox,
     /// Where sandbox connections find the emulators (this server's own URL).
     sandbox_base: Arc<std::sync::RwLock<String>>,

@@ -22,7 +22,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
-        subscription::SubscriptionRoot::default(),
+        subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);

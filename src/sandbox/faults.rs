@@ -28,6 +28,9 @@ pub struct FaultRequest {
     pub ms: Option<u64>,
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// Let this many requests through untouched first (to fail mid-listing).
+    #[serde(default)]
+    pub after: u32,
 }
 
 fn one() -> u32 {

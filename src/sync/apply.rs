@@ -312,7 +312,7 @@ pub async fn apply_items(
             .and_then(|c| c.as_str())
             .unwrap_or("")
             .to_owned();
-        if code.is_empty() || record.fields.get("name").is_none() {
+        if code.is_empty() || !record.fields.contains_key("name") {
             out.counters.errors += 1;
             out.events.push(
                 RunEvent::error("invalid_record", "record has no code or name; skipped")

@@ -33,7 +33,7 @@ pub const MONEY_FIELDS: &[&str] = &[
 /// Boolean field that some systems send as text.
 const ACTIVE_FIELD: &str = "active";
 
-/// Bill of materials: one field holding `{kind, id, quantity}` objects, compared as a set.
+// Bill of materials: one field holding `{kind, id, quantity}` objects, compared as a set.
 
 /// What a sync run does with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -280,8 +280,16 @@ impl Run<'_> {
                         self.spec.dry_run,
                     )
                     .await?;
+                    // Item counters stay about items; the tree's changes go to the summary.
+                    let samples = vec![
+                        serde_json::json!({ "categories": { "created": c.created, "updated": c.updated } }),
+                    ];
                     PageOutcome {
-                        counters: c,
+                        counters: Counters {
+                            fetched: c.fetched,
+                            ..Default::default()
+                        },
+                        samples,
                         ..Default::default()
                     }
                 }

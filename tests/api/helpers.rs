@@ -204,3 +204,80 @@ pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
     ids.extend(all.rows.iter().map(|(_, m)| m.id));
     ids
 }
+
+impl TestApp {
+    pub fn emulator(&self) -> &pricebook_sync::sandbox::servicetitan::Emulator {
+        &self
+            .state
+            .sandboxes
+            .as_ref()
+            .expect("sandbox mounted in tests")
+            .servicetitan
+    }
+
+    /// Creates a ServiceTitan sandbox connection through GraphQL; returns its id.
+    pub async fn sandbox_connection(&self, token: &str, name: &str, extra_config: Value) -> i64 {
+        let mut config = json!({ "sandbox": true, "maxRetries": 3 });
+        if let (Some(c), Some(extra)) = (config.as_object_mut(), extra_config.as_object()) {
+            c.extend(extra.clone());
+        }
+        let d = self
+            .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: SERVICETITAN, config:$c }) { id } }", json!({ "n": name, "c": config }))
+            .await;
+        d["createConnection"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Runs one sync to the end in the foreground (the engine, over real HTTP to the emulator).
+    pub async fn run_sync(
+        &self,
+        connection_id: i64,
+        mode: entity::enums::RunMode,
+        params: Value,
+        dry_run: bool,
+    ) -> entity::sync_run::Model {
+        let conn = store::connections::get_unscoped(&self.state.db, connection_id)
+            .await
+            .expect("connection");
+        let run = store::runs::create(
+            &self.state.db,
+            store::runs::NewRun {
+                account_id: conn.account_id,
+                connection_id,
+                mode,
+                trigger: entity::enums::RunTrigger::Cli,
+                dry_run,
+                params,
+                requested_by: None,
+                status: entity::enums::RunStatus::Running,
+            },
+        )
+        .await
+        .expect("run row");
+        let reporter = pricebook_sync::sync::progress::LastState::default();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        pricebook_sync::sync::runner::execute(
+            &self.state.db,
+            &self.state.registry,
+            &run,
+            &reporter,
+            &cancel,
+        )
+        .await
+        .expect("run recorded")
+    }
+
+    pub async fn item_by_code(&self, account_id: i64, code: &str) -> entity::item::Model {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::item::Entity::find()
+            .filter(entity::item::Column::AccountId.eq(account_id))
+            .filter(entity::item::Column::Code.eq(code))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("item {code} not found"))
+    }
+}

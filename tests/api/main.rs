@@ -7,4 +7,5 @@ mod helpers;
 mod http;
 mod items;
 mod schema;
+mod sync;
 mod tenancy;

@@ -51,6 +51,8 @@ pub struct Settings {
     pub client_secret: String,
     pub app_key: String,
     pub requests_per_second: Option<u32>,
+    /// Retries of a failing call (config `maxRetries`; default 6).
+    pub max_retries: usize,
 }
 
 impl Settings {
@@ -75,6 +77,11 @@ impl Settings {
             .get("requestsPerSecond")
             .and_then(|v| v.as_u64())
             .map(|n| n as u32);
+        let max_retries = config
+            .get("maxRetries")
+            .and_then(|v| v.as_u64())
+            .map(|n| n.min(10) as usize)
+            .unwrap_or(6);
         if sandbox {
             let base =
                 c("baseUrl").unwrap_or_else(|| format!("{sandbox_base}/sandbox/servicetitan"));
@@ -86,6 +93,7 @@ impl Settings {
                 client_secret: s("clientSecret").unwrap_or_else(|| SANDBOX_CLIENT_SECRET.into()),
                 app_key: s("appKey").unwrap_or_else(|| SANDBOX_APP_KEY.into()),
                 requests_per_second: rate.or(Some(REQUESTS_PER_SECOND)),
+                max_retries,
             });
         }
         let missing =
@@ -98,6 +106,7 @@ impl Settings {
             client_secret: s("clientSecret").ok_or_else(|| missing("secrets.clientSecret"))?,
             app_key: s("appKey").ok_or_else(|| missing("secrets.appKey"))?,
             requests_per_second: rate.or(Some(REQUESTS_PER_SECOND)),
+            max_retries,
         })
     }
 }
@@ -112,7 +121,11 @@ const UNAUTHORIZED: AuthFailure = AuthFailure(&[401]);
 
 impl ServiceTitan {
     pub fn new(settings: Settings) -> Self {
-        Self::with_policy(settings, RetryPolicy::default())
+        let policy = RetryPolicy {
+            max_retries: settings.max_retries,
+            ..RetryPolicy::default()
+        };
+        Self::with_policy(settings, policy)
     }
 
     pub fn with_policy(settings: Settings, policy: RetryPolicy) -> Self {

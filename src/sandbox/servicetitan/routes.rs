@@ -429,7 +429,7 @@ async fn get_one(
 }
 
 /// Validates a write and applies it to `sku` (PATCH semantics).
-fn apply_write(data: &Data, entity: &str, sku: &mut Sku, w: SkuWrite) -> Result<(), Response> {
+fn apply_write(data: &Data, entity: &str, sku: &mut Sku, w: SkuWrite) -> Result<(), Box<Response>> {
     for (name, v) in [
         ("Price", w.price),
         ("Cost", w.cost),
@@ -437,15 +437,15 @@ fn apply_write(data: &Data, entity: &str, sku: &mut Sku, w: SkuWrite) -> Result<
         ("AddOnPrice", w.add_on_price),
     ] {
         if v.is_some_and(|v| v < 0.0 || !v.is_finite()) {
-            return Err(field_error(
+            return Err(Box::new(field_error(
                 name,
                 &format!("{name} must be a non-negative number."),
-            ));
+            )));
         }
     }
     if let Some(code) = &w.code {
         if code.trim().is_empty() {
-            return Err(field_error("Code", "Code is required."));
+            return Err(Box::new(field_error("Code", "Code is required.")));
         }
         let taken = data.skus(entity).is_some_and(|t| {
             t.rows
@@ -453,10 +453,10 @@ fn apply_write(data: &Data, entity: &str, sku: &mut Sku, w: SkuWrite) -> Result<
                 .any(|o| o.id != sku.id && o.code.as_deref() == Some(code.as_str()))
         });
         if taken {
-            return Err(field_error(
+            return Err(Box::new(field_error(
                 "Code",
                 &format!("Code '{code}' is already used."),
-            ));
+            )));
         }
         sku.code = Some(code.clone());
     }
@@ -529,7 +529,7 @@ async fn create(
         ..Default::default()
     };
     if let Err(r) = apply_write(&data, &entity, &mut sku, w) {
-        return r;
+        return *r;
     }
     if let Some(t) = data.skus_mut(&entity) {
         t.put(sku.clone());
@@ -558,7 +558,7 @@ async fn update(
         );
     };
     if let Err(r) = apply_write(&data, &entity, &mut sku, w) {
-        return r;
+        return *r;
     }
     let at = data.clock.tick();
     sku.set_modified(at);
@@ -616,7 +616,7 @@ async fn bulk_update(
                 );
             };
             if let Err(r) = apply_write(&data, entity, &mut sku, item.fields) {
-                return r;
+                return *r;
             }
             let at = data.clock.tick();
             sku.set_modified(at);

@@ -1,0 +1,93 @@
+// GraphQL over HTTP: JSON requests and multipart uploads, errors carrying `extensions.code`.
+
+import { currentToken, clearSession, EXPIRED_MESSAGE } from './session.js';
+
+export const GRAPHQL_URL = () => new URL('graphql', document.baseURI).href;
+
+export class ApiError extends Error {
+  constructor(message, code, { errors = [], extensions = {}, data = null } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.errors = errors;
+    this.extensions = extensions;
+    this.data = data;
+  }
+}
+
+const FRIENDLY = {
+  NETWORK: 'Cannot reach the server. Check your connection and try again.',
+  FORBIDDEN: 'You do not have permission to do that.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  INTERNAL: 'The server hit an internal error. Try again; if it keeps happening, check the server log.',
+};
+
+/** A message fit for a person, from any error. */
+export function describeError(err) {
+  if (!err) return '';
+  if (err instanceof ApiError) {
+    if (err.code === 'NETWORK' || err.code === 'INTERNAL') return FRIENDLY[err.code];
+    return err.message || FRIENDLY[err.code] || 'Something went wrong.';
+  }
+  return err.message || String(err);
+}
+
+function authHeaders(auth) {
+  if (!auth) return {};
+  const token = currentToken();
+  if (!token) throw new ApiError(EXPIRED_MESSAGE, 'UNAUTHENTICATED');
+  return { authorization: `Bearer ${token}` };
+}
+
+async function send(init, auth) {
+  let response;
+  try {
+    response = await fetch(GRAPHQL_URL(), init);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(FRIENDLY.NETWORK, 'NETWORK');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`The server answered ${response.status} without a GraphQL body.`, `HTTP_${response.status}`);
+  }
+  if (body.errors && body.errors.length) {
+    const first = body.errors[0];
+    const code = first.extensions?.code || (response.ok ? 'GRAPHQL_ERROR' : `HTTP_${response.status}`);
+    if (code === 'UNAUTHENTICATED' && auth) {
+      clearSession(EXPIRED_MESSAGE);
+    }
+    throw new ApiError(first.message, code, {
+      errors: body.errors, extensions: first.extensions || {}, data: body.data ?? null,
+    });
+  }
+  if (!response.ok) throw new ApiError(`The server answered ${response.status}.`, `HTTP_${response.status}`);
+  return body.data;
+}
+
+/** Runs a query or mutation; resolves to `data`, rejects with ApiError. */
+export function gql(query, variables = {}, { auth = true, signal } = {}) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json', ...authHeaders(auth) };
+  return send({ method: 'POST', headers, body: JSON.stringify({ query, variables }), signal }, auth);
+}
+
+/**
+ * A mutation with files, per the GraphQL multipart request spec:
+ * `files` maps a variable path (e.g. "file") to a File; those variables are sent as null.
+ */
+export function gqlUpload(query, variables, files, { signal } = {}) {
+  const vars = { ...variables };
+  const map = {};
+  const form = new FormData();
+  Object.keys(files).forEach((path, i) => {
+    vars[path] = null;
+    map[String(i)] = [`variables.${path}`];
+  });
+  form.append('operations', JSON.stringify({ query, variables: vars }));
+  form.append('map', JSON.stringify(map));
+  Object.values(files).forEach((file, i) => form.append(String(i), file, file.name));
+  const headers = { accept: 'application/json', ...authHeaders(true) };
+  return send({ method: 'POST', headers, body: form, signal }, true);
+}

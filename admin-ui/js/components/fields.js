@@ -1,0 +1,45 @@
+// Labelled form controls.
+
+import { html } from '../lib.js';
+
+let uid = 0;
+export const newId = (prefix = 'f') => `${prefix}-${++uid}`;
+
+export function SelectField({ label, value, options, onChange, name, required, disabled, hint, testid }) {
+  return html`
+    <label class="field">
+      <span>${label}</span>
+      <select name=${name} value=${value ?? ''} required=${required} disabled=${disabled} data-testid=${testid}
+        onChange=${(e) => onChange(e.currentTarget.value)}>
+        ${options.map((o) => html`<option key=${o.value} value=${o.value}>${o.label}</option>`)}
+      </select>
+      ${hint ? html`<small class="hint">${hint}</small>` : null}
+    </label>`;
+}
+
+export function TextField({ label, value, onInput, type = 'text', name, required, placeholder, hint, autocomplete, inputmode, disabled, error, testid }) {
+  return html`
+    <label class="field">
+      <span>${label}${required ? html`<span class="req" aria-hidden="true"> *</span>` : null}</span>
+      <input type=${type} name=${name} value=${value ?? ''} required=${required} placeholder=${placeholder}
+        autocomplete=${autocomplete} inputmode=${inputmode} disabled=${disabled} aria-invalid=${error ? 'true' : undefined}
+        data-testid=${testid} onInput=${(e) => onInput(e.currentTarget.value)} />
+      ${hint ? html`<small class="hint">${hint}</small>` : null}
+      ${error ? html`<small class="inline-error" role="alert">${error}</small>` : null}
+    </label>`;
+}
+
+export function CheckboxField({ label, checked, onChange, name, disabled, hint, testid }) {
+  return html`
+    <label class="field field-check">
+      <input type="checkbox" name=${name} checked=${!!checked} disabled=${disabled} data-testid=${testid}
+        onChange=${(e) => onChange(e.currentTarget.checked)} />
+      <span>${label}</span>
+      ${hint ? html`<small class="hint">${hint}</small>` : null}
+    </label>`;
+}
+
+/** Options for an enum filter: "All" plus the values, labelled for people. */
+export function enumOptions(values, allLabel = 'All', labeler = (v) => v) {
+  return [{ value: '', label: allLabel }, ...values.map((v) => ({ value: v, label: labeler(v) }))];
+}

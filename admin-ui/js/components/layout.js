@@ -1,0 +1,46 @@
+// The frame around every signed-in screen: header, navigation, user, sign out.
+
+import { html, useState, useEffect } from '../lib.js';
+import { navItems } from '../nav.js';
+import { humanize } from '../format.js';
+
+export function Layout({ user, caps, route, onSignOut, children }) {
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => setMenuOpen(false), [route.path]);
+  const items = navItems(caps, user);
+  const section = `/${route.parts[0] || ''}`;
+  return html`
+    <a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+    <header class="topbar">
+      <a class="brand" href="#/"><span class="brand-mark" aria-hidden="true">◆</span> pricebook-sync</a>
+      <button type="button" class="btn menu-toggle" aria-expanded=${menuOpen} aria-controls="main-nav"
+        onClick=${() => setMenuOpen(!menuOpen)}>Menu</button>
+      <nav id="main-nav" class=${`mainnav ${menuOpen ? 'open' : ''}`} aria-label="Main">
+        <ul>
+          ${items.map((i) => html`
+            <li key=${i.path}>
+              <a href=${`#${i.path}`} aria-current=${section === i.path ? 'page' : undefined}>${i.label}</a>
+            </li>`)}
+        </ul>
+        <div class="userbox">
+          <span class="user-email" title=${user.email}>${user.email}</span>
+          <span class="badge badge-muted" data-testid="role">${humanize(user.role)}</span>
+          <button type="button" class="btn btn-small" onClick=${onSignOut}>Sign out</button>
+        </div>
+      </nav>
+    </header>
+    <main id="main" tabindex="-1">${children}</main>`;
+}
+
+/** Page title row with optional actions on the right. */
+export function PageHeader({ title, subtitle, children }) {
+  useEffect(() => { document.title = `${title} · pricebook-sync`; }, [title]);
+  return html`
+    <div class="page-header">
+      <div>
+        <h1>${title}</h1>
+        ${subtitle ? html`<p class="subtitle">${subtitle}</p>` : null}
+      </div>
+      ${children ? html`<div class="page-actions">${children}</div>` : null}
+    </div>`;
+}

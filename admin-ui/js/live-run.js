@@ -1,0 +1,104 @@
+// One sync run kept up to date: the syncProgress subscription when the server has it
+// (falling back to polling syncRun when it has not, or when the socket fails).
+
+import { useState, useEffect, useRef } from './lib.js';
+import { gql } from './api.js';
+import { subscribe } from './ws.js';
+
+export const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'];
+export const isActive = (run) => !!run && !TERMINAL.includes(String(run.status).toUpperCase());
+
+export const RUN_SPEC = [
+  'id', 'connectionId', 'status', 'mode', 'progress', 'stage', 'dryRun', 'trigger', 'queuedAt',
+  'startedAt', 'finishedAt', 'error', 'errorCode', 'etaSeconds',
+  ['counters', ['fetched', 'created', 'updated', 'deleted', 'pushed', 'conflicts', 'skipped', 'errors']],
+];
+
+export function runType(caps) {
+  return caps.returns('query', 'syncRun') || caps.returns('subscription', 'syncProgress') || 'SyncRun';
+}
+
+export function runSelection(caps) {
+  return caps.select(runType(caps), RUN_SPEC);
+}
+
+export function canWatchRuns(caps) {
+  return caps.subscription('syncProgress') || caps.query('syncRun');
+}
+
+/**
+ * Follows run `runId`. `initial` is shown until the first update. `onDone(run)` fires once
+ * when the run reaches a terminal state. Returns { run, error, live }.
+ */
+export function useLiveRun(caps, runId, initial = null, onDone = null) {
+  const [run, setRun] = useState(initial);
+  const [error, setError] = useState(null);
+  const [live, setLive] = useState(false);
+  const doneRef = useRef(onDone);
+  doneRef.current = onDone;
+
+  useEffect(() => {
+    setRun(initial && String(initial.id) === String(runId) ? initial : null);
+    setError(null);
+    if (!runId) return undefined;
+    const sel = runSelection(caps);
+    let stopped = false;
+    let stopSub = null;
+    let pollTimer = null;
+    let doneFired = false;
+
+    const update = (r) => {
+      if (stopped || !r) return;
+      setRun(r);
+      if (!isActive(r) && !doneFired) {
+        doneFired = true;
+        doneRef.current?.(r);
+      }
+    };
+
+    const fetchOnce = () => (caps.query('syncRun')
+      ? gql(`query($id: ID!) { syncRun(id: $id) { ${sel} } }`, { id: runId }).then((d) => d.syncRun)
+      : Promise.resolve(null));
+
+    const poll = () => {
+      setLive(false);
+      const tick = () => {
+        fetchOnce().then((r) => {
+          update(r);
+          if (!stopped && isActive(r)) pollTimer = setTimeout(tick, 1500);
+        }, (e) => { if (!stopped) setError(e); });
+      };
+      tick();
+    };
+
+    if (caps.subscription('syncProgress')) {
+      stopSub = subscribe(`subscription($id: ID!) { syncProgress(runId: $id) { ${sel} } }`, { id: runId }, {
+        next: (p) => {
+          if (p.errors?.length) { setError({ message: p.errors[0].message, code: p.errors[0].extensions?.code }); return; }
+          setLive(true);
+          update(p.data?.syncProgress);
+        },
+        error: (e) => {
+          if (stopped) return;
+          if (e.code === 'UNAUTHENTICATED') { setError(e); return; }
+          if (caps.query('syncRun')) poll(); else setError(e);
+        },
+        // The stream ends with the run; read the final state once in case it was not emitted.
+        complete: () => {
+          setLive(false);
+          fetchOnce().then(update, () => {});
+        },
+        reconnecting: () => setLive(false),
+      });
+    } else if (caps.query('syncRun')) {
+      poll();
+    }
+    return () => {
+      stopped = true;
+      stopSub?.();
+      clearTimeout(pollTimer);
+    };
+  }, [runId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return { run, error, live };
+}
