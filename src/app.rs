@@ -7,6 +7,7 @@ use crate::auth::{keys, password, session};
 use crate::config::Settings;
 use crate::connectors::registry::Registry;
 use crate::graphql::{self, AppSchema};
+use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
 use crate::store::{self, Db};
 use crate::web;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     pub registry: Registry,
+    pub jobs: Jobs,
     /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
     pub sandboxes: Option<Sandboxes>,
     pub schema: AppSchema,
@@ -83,23 +85,33 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(
+        self.state.jobs.start(self.state.settings.workers);
+        let jobs = self.state.jobs.clone();
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+        jobs.shutdown();
+        served?;
         Ok(())
     }
 }
 
 fn build_state(db: Db, settings: Settings, keys: keys::Keys, public_url: String) -> AppState {
     let secrets = SecretBox::new(&keys.encryption_key);
+    let registry = Registry::new(secrets.clone(), public_url);
     let mut state = AppState {
+        jobs: Jobs::with_lease(
+            db.clone(),
+            registry.clone(),
+            Duration::from_secs(settings.lease_seconds.max(1)),
+        ),
         db,
         jwt: Arc::new(JwtKeys::new(&keys.jwt_secret, settings.token_ttl_minutes)),
-        registry: Registry::new(secrets.clone(), public_url),
+        registry,
         secrets,
         login_limiter: Arc::new(session::login_limiter()),
         sandboxes: settings.sandbox.then(Sandboxes::new),
@@ -119,6 +131,10 @@ fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
+        .route(
+            "/webhooks/{connection_id}",
+            axum::routing::post(web::webhooks::trigger),
+        )
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -129,6 +145,7 @@ fn router(state: AppState) -> Router {
         .merge(api)
         // WebSockets live long: no timeout or compression layer on this route.
         .route("/graphql/ws", get(web::graphql_ws::handle))
+        .route("/api/sync/runs/{id}/events", get(web::sse::run_events))
         .with_state(state)
         .route("/metrics", get(web::metrics::render).with_state(metrics))
         .fallback(web::ui::serve)

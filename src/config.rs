@@ -71,6 +71,14 @@ pub struct Settings {
     /// Default: http://<bind>.
     #[arg(long, env = "PRICEBOOK_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Seconds a worker's claim on a run lasts without a heartbeat (crash take-over delay).
+    #[arg(
+        long,
+        env = "PRICEBOOK_LEASE_SECONDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub lease_seconds: u64,
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
@@ -112,6 +120,7 @@ impl Settings {
             max_body_bytes: 20 * 1024 * 1024,
             workers: 2,
             sandbox: true,
+            lease_seconds: 20,
             public_url: None,
         }
     }

@@ -1,11 +1,11 @@
 //! The demo: a seeded ServiceTitan sandbox and a connection named `demo` to it, with its
-//! first full sync started in the background.
+//! first full sync queued.
 
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::sandbox::servicetitan::SeedSpec;
 use crate::store::{self, connections::NewConnection};
-use entity::enums::{Provider, RunMode, RunStatus, RunTrigger};
+use entity::enums::{Provider, RunMode, RunTrigger};
 
 pub const CONNECTION_NAME: &str = "demo";
 
@@ -36,36 +36,18 @@ pub async fn prepare(state: &AppState, admin_email: &str) -> AppResult<()> {
             store::connections::create(&state.db, &state.secrets, account_id, new).await?
         }
     };
-    let run = store::runs::create(
-        &state.db,
-        store::runs::NewRun {
-            account_id,
-            connection_id: connection.id,
-            mode: RunMode::Full,
-            trigger: RunTrigger::Connect,
-            dry_run: false,
-            params: serde_json::json!({}),
-            requested_by: Some(admin.id),
-            status: RunStatus::Running,
-        },
-    )
-    .await?;
-    let (db, registry) = (state.db.clone(), state.registry.clone());
-    tokio::spawn(async move {
-        let reporter = crate::sync::progress::LastState::default();
-        let cancel = tokio_util::sync::CancellationToken::new();
-        match crate::sync::runner::execute(&db, &registry, &run, &reporter, &cancel).await {
-            Ok(done) => tracing::info!(
-                run_id = done.id,
-                status = done.status.as_str(),
-                created = done.created,
-                "demo: first full sync finished"
-            ),
-            Err(e) => tracing::warn!(
-                "demo: first sync could not be recorded: {}",
-                e.public_message()
-            ),
-        }
-    });
+    let req = crate::jobs::StartRequest {
+        mode: RunMode::Full,
+        params: Default::default(),
+        dry_run: false,
+        trigger: RunTrigger::Connect,
+        requested_by: Some(admin.id),
+        force: false,
+    };
+    let (run, _) = state
+        .jobs
+        .start_sync(account_id, connection.id, req)
+        .await?;
+    tracing::info!(run_id = run.id, "demo: first full sync queued");
     Ok(())
 }

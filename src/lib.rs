@@ -21,6 +21,7 @@ pub mod connectors;
 pub mod demo;
 pub mod error;
 pub mod graphql;
+pub mod jobs;
 pub mod sandbox;
 pub mod store;
 pub mod sync;

@@ -57,6 +57,23 @@ export class Capabilities {
     return t && t.kind === 'ENUM' ? t.enumValues : null;
   }
 
+  /** `{ __typename }` when root field `name` returns an object, '' for scalars. */
+  minimalSelection(root, name) {
+    const kind = this.types.get(this.returns(root, name))?.kind;
+    return kind === 'OBJECT' || kind === 'INTERFACE' || kind === 'UNION' ? '{ __typename }' : '';
+  }
+
+  /** Type of `edges.node` of a Relay connection type (e.g. SyncEventConnection -> SyncEvent). */
+  nodeType(connectionType) {
+    const edge = this.types.get(connectionType)?.fields.get('edges')?.type;
+    return (edge && this.types.get(edge)?.fields.get('node')?.type) || null;
+  }
+
+  /** Named type of field `fieldName` of object type `typeName`. */
+  fieldType(typeName, fieldName) {
+    return this.types.get(typeName)?.fields.get(fieldName)?.type || null;
+  }
+
   has(typeName, fieldName) { return !!this.types.get(typeName)?.fields.has(fieldName); }
 
   /**

@@ -92,4 +92,6 @@ function App() {
   return html`${body}<${Toaster} />`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -22,6 +22,9 @@ pub struct Model {
     /// Set when the schedule paused itself after repeated failures.
     pub schedule_paused_reason: Option<String>,
     pub consecutive_failures: i32,
+    /// The last schedule tick acted on; missed ticks since then coalesce into one run.
+    pub last_incremental_tick_at: Option<DateTimeUtc>,
+    pub last_full_tick_at: Option<DateTimeUtc>,
     pub auto_merge_disjoint: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

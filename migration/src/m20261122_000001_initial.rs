@@ -145,6 +145,8 @@ impl MigrationTrait for Migration {
                     flag("schedule_enabled", false),
                     text_null("schedule_paused_reason"),
                     int("consecutive_failures", 0),
+                    ts_null("last_incremental_tick_at"),
+                    ts_null("last_full_tick_at"),
                     flag("auto_merge_disjoint", false),
                     ts("created_at"),
                     ts("updated_at"),

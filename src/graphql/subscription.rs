@@ -1,22 +1,104 @@
-//! Subscriptions (progress and run events arrive with the job system).
+//! Live sync progress and run lifecycle, scoped to the caller's account.
 
-use async_graphql::Subscription;
-use futures::Stream;
+use crate::graphql::types::run::SyncRun;
+use crate::graphql::{caller, parse_id, state};
+use crate::store;
+use async_graphql::{Context, ID, Subscription};
+use futures::stream::{self, BoxStream};
+use futures::{Stream, StreamExt};
+use tokio_stream::wrappers::BroadcastStream;
 
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
+    /// The run's current state at once, then every change; completes when it ends.
+    async fn sync_progress(
+        &self,
+        ctx: &Context<'_>,
+        run_id: ID,
+    ) -> async_graphql::Result<BoxStream<'static, SyncRun>> {
+        let c = caller(ctx)?;
+        let st = state(ctx);
+        let id = parse_id(&run_id, "sync run")?;
+        // Subscribe before reading the current state so no change falls in between.
+        let updates = BroadcastStream::new(st.jobs.bus().subscribe());
+        let current = store::runs::get(&st.db, c.account_id, id).await?;
+        Ok(run_progress(current, updates))
+    }
+
+    /// Lifecycle of the account's runs (queued, started, finished), optionally for one connection.
+    async fn sync_events(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = SyncRun>> {
+        let c = caller(ctx)?;
+        let account = c.account_id;
+        let connection = connection_id
+            .as_ref()
+            .map(|id| parse_id(id, "connection"))
+            .transpose()?;
+        if let Some(conn) = connection {
+            store::connections::get(&state(ctx).db, account, conn).await?;
+        }
+        let updates = BroadcastStream::new(state(ctx).jobs.bus().subscribe());
+        Ok(updates.filter_map(move |u| {
+            let keep = u.ok().filter(|u| {
+                u.lifecycle
+                    && u.run.account_id == account
+                    && connection.is_none_or(|c| c == u.run.connection_id)
+            });
+            futures::future::ready(keep.map(|u| SyncRun(u.run.clone())))
+        }))
+    }
+
     /// Server heartbeat every `seconds` (1–60), a connectivity check for clients.
     async fn heartbeat(
         &self,
         #[graphql(default = 10)] seconds: u64,
     ) -> impl Stream<Item = chrono::DateTime<chrono::Utc>> {
         let period = std::time::Duration::from_secs(seconds.clamp(1, 60));
-        futures::stream::unfold((), move |_| async move {
+        stream::unfold((), move |_| async move {
             tokio::time::sleep(period).await;
             Some((chrono::Utc::now(), ()))
         })
     }
+}
+
+/// Current state, then updates of this run in order, ending after the final state.
+pub fn run_progress(
+    current: entity::sync_run::Model,
+    updates: BroadcastStream<std::sync::Arc<crate::jobs::bus::RunUpdate>>,
+) -> BoxStream<'static, SyncRun> {
+    let id = current.id;
+    let finished = !current.status.is_active();
+    let later = updates.filter_map(move |u| {
+        futures::future::ready(u.ok().filter(|u| u.run.id == id).map(|u| u.run.clone()))
+    });
+    let tail: BoxStream<'static, entity::sync_run::Model> = if finished {
+        stream::empty().boxed()
+    } else {
+        later.boxed()
+    };
+    let all = stream::once(futures::future::ready(current))
+        .chain(tail)
+        .boxed();
+    // Ends right after yielding the final state (no waiting for another message).
+    stream::unfold(
+        (all, false, -1),
+        |(mut runs, done, last_progress)| async move {
+            if done {
+                return None;
+            }
+            let mut run = runs.next().await?;
+            let done = !run.status.is_active();
+            // Progress never goes backwards for a subscriber, even if updates race.
+            run.progress = run.progress.max(last_progress);
+            let progress = run.progress;
+            Some((SyncRun(run), (runs, done, progress)))
+        },
+    )
+    .boxed()
 }

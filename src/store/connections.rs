@@ -143,6 +143,8 @@ pub async fn create(
         schedule_enabled: Set(false),
         schedule_paused_reason: Set(None),
         consecutive_failures: Set(0),
+        last_incremental_tick_at: Set(None),
+        last_full_tick_at: Set(None),
         auto_merge_disjoint: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -291,4 +293,14 @@ pub async fn has_secrets(db: &impl ConnectionTrait, connection_id: i64) -> AppRe
         .count(db)
         .await?
         > 0)
+}
+
+pub async fn open_conflicts(db: &impl ConnectionTrait, connection_id: i64) -> AppResult<u64> {
+    use entity::conflict;
+    use entity::enums::ConflictStatus;
+    Ok(conflict::Entity::find()
+        .filter(conflict::Column::ConnectionId.eq(connection_id))
+        .filter(conflict::Column::Status.eq(ConflictStatus::Open))
+        .count(db)
+        .await?)
 }

@@ -38,3 +38,52 @@ pub async fn mark_pending_push(db: &impl ConnectionTrait, item_id: i64) -> AppRe
         .await?;
     Ok(())
 }
+
+/// How many live links of a connection are in each sync state.
+pub async fn status_counts(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Vec<(LinkStatus, i64)>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(String, i64)> = item_link::Entity::find()
+        .select_only()
+        .column(item_link::Column::SyncStatus)
+        .column_as(item_link::Column::Id.count(), "n")
+        .filter(item_link::Column::ConnectionId.eq(connection_id))
+        .filter(item_link::Column::DeletedRemotely.eq(false))
+        .group_by(item_link::Column::SyncStatus)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
+        .collect())
+}
+
+pub async fn of_item(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    item_id: i64,
+) -> AppResult<Vec<item_link::Model>> {
+    for_items(db, account_id, &[item_id]).await
+}
+
+pub async fn set_paused(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    item_id: i64,
+    paused: bool,
+) -> AppResult<u64> {
+    let res = item_link::Entity::update_many()
+        .col_expr(item_link::Column::Paused, Expr::value(paused))
+        .col_expr(
+            item_link::Column::UpdatedAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(item_link::Column::AccountId.eq(account_id))
+        .filter(item_link::Column::ItemId.eq(item_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -157,3 +157,275 @@ pub async fn finish(
     a.updated_at = Set(now);
     Ok(a.update(db).await?)
 }
+
+/// Inserts a queued run unless the connection already has an active one, in which case
+/// that one is returned (`Err`). The partial unique index makes this hold under
+/// concurrent requests and across instances.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    new: NewRun,
+) -> AppResult<Result<sync_run::Model, sync_run::Model>> {
+    let connection_id = new.connection_id;
+    match create(
+        db,
+        NewRun {
+            status: RunStatus::Queued,
+            ..new
+        },
+    )
+    .await
+    {
+        Ok(run) => Ok(Ok(run)),
+        Err(e) => match active_for_connection(db, connection_id).await? {
+            Some(active) => Ok(Err(active)),
+            None => Err(e),
+        },
+    }
+}
+
+pub async fn active_for_connection(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Option<sync_run::Model>> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .filter(sync_run::Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
+        .one(db)
+        .await?)
+}
+
+/// Claims the oldest queued run, or a running one whose lease expired (its worker died),
+/// for `owner` until `lease_until`. PostgreSQL skips rows other instances are claiming;
+/// SQLite's single writer makes the conditional update race-free.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    lease_until: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<sync_run::Model>> {
+    use sea_orm::{DatabaseBackend, Statement};
+    let backend = db.get_database_backend();
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match backend {
+        DatabaseBackend::Postgres => (
+            "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, \
+             started_at = COALESCE(started_at, $3), updated_at = $3 \
+             WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $3) \
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
+            vec![owner.into(), lease_until.into(), now.into()],
+        ),
+        _ => (
+            "UPDATE sync_runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, \
+             started_at = COALESCE(started_at, ?), updated_at = ? \
+             WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?) ORDER BY id LIMIT 1) \
+             AND (status = 'queued' OR lease_expires_at < ?) RETURNING *",
+            vec![
+                owner.into(),
+                lease_until.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+            ],
+        ),
+    };
+    Ok(sync_run::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .one(db)
+        .await?)
+}
+
+/// Extends the lease while the owner still holds it; returns whether cancel was requested
+/// (from any instance), or `None` when the lease was lost.
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    owner: &str,
+    lease_until: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<bool>> {
+    let res = sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(lease_until))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::LeaseOwner.eq(owner))
+        .filter(sync_run::Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(None);
+    }
+    let run = sync_run::Entity::find_by_id(run_id).one(db).await?;
+    Ok(run.map(|r| r.cancel_requested))
+}
+
+/// Cancels a queued run at once; a running one is asked to stop at the next page.
+pub async fn request_cancel(db: &impl ConnectionTrait, run_id: i64) -> AppResult<()> {
+    let now = chrono::Utc::now();
+    sync_run::Entity::update_many()
+        .col_expr(
+            sync_run::Column::Status,
+            Expr::value(RunStatus::Cancelled.as_str()),
+        )
+        .col_expr(
+            sync_run::Column::Stage,
+            Expr::value("cancelled before it started"),
+        )
+        .col_expr(sync_run::Column::FinishedAt, Expr::value(now))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(now))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+        .exec(db)
+        .await?;
+    sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::CancelRequested, Expr::value(true))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(now))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `force`: the active run gives up its slot at once (its worker stops at the next page).
+pub async fn force_cancel(db: &impl ConnectionTrait, run_id: i64) -> AppResult<()> {
+    let now = chrono::Utc::now();
+    sync_run::Entity::update_many()
+        .col_expr(
+            sync_run::Column::Status,
+            Expr::value(RunStatus::Cancelled.as_str()),
+        )
+        .col_expr(sync_run::Column::CancelRequested, Expr::value(true))
+        .col_expr(
+            sync_run::Column::Stage,
+            Expr::value("cancelled: replaced by a forced run"),
+        )
+        .col_expr(sync_run::Column::FinishedAt, Expr::value(now))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(now))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub connection_id: Option<i64>,
+    pub status: Option<RunStatus>,
+    pub mode: Option<RunMode>,
+    pub trigger: Option<RunTrigger>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn filtered(account_id: i64, f: &RunFilter) -> sea_orm::Select<sync_run::Entity> {
+    let mut q = sync_run::Entity::find().filter(sync_run::Column::AccountId.eq(account_id));
+    if let Some(c) = f.connection_id {
+        q = q.filter(sync_run::Column::ConnectionId.eq(c));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(sync_run::Column::Status.eq(s));
+    }
+    if let Some(m) = f.mode {
+        q = q.filter(sync_run::Column::Mode.eq(m));
+    }
+    if let Some(t) = f.trigger {
+        q = q.filter(sync_run::Column::Trigger.eq(t));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(sync_run::Column::QueuedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(sync_run::Column::QueuedAt.lt(to));
+    }
+    q
+}
+
+/// Newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    f: &RunFilter,
+    args: &super::page::PageArgs,
+) -> AppResult<super::page::Page<sync_run::Model>> {
+    let ordering = super::page::Ordering {
+        key: None,
+        id: sync_run::Column::Id,
+        descending: true,
+    };
+    super::page::fetch(
+        db,
+        filtered(account_id, f),
+        ordering,
+        &args.window()?,
+        super::page::no_key,
+        |_| serde_json::Value::Null,
+        |m| m.id,
+    )
+    .await
+}
+
+pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &RunFilter) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(filtered(account_id, f).count(db).await?)
+}
+
+pub async fn latest_finished(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Option<sync_run::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .filter(sync_run::Column::Status.is_not_in([RunStatus::Queued, RunStatus::Running]))
+        .order_by_desc(sync_run::Column::Id)
+        .one(db)
+        .await?)
+}
+
+pub async fn queue_depth(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+        .count(db)
+        .await?)
+}
+
+pub async fn events(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    run_id: i64,
+    args: &super::page::PageArgs,
+) -> AppResult<super::page::Page<entity::sync_event::Model>> {
+    use entity::sync_event;
+    let q = sync_event::Entity::find()
+        .filter(sync_event::Column::AccountId.eq(account_id))
+        .filter(sync_event::Column::RunId.eq(run_id));
+    let ordering = super::page::Ordering {
+        key: None,
+        id: sync_event::Column::Id,
+        descending: false,
+    };
+    super::page::fetch(
+        db,
+        q,
+        ordering,
+        &args.window()?,
+        super::page::no_key,
+        |_| serde_json::Value::Null,
+        |m| m.id,
+    )
+    .await
+}
+
+pub async fn count_events(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    run_id: i64,
+) -> AppResult<u64> {
+    use entity::sync_event;
+    use sea_orm::PaginatorTrait;
+    Ok(sync_event::Entity::find()
+        .filter(sync_event::Column::AccountId.eq(account_id))
+        .filter(sync_event::Column::RunId.eq(run_id))
+        .count(db)
+        .await?)
+}

@@ -4,4 +4,6 @@ pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;
 pub mod metrics;
+pub mod sse;
 pub mod ui;
+pub mod webhooks;

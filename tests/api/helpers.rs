@@ -222,7 +222,7 @@ impl TestApp {
             c.extend(extra.clone());
         }
         let d = self
-            .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: SERVICETITAN, config:$c }) { id } }", json!({ "n": name, "c": config }))
+            .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: SERVICETITAN, config:$c, startSync: false }) { id } }", json!({ "n": name, "c": config }))
             .await;
         d["createConnection"]["id"]
             .as_str()
@@ -279,5 +279,74 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("item {code} not found"))
+    }
+}
+
+/// A graphql-transport-ws client subscribed to one operation.
+pub struct Subscription {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl TestApp {
+    pub async fn subscribe(&self, token: &str, query: &str, variables: Value) -> Subscription {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+        let mut req = self.ws_url().into_client_request().unwrap();
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("ws connect");
+        ws.send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }).to_string())).await.unwrap();
+        let ack = ws.next().await.unwrap().unwrap();
+        assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
+        ws.send(Message::text(json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }).to_string())).await.unwrap();
+        Subscription { ws }
+    }
+}
+
+impl Subscription {
+    /// The next message (`next`, `error` or `complete`), or None on timeout.
+    pub async fn next(&mut self, timeout: std::time::Duration) -> Option<Value> {
+        use futures::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(timeout, self.ws.next())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(text) = msg.to_text() {
+                let v: Value = serde_json::from_str(text).ok()?;
+                if v["type"] == "ping" {
+                    continue;
+                }
+                return Some(v);
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// Polls a run until it ends.
+    pub async fn wait_for_run(&self, token: &str, run_id: &str) -> Value {
+        for _ in 0..600 {
+            let d = self.gql_ok(token, "query($id:ID!){ syncRun(id:$id) { id status progress stage error errorCode attempts trigger counters { fetched created updated deleted pushed conflicts skipped errors } } }", json!({ "id": run_id })).await;
+            let status = d["syncRun"]["status"].as_str().unwrap().to_owned();
+            if status != "QUEUED" && status != "RUNNING" {
+                return d["syncRun"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("run {run_id} did not finish");
+    }
+
+    pub async fn start_sync(&self, token: &str, connection_id: i64, mode: &str) -> Value {
+        let d = self
+            .gql_ok(token, "mutation($c:ID!,$m:SyncMode!){ startSync(connectionId:$c, mode:$m) { alreadyRunning run { id status progress } } }", json!({ "c": connection_id.to_string(), "m": mode }))
+            .await;
+        d["startSync"].clone()
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod helpers;
 mod http;
 mod items;
+mod jobs;
 mod schema;
 mod sync;
 mod tenancy;

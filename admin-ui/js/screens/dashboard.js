@@ -13,6 +13,7 @@ import { Badge } from '../components/badges.js';
 import { RunSummary } from '../components/progress.js';
 import { useLiveRun, isActive, RUN_SPEC, runSelection, runType } from '../live-run.js';
 import { startSync, cancelSync, runEndMessage } from '../sync-actions.js';
+import { providerLabel } from '../providers.js';
 import {
   formatInt, formatRelative, formatDateTime, formatDuration, durationBetween, humanize,
 } from '../format.js';
@@ -129,7 +130,7 @@ function ConnectionCard({ connection, pushedRun }) {
       <header class="conn-card-head">
         <h2 id=${`conn-${connection.id}-name`}><a href=${href(`/connections/${connection.id}`)}>${connection.name}</a></h2>
         <div class="conn-card-tags">
-          <span class="provider">${humanize(connection.provider)}</span>
+          <span class="provider">${providerLabel(connection.provider)}</span>
           ${sandbox ? html`<${Badge} value="sandbox" tone="muted" label="Sandbox" />` : null}
           <${Badge} value=${connection.status} />
         </div>

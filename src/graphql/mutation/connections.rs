@@ -2,11 +2,13 @@ use crate::connectors::settings as connectors;
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::enums::{ConnectionStatus, Provider};
 use crate::graphql::{admin, parse_id, state};
+use crate::jobs::StartRequest;
 use crate::store::{
     self,
     connections::{ConnectionPatch, NewConnection},
 };
 use async_graphql::{Context, ID, InputObject, Json, Object};
+use entity::enums::{RunMode, RunTrigger};
 
 #[derive(InputObject)]
 pub struct CreateConnectionInput {
@@ -20,6 +22,9 @@ pub struct CreateConnectionInput {
     pub directions: Option<Json<serde_json::Value>>,
     #[graphql(default_with = "String::from(\"UTC\")")]
     pub time_zone: String,
+    /// Queue the first full sync right away (default true).
+    #[graphql(default = true)]
+    pub start_sync: bool,
 }
 
 #[derive(InputObject, Default)]
@@ -61,6 +66,7 @@ impl ConnectionMutation {
             .unwrap_or_else(connectors::default_directions);
         connectors::validate_directions(&directions)?;
         check_time_zone(&input.time_zone)?;
+        let start_sync = input.start_sync;
         let new = NewConnection {
             provider,
             name: input.name,
@@ -80,6 +86,18 @@ impl ConnectionMutation {
         )
         .await?;
         txn.commit().await?;
+        if start_sync {
+            // Enqueued, not run: the response does not wait for the sync.
+            let req = StartRequest {
+                mode: RunMode::Full,
+                params: Default::default(),
+                dry_run: false,
+                trigger: RunTrigger::Connect,
+                requested_by: Some(c.user_id),
+                force: false,
+            };
+            st.jobs.start_sync(c.account_id, created.id, req).await?;
+        }
         Ok(created.into())
     }
 

@@ -1,6 +1,7 @@
 mod auth;
 mod connections;
 mod items;
+mod sync;
 mod users;
 
 use async_graphql::MergedObject;
@@ -11,4 +12,5 @@ pub struct MutationRoot(
     connections::ConnectionMutation,
     items::ItemMutation,
     users::UserMutation,
+    sync::SyncMutation,
 );

@@ -2,6 +2,7 @@ mod audit;
 mod catalog;
 mod connections;
 mod me;
+pub mod runs;
 
 use async_graphql::MergedObject;
 
@@ -11,4 +12,5 @@ pub struct QueryRoot(
     connections::ConnectionQuery,
     catalog::CatalogQuery,
     audit::AuditQuery,
+    runs::RunQuery,
 );

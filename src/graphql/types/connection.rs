@@ -34,6 +34,15 @@ impl Connection {
     async fn has_secrets(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(store::connections::has_secrets(&state(ctx).db, self.raw_id).await?)
     }
+
+    /// Sync totals, last and running run, schedule health.
+    async fn sync_status(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::graphql::types::run::SyncStatusPayload> {
+        let conn = store::connections::get_unscoped(&state(ctx).db, self.raw_id).await?;
+        Ok(crate::graphql::query::runs::status_of(&state(ctx).db, &conn).await?)
+    }
 }
 
 impl From<connection::Model> for Connection {

@@ -6,5 +6,6 @@ pub mod connection;
 pub mod enums;
 pub mod item;
 pub mod relay;
+pub mod run;
 pub mod user;
 pub mod vendor_price;

@@ -1,0 +1,66 @@
+// What each upstream system needs: non-secret config fields and write-only credentials.
+// Mirrors the server's checks (src/connectors/settings.rs) so mistakes show before saving.
+
+export const PROVIDERS = {
+  SERVICETITAN: {
+    label: 'ServiceTitan',
+    config: [{ key: 'tenant', label: 'Tenant ID', required: true, numeric: true, hint: 'The numeric tenant id of your ServiceTitan account' }],
+    secrets: [
+      { key: 'clientId', label: 'Client ID', required: true },
+      { key: 'clientSecret', label: 'Client secret', required: true, password: true },
+      { key: 'appKey', label: 'App key', required: true, password: true },
+    ],
+  },
+  JOBBER: {
+    label: 'Jobber',
+    config: [],
+    secrets: [
+      { key: 'clientId', label: 'Client ID', required: true },
+      { key: 'clientSecret', label: 'Client secret', required: true, password: true },
+    ],
+    oauth: 'jobber',
+  },
+  FULFIL: {
+    label: 'Fulfil',
+    config: [{ key: 'merchant', label: 'Merchant', required: true, hint: 'The subdomain of your Fulfil instance (merchant.fulfil.io)' }],
+    secrets: [{ key: 'apiKey', label: 'API key', required: true, password: true }],
+  },
+  SHIPHERO: {
+    label: 'ShipHero',
+    config: [],
+    secrets: [
+      { key: 'username', label: 'Username', required: true },
+      { key: 'password', label: 'Password', required: true, password: true },
+    ],
+  },
+  AMAZON: {
+    label: 'Amazon Seller Central',
+    config: [
+      { key: 'marketplaceId', label: 'Marketplace ID', required: true, hint: 'e.g. ATVPDKIKX0DER for amazon.com' },
+      { key: 'region', label: 'Region', required: true, options: [['na', 'North America (na)'], ['eu', 'Europe (eu)'], ['fe', 'Far East (fe)']] },
+    ],
+    secrets: [
+      { key: 'clientId', label: 'LWA client ID', required: true },
+      { key: 'clientSecret', label: 'LWA client secret', required: true, password: true },
+      { key: 'refreshToken', label: 'Refresh token', required: false, password: true, hint: 'From authorising the app in Seller Central' },
+    ],
+  },
+};
+
+export function providerLabel(value) {
+  return PROVIDERS[String(value).toUpperCase()]?.label || String(value);
+}
+
+export function oauthStartUrl(provider, connectionId) {
+  const u = new URL(`oauth/${provider}/start`, document.baseURI);
+  u.searchParams.set('connectionId', connectionId);
+  return u.href;
+}
+
+export const DIRECTIONS = [['both', 'Two-way (pull and push)'], ['pull', 'Pull only (upstream → here)'], ['push', 'Push only (here → upstream)']];
+
+export function timeZones() {
+  let zones = [];
+  try { zones = Intl.supportedValuesOf('timeZone'); } catch { zones = []; }
+  return ['UTC', ...zones.filter((z) => z !== 'UTC')];
+}

@@ -1,0 +1,182 @@
+// One conflict: base / local / remote side by side, differences highlighted, one-click
+// use-remote / use-local, or a field-by-field merge; stale conflicts are reported clearly.
+
+import { html, useState } from '../lib.js';
+import { gql, describeError } from '../api.js';
+import { useApp } from '../context.js';
+import { useLoader, useConnections, connectionName } from '../data.js';
+import { href } from '../router.js';
+import { PageHeader } from '../components/layout.js';
+import { Loading, ErrorBox } from '../components/feedback.js';
+import { Unavailable } from './not-found.js';
+import { Badge } from '../components/badges.js';
+import { toast } from '../components/toast.js';
+import { formatDateTime, formatJsonValue, formatRelative, humanize } from '../format.js';
+import { CONFLICT_FULL_SPEC, conflictType, resolveOne, same } from '../conflict-data.js';
+
+const asText = (v) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+const PICKS = [['LOCAL', 'Local'], ['REMOTE', 'Remote'], ['BASE', 'Base'], ['CUSTOM', 'Custom']];
+
+/** Rows to compare: every field of the full versions, diff fields first. */
+function compareRows(c) {
+  const diff = new Map((c.fields || []).map((f) => [f.field, f]));
+  const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+  const base = obj(c.base);
+  const local = obj(c.local);
+  const remote = obj(c.remote);
+  const names = [...diff.keys()];
+  for (const k of [...Object.keys(local), ...Object.keys(remote), ...Object.keys(base)]) {
+    if (!names.includes(k)) names.push(k);
+  }
+  return names.map((name) => {
+    const f = diff.get(name);
+    const row = f ? { field: name, base: f.base, local: f.local, remote: f.remote, inDiff: true }
+      : { field: name, base: base[name], local: local[name], remote: remote[name], inDiff: false };
+    row.localChanged = !same(row.local, row.base);
+    row.remoteChanged = !same(row.remote, row.base);
+    row.differs = !same(row.local, row.remote);
+    return row;
+  });
+}
+
+function Cell({ value, changed, label }) {
+  return html`<td data-label=${label} class=${changed ? 'cell-changed' : ''}>
+    <span class="json">${formatJsonValue(value)}</span>${changed ? html`<span class="sr-only"> (changed)</span>` : null}</td>`;
+}
+
+function StaleNotice({ onReload }) {
+  return html`
+    <div class="notice notice-bad stale" role="alert" data-testid="stale-error">
+      <strong>This conflict is out of date.</strong>
+      The item changed here or upstream after the conflict was recorded, so resolving it now could overwrite
+      newer data. Reload to see the current versions, then decide again.
+      <div><button type="button" class="btn" onClick=${onReload}>Reload conflict</button></div>
+    </div>`;
+}
+
+function ConflictDetails({ id }) {
+  const { caps, canEdit } = useApp();
+  const connections = useConnections();
+  const sel = caps.select(conflictType(caps), CONFLICT_FULL_SPEC);
+  const result = useLoader(() => gql(`query($id: ID!) { conflict(id: $id) { ${sel} } }`, { id }).then((d) => d.conflict), [id]);
+  const [picks, setPicks] = useState({});
+  const [custom, setCustom] = useState({});
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const [missing, setMissing] = useState([]);
+
+  const c = result.data;
+  if (result.error && !c) {
+    return html`<section><${PageHeader} title="Conflict" /><${ErrorBox} error=${result.error} onRetry=${result.reload}
+      title=${result.error.code === 'NOT_FOUND' ? 'This conflict does not exist' : 'Could not load this conflict'} /></section>`;
+  }
+  if (!c) return html`<section><${PageHeader} title="Conflict" /><${Loading} /></section>`;
+
+  const rows = compareRows(c);
+  const diffRows = rows.filter((r) => r.inDiff);
+  const open = String(c.status).toUpperCase() === 'OPEN';
+  const canResolve = canEdit && open && caps.mutation('resolveConflict');
+  const reload = () => { setError(null); setPicks({}); setCustom({}); result.reload(); };
+
+  const resolve = async (resolution) => {
+    setError(null);
+    let fields = null;
+    if (resolution === 'MERGED') {
+      const unpicked = diffRows.filter((r) => !picks[r.field]).map((r) => r.field);
+      setMissing(unpicked);
+      if (unpicked.length) { setError(`Pick a value for ${unpicked.join(', ')}.`); return; }
+      fields = diffRows.map((r) => (picks[r.field] === 'CUSTOM'
+        ? { field: r.field, pick: 'CUSTOM', value: custom[r.field] ?? '' }
+        : { field: r.field, pick: picks[r.field] }));
+    }
+    setBusy(resolution);
+    try {
+      const saved = await resolveOne(caps, c.id, resolution, { fields, comment: comment.trim() });
+      toast(`Conflict on ${c.item?.code || c.id} resolved (${humanize(resolution).toLowerCase()}).`, {
+        link: { href: href('/conflicts'), label: 'Next conflict' },
+      });
+      result.setData({ ...c, ...saved });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const stale = error && typeof error === 'object' && error.code === 'CONFLICT_STALE';
+  return html`
+    <section data-testid="conflict-page" data-status=${c.status}>
+      <p class="breadcrumb"><a href="#/conflicts">Conflicts</a> / ${c.item?.code || c.id}</p>
+      <${PageHeader} title=${`Conflict on ${c.item?.code || `item ${c.item?.id ?? ''}`}`}
+        subtitle=${`${c.item?.name || ''} · ${connectionName(connections, c.connectionId)} · detected ${formatRelative(c.createdAt)}`}>
+        <${Badge} value=${c.status} />
+      <//>
+      ${stale ? html`<${StaleNotice} onReload=${reload} />` : null}
+      ${!open ? html`
+        <div class="notice notice-ok" data-testid="resolved-notice">
+          Resolved ${c.resolution ? html`with <strong>${humanize(c.resolution).toLowerCase()}</strong>` : ''} ${c.resolvedAt ? formatDateTime(c.resolvedAt) : ''}.
+          ${c.comment ? html`<div>Comment: ${c.comment}</div>` : null}
+        </div>` : null}
+      <div class="card">
+        <div class="card-head-row">
+          <h2>Versions</h2>
+          <span class="small muted">
+            ${c.item?.id ? html`<a href=${href(`/items/${c.item.id}`)}>Open item</a>` : null}
+            ${c.runId ? html` · found by <a href=${href(`/runs/${c.runId}`)}>run #${c.runId}</a>` : null}
+          </span>
+        </div>
+        <p class="legend small"><span class="swatch swatch-diff"></span> local and remote disagree
+          <span class="swatch swatch-changed"></span> changed since the last sync (base)</p>
+        <div class="table-wrap">
+          <table class="table diff-table" data-testid="diff-table">
+            <thead><tr><th scope="col">Field</th><th scope="col">Base (last sync)</th><th scope="col">Local</th><th scope="col">Remote</th>
+              ${canResolve ? html`<th scope="col">Merge pick</th>` : null}</tr></thead>
+            <tbody>${rows.map((r) => html`
+              <tr key=${r.field} class=${`${r.differs ? 'row-diff' : ''} ${missing.includes(r.field) ? 'row-missing' : ''}`} data-field=${r.field}>
+                <th scope="row">${r.field}${r.differs ? html`<span class="sr-only"> (differs)</span>` : null}</th>
+                <${Cell} value=${r.base} label="Base" />
+                <${Cell} value=${r.local} changed=${r.localChanged} label="Local" />
+                <${Cell} value=${r.remote} changed=${r.remoteChanged} label="Remote" />
+                ${canResolve ? html`<td data-label="Merge pick">${r.inDiff ? html`
+                  <fieldset class="picks">
+                    <legend class="sr-only">Value to keep for ${r.field}</legend>
+                    ${PICKS.map(([p, label]) => html`
+                      <label key=${p} class="pick"><input type="radio" name=${`pick-${r.field}`} value=${p} checked=${picks[r.field] === p}
+                        onChange=${() => {
+                          setPicks({ ...picks, [r.field]: p });
+                          if (p === 'CUSTOM' && custom[r.field] === undefined) setCustom({ ...custom, [r.field]: asText(r.local) });
+                        }} data-testid=${`pick-${r.field}-${p}`} /> ${label}</label>`)}
+                    ${picks[r.field] === 'CUSTOM' ? html`
+                      <label class="field field-compact"><span class="sr-only">Custom value for ${r.field}</span>
+                        <input value=${custom[r.field] ?? ''} data-testid=${`custom-${r.field}`}
+                          onInput=${(e) => setCustom({ ...custom, [r.field]: e.currentTarget.value })} /></label>` : null}
+                  </fieldset>` : html`<span class="muted small">no conflict</span>`}</td>` : null}
+              </tr>`)}
+            </tbody>
+          </table>
+        </div>
+      </div>
+      ${canResolve ? html`
+        <div class="card form" data-testid="resolve-panel">
+          <h2>Resolve</h2>
+          ${caps.arg('mutation', 'resolveConflict', 'comment') ? html`
+            <label class="field"><span>Comment (optional)</span>
+              <textarea rows="2" value=${comment} onInput=${(e) => setComment(e.currentTarget.value)}></textarea></label>` : null}
+          ${error && !stale ? html`<p class="inline-error" role="alert">${typeof error === 'string' ? error : describeError(error)}</p>` : null}
+          <div class="form-actions">
+            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_REMOTE')}>${busy === 'USE_REMOTE' ? 'Resolving…' : 'Use remote'}</button>
+            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_LOCAL')}>${busy === 'USE_LOCAL' ? 'Resolving…' : 'Use local'}</button>
+            <button type="button" class="btn" disabled=${!!busy || !diffRows.length} onClick=${() => resolve('MERGED')}>${busy === 'MERGED' ? 'Resolving…' : 'Merge picked values'}</button>
+          </div>
+          <p class="hint">Use remote overwrites the local edit; use local keeps it and pushes it upstream; a merge takes the value picked per field.</p>
+        </div>` : null}
+    </section>`;
+}
+
+export function ConflictPage({ id }) {
+  const { caps } = useApp();
+  if (!caps.query('conflict')) return html`<${Unavailable} title="Conflict" what="conflict details" />`;
+  return html`<${ConflictDetails} id=${id} />`;
+}

@@ -1,0 +1,177 @@
+//! Background sync jobs: a queue of `sync_runs` rows claimed by workers with a lease,
+//! progress on a bus (and on the row, throttled), cancellation, crash resume, schedules.
+
+pub mod bus;
+pub mod schedule;
+mod worker;
+
+use crate::connectors::registry::Registry;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db, runs::NewRun};
+use crate::sync::runner::RunParams;
+use bus::Bus;
+use dashmap::DashMap;
+use entity::enums::{RunMode, RunStatus, RunTrigger};
+use entity::sync_run;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// How long a claimed run stays ours without a heartbeat; a crashed worker's run is
+/// taken over after this.
+pub const LEASE: Duration = Duration::from_secs(20);
+/// A run taken over this many times (crashes) is given up as `interrupted`.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    registry: Registry,
+    bus: Bus,
+    owner: String,
+    wake: Notify,
+    running: DashMap<i64, CancellationToken>,
+    shutdown: CancellationToken,
+    lease: Duration,
+}
+
+/// What `startSync` asks for.
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub mode: RunMode,
+    pub params: RunParams,
+    pub dry_run: bool,
+    pub trigger: RunTrigger,
+    pub requested_by: Option<i64>,
+    /// Cancel an active run and start this one instead.
+    pub force: bool,
+}
+
+impl Jobs {
+    pub fn new(db: Db, registry: Registry) -> Self {
+        Self::with_lease(db, registry, LEASE)
+    }
+
+    pub fn with_lease(db: Db, registry: Registry, lease: Duration) -> Self {
+        Jobs {
+            inner: Arc::new(Inner {
+                db,
+                registry,
+                bus: Bus::new(),
+                owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+                wake: Notify::new(),
+                running: DashMap::new(),
+                shutdown: CancellationToken::new(),
+                lease,
+            }),
+        }
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.inner.bus
+    }
+
+    /// Starts `workers` worker loops and the scheduler.
+    pub fn start(&self, workers: usize) {
+        for _ in 0..workers.max(1) {
+            let jobs = self.clone();
+            tokio::spawn(async move { worker::run_loop(jobs).await });
+        }
+        let jobs = self.clone();
+        tokio::spawn(async move { schedule::run_loop(jobs).await });
+    }
+
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// Enqueues a run and returns at once; `(run, already_running)`.
+    pub async fn start_sync(
+        &self,
+        account_id: i64,
+        connection_id: i64,
+        req: StartRequest,
+    ) -> AppResult<(sync_run::Model, bool)> {
+        let connection = store::connections::get(&self.inner.db, account_id, connection_id).await?;
+        validate(&req)?;
+        if req.force
+            && let Some(active) =
+                store::runs::active_for_connection(&self.inner.db, connection.id).await?
+        {
+            store::runs::force_cancel(&self.inner.db, active.id).await?;
+            if let Some(token) = self.inner.running.get(&active.id) {
+                token.cancel();
+            }
+            if let Ok(run) = store::runs::get(&self.inner.db, account_id, active.id).await {
+                self.inner.bus.publish(run, true);
+            }
+        }
+        let new = NewRun {
+            account_id,
+            connection_id: connection.id,
+            mode: req.mode,
+            trigger: req.trigger,
+            dry_run: req.dry_run,
+            params: serde_json::to_value(&req.params).map_err(AppError::internal)?,
+            requested_by: req.requested_by,
+            status: RunStatus::Queued,
+        };
+        match store::runs::enqueue(&self.inner.db, new).await? {
+            Ok(run) => {
+                metrics::counter!("sync_runs_started_total", "mode" => run.mode.as_str(), "trigger" => run.trigger.as_str()).increment(1);
+                self.inner.bus.publish(run.clone(), true);
+                self.inner.wake.notify_one();
+                Ok((run, false))
+            }
+            Err(active) => Ok((active, true)),
+        }
+    }
+
+    /// Cancels a queued run at once, or asks a running one to stop between pages.
+    pub async fn cancel(&self, account_id: i64, run_id: i64) -> AppResult<sync_run::Model> {
+        let run = store::runs::get(&self.inner.db, account_id, run_id).await?;
+        if !run.status.is_active() {
+            return Err(AppError::bad_input(format!(
+                "run {run_id} already ended ({})",
+                run.status.as_str()
+            )));
+        }
+        store::runs::request_cancel(&self.inner.db, run_id).await?;
+        if let Some(token) = self.inner.running.get(&run_id) {
+            token.cancel();
+        }
+        let run = store::runs::get(&self.inner.db, account_id, run_id).await?;
+        if run.status == RunStatus::Cancelled {
+            self.inner.bus.publish(run.clone(), true);
+        }
+        Ok(run)
+    }
+}
+
+fn validate(req: &StartRequest) -> AppResult<()> {
+    match req.mode {
+        RunMode::Entity if req.params.remote_ids.is_empty() && req.params.codes.is_empty() => {
+            Err(AppError::bad_input("mode ENTITY needs remoteIds or codes"))
+        }
+        RunMode::Entity if req.params.entity_types.len() != 1 => Err(AppError::bad_input(
+            "mode ENTITY needs exactly one entity type in entityTypes",
+        )),
+        RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
+        _ if req.params.remote_ids.len() + req.params.codes.len() > 500 => Err(
+            AppError::bad_input("at most 500 remoteIds and codes per run"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "pricebook".into())
+}
