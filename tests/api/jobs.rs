@@ -360,11 +360,7 @@ async fn subscriptions_and_sse_are_scoped_to_the_account() {
         .expect("stream ends with the run")
         .unwrap();
     assert!(text.contains("event: finished"), "{text}");
-    let last = text
-        .lines()
-        .filter(|l| l.starts_with("data:"))
-        .next_back()
-        .unwrap();
+    let last = text.lines().rfind(|l| l.starts_with("data:")).unwrap();
     let payload: Value = serde_json::from_str(last.trim_start_matches("data:").trim()).unwrap();
     assert_eq!(
         (payload["status"].as_str(), payload["progress"].as_i64()),
