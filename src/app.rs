@@ -55,9 +55,20 @@ impl Application {
         bootstrap_admin(&db, &settings).await?;
         let listener = TcpListener::bind(settings.bind).await?;
         let public_url = settings.public_url(listener.local_addr()?);
+        let seed = match &settings.sandbox_seed {
+            Some(text) => Some(
+                serde_json::from_str::<crate::sandbox::servicetitan::SeedSpec>(text).map_err(
+                    |e| anyhow::anyhow!("PRICEBOOK_SANDBOX_SEED is not a valid seed: {e}"),
+                )?,
+            ),
+            None => None,
+        };
         let state = build_state(db, settings, keys, public_url);
         let mut router = router(state.clone());
         if let Some(sandboxes) = &state.sandboxes {
+            if let Some(seed) = &seed {
+                sandboxes.servicetitan.seed(seed);
+            }
             router = router.merge(sandboxes.router());
         }
         Ok(Application {

@@ -35,6 +35,27 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Run the ServiceTitan emulator alone (seeded) on --bind, for trying connectors.
+    Sandbox {
+        #[arg(long, default_value_t = 1200)]
+        materials: usize,
+        #[arg(long, default_value_t = 300)]
+        equipment: usize,
+        #[arg(long, default_value_t = 500)]
+        services: usize,
+        /// The emulator's own request limit per second (0: unlimited).
+        #[arg(long, default_value_t = 60)]
+        rate_limit: u32,
+    },
+    /// Run the benchmark scenarios and print one JSON line of figures per scenario.
+    Bench {
+        /// Scenarios to run (default: all).
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        /// A tenth of the sizes, for a quick smoke check.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -164,6 +185,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sandbox {
+            materials,
+            equipment,
+            services,
+            rate_limit,
+        } => {
+            use crate::sandbox::servicetitan::{Emulator, EmulatorConfig, SeedSpec};
+            let config = EmulatorConfig {
+                rate_limit_per_second: Some(rate_limit).filter(|r| *r > 0),
+                ..EmulatorConfig::default()
+            };
+            let emulator = Emulator::new(config.clone());
+            emulator.seed(&SeedSpec {
+                materials,
+                equipment,
+                services,
+                seed: 42,
+            });
+            let listener = tokio::net::TcpListener::bind(settings.bind).await?;
+            println!(
+                "ServiceTitan emulator at http://{}  (tenant {}, client {} / {}, app key {})",
+                listener.local_addr()?,
+                config.tenant,
+                config.client_id,
+                config.client_secret,
+                config.app_key
+            );
+            axum::serve(listener, emulator.router()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { scenarios, quick } => crate::bench::run(settings, scenarios, quick).await,
         Command::Sync {
             connection,
             mode,

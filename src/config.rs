@@ -67,6 +67,10 @@ pub struct Settings {
     /// Mount the upstream emulators under /sandbox/{provider}/ (always on in `demo`).
     #[arg(long, env = "PRICEBOOK_SANDBOX", global = true)]
     pub sandbox: bool,
+    /// Seed for the mounted ServiceTitan emulator at start, as JSON, e.g.
+    /// `{"materials": 5000, "equipment": 100, "services": 200, "seed": 42}`.
+    #[arg(long, env = "PRICEBOOK_SANDBOX_SEED", global = true)]
+    pub sandbox_seed: Option<String>,
     /// Base URL this server is reachable at (for sandbox connections and OAuth callbacks).
     /// Default: http://<bind>.
     #[arg(long, env = "PRICEBOOK_PUBLIC_URL", global = true)]
@@ -120,6 +124,7 @@ impl Settings {
             max_body_bytes: 20 * 1024 * 1024,
             workers: 2,
             sandbox: true,
+            sandbox_seed: None,
             lease_seconds: 20,
             public_url: None,
         }

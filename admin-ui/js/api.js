@@ -68,7 +68,7 @@ async function send(init, auth) {
 }
 
 /** Runs a query or mutation; resolves to `data`, rejects with ApiError. */
-export function gql(query, variables = {}, { auth = true, signal } = {}) {
+export async function gql(query, variables = {}, { auth = true, signal } = {}) {
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...authHeaders(auth) };
   return send({ method: 'POST', headers, body: JSON.stringify({ query, variables }), signal }, auth);
 }
@@ -77,7 +77,7 @@ export function gql(query, variables = {}, { auth = true, signal } = {}) {
  * A mutation with files, per the GraphQL multipart request spec:
  * `files` maps a variable path (e.g. "file") to a File; those variables are sent as null.
  */
-export function gqlUpload(query, variables, files, { signal } = {}) {
+export async function gqlUpload(query, variables, files, { signal } = {}) {
   const vars = { ...variables };
   const map = {};
   const form = new FormData();

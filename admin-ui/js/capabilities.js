@@ -6,7 +6,7 @@ import { gql } from './api.js';
 const TYPE_REF = 'kind name ofType { kind name ofType { kind name ofType { kind name } } }';
 const INTROSPECTION = `{ __schema {
   queryType { name fields { name } } mutationType { name fields { name } } subscriptionType { name fields { name } }
-  types { name kind fields { name type { ${TYPE_REF} } args { name type { ${TYPE_REF} } } } enumValues { name } }
+  types { name kind fields { name type { ${TYPE_REF} } args { name type { ${TYPE_REF} } } } inputFields { name type { ${TYPE_REF} } } enumValues { name } }
 } }`;
 
 function named(ref) {
@@ -30,6 +30,7 @@ export class Capabilities {
         const args = new Map((f.args || []).map((a) => [a.name, named(a.type)]));
         fields.set(f.name, { type: named(f.type), args });
       }
+      for (const f of t.inputFields || []) fields.set(f.name, { type: named(f.type), args: new Map() });
       this.types.set(t.name, { kind: t.kind, fields, enumValues: (t.enumValues || []).map((e) => e.name) });
     }
   }

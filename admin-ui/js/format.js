@@ -124,10 +124,16 @@ export function durationBetween(startIso, endIso) {
   return Math.max(0, (end - start) / 1000);
 }
 
+/** "RemoteOnly" / "remote_only" / "REMOTE_ONLY" -> "Remote only". */
+export function humanizeAny(value) {
+  if (value === null || value === undefined) return '—';
+  return humanize(String(value).replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
+}
+
 /** ENUM_VALUE -> "Enum value". */
 export function humanize(value) {
   if (value === null || value === undefined) return '—';
-  const s = String(value).replace(/_/g, ' ').toLowerCase();
+  const s = String(value).replace(/_/g, ' ').toLowerCase().replace(/\b(csv|eta|id|sku)\b/g, (w) => w.toUpperCase());
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 

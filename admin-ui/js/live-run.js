@@ -10,9 +10,18 @@ export const isActive = (run) => !!run && !TERMINAL.includes(String(run.status).
 
 export const RUN_SPEC = [
   'id', 'connectionId', 'status', 'mode', 'progress', 'stage', 'dryRun', 'trigger', 'queuedAt',
-  'startedAt', 'finishedAt', 'error', 'errorCode', 'etaSeconds',
+  'startedAt', 'finishedAt', 'durationSeconds', 'error', 'errorCode', 'etaSeconds', 'cancelRequested',
   ['counters', ['fetched', 'created', 'updated', 'deleted', 'pushed', 'conflicts', 'skipped', 'errors']],
 ];
+
+/** Seconds a run took (or has taken so far). */
+export function runDuration(run) {
+  if (!run) return null;
+  if (typeof run.durationSeconds === 'number' && run.finishedAt) return run.durationSeconds;
+  if (!run.startedAt) return null;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
+  return Math.max(0, (end - Date.parse(run.startedAt)) / 1000);
+}
 
 export function runType(caps) {
   return caps.returns('query', 'syncRun') || caps.returns('subscription', 'syncProgress') || 'SyncRun';

@@ -14,7 +14,7 @@ export async function startSync(caps, connectionId, mode, { dryRun = false } = {
   const defs = ['$connectionId: ID!', `$mode: ${caps.argType('mutation', 'startSync', 'mode') || 'SyncMode'}!`];
   if (caps.arg('mutation', 'startSync', 'dryRun')) {
     args.push('dryRun: $dryRun');
-    defs.push('$dryRun: Boolean');
+    defs.push('$dryRun: Boolean!');
   }
   const body = hasPayload ? `run { ${sel} } alreadyRunning` : sel;
   const label = `${humanize(mode)} sync${dryRun ? ' (dry run)' : ''}`;

@@ -2,7 +2,7 @@ use crate::enums::{RunMode, RunStatus, RunTrigger};
 use sea_orm::entity::prelude::*;
 
 /// One sync job: queue entry, lease, progress, checkpoint and outcome.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "sync_runs")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -58,12 +58,19 @@ impl Jobs {
     }
 
     pub fn with_lease(db: Db, registry: Registry, lease: Duration) -> Self {
+        let owner = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
+        let bus = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                Bus::bridged(db.get_postgres_connection_pool().clone(), owner.clone())
+            }
+            _ => Bus::new(),
+        };
         Jobs {
             inner: Arc::new(Inner {
                 db,
                 registry,
-                bus: Bus::new(),
-                owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+                bus,
+                owner,
                 wake: Notify::new(),
                 running: DashMap::new(),
                 shutdown: CancellationToken::new(),
@@ -78,7 +85,8 @@ impl Jobs {
 
     /// Starts `workers` worker loops and the scheduler.
     pub fn start(&self, workers: usize) {
-        for _ in 0..workers.max(1) {
+        // Zero workers: this instance serves the API and schedules, others execute.
+        for _ in 0..workers {
             let jobs = self.clone();
             tokio::spawn(async move { worker::run_loop(jobs).await });
         }

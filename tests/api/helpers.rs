@@ -17,7 +17,7 @@ pub struct TestApp {
 
 /// A fresh PostgreSQL database per test when TEST_DATABASE_URL is set; fails instead of
 /// skipping when PRICEBOOK_REQUIRE_PG=1 and it is not.
-async fn database_url(dir: &std::path::Path) -> Option<String> {
+pub async fn database_url(dir: &std::path::Path) -> Option<String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             use sea_orm::ConnectionTrait;
@@ -291,9 +291,15 @@ pub struct Subscription {
 
 impl TestApp {
     pub async fn subscribe(&self, token: &str, query: &str, variables: Value) -> Subscription {
+        Subscription::connect(&self.ws_url(), token, query, variables).await
+    }
+}
+
+impl Subscription {
+    pub async fn connect(url: &str, token: &str, query: &str, variables: Value) -> Subscription {
         use futures::{SinkExt, StreamExt};
         use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-        let mut req = self.ws_url().into_client_request().unwrap();
+        let mut req = url.into_client_request().unwrap();
         req.headers_mut().insert(
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),

@@ -3,10 +3,13 @@
 //! and talks to it over real HTTP and WebSocket.
 
 mod auth;
+mod crash;
 mod helpers;
 mod http;
+mod instances;
 mod items;
 mod jobs;
+mod process;
 mod schema;
 mod sync;
 mod tenancy;

@@ -34,8 +34,7 @@ export function CheckboxField({ label, checked, onChange, name, disabled, hint, 
     <label class="field field-check">
       <input type="checkbox" name=${name} checked=${!!checked} disabled=${disabled} data-testid=${testid}
         onChange=${(e) => onChange(e.currentTarget.checked)} />
-      <span>${label}</span>
-      ${hint ? html`<small class="hint">${hint}</small>` : null}
+      <span>${label}${hint ? html`<small class="hint">${hint}</small>` : null}</span>
     </label>`;
 }
 

@@ -2,9 +2,9 @@
 
 import { html } from '../lib.js';
 import { Badge } from './badges.js';
-import { formatInt, formatDuration, durationBetween, humanize } from '../format.js';
+import { formatInt, formatDuration, humanize } from '../format.js';
 import { href } from '../router.js';
-import { isActive } from '../live-run.js';
+import { isActive, runDuration } from '../live-run.js';
 
 export function ProgressBar({ value, label, status }) {
   const v = Math.max(0, Math.min(100, Math.round(Number(value) || 0)));
@@ -50,7 +50,7 @@ export function RunSummary({ run, live, showLink = true }) {
       <div class="run-summary-meta">
         ${run.stage ? html`<span>${run.stage}</span>` : null}
         ${active && run.etaSeconds !== null && run.etaSeconds !== undefined ? html`<span>ETA ${formatDuration(run.etaSeconds)}</span>` : null}
-        ${!active && run.startedAt ? html`<span>took ${formatDuration(durationBetween(run.startedAt, run.finishedAt))}</span>` : null}
+        ${!active && run.startedAt ? html`<span>took ${formatDuration(runDuration(run))}</span>` : null}
         ${run.error ? html`<span class="text-bad">${run.error}</span>` : null}
       </div>
     </div>`;

@@ -1,7 +1,7 @@
 // One conflict: base / local / remote side by side, differences highlighted, one-click
 // use-remote / use-local, or a field-by-field merge; stale conflicts are reported clearly.
 
-import { html, useState } from '../lib.js';
+import { html, useState, useRef, useEffect } from '../lib.js';
 import { gql, describeError } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, useConnections, connectionName } from '../data.js';
@@ -46,8 +46,11 @@ function Cell({ value, changed, label }) {
 }
 
 function StaleNotice({ onReload }) {
+  const ref = useRef(null);
+  // The buttons sit at the bottom of the page: bring the explanation into view.
+  useEffect(() => { ref.current?.scrollIntoView({ block: 'center' }); ref.current?.focus({ preventScroll: true }); }, []);
   return html`
-    <div class="notice notice-bad stale" role="alert" data-testid="stale-error">
+    <div ref=${ref} tabindex="-1" class="notice notice-bad stale" role="alert" data-testid="stale-error">
       <strong>This conflict is out of date.</strong>
       The item changed here or upstream after the conflict was recorded, so resolving it now could overwrite
       newer data. Reload to see the current versions, then decide again.

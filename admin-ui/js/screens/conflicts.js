@@ -9,9 +9,9 @@ import { pageArgs, pageControls, pageSize } from '../paging.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
-import { Badge } from '../components/badges.js';
 import { Pager } from '../components/pager.js';
 import { SelectField, enumOptions } from '../components/fields.js';
+import { FilterBar } from '../components/filters.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { toast, toastError } from '../components/toast.js';
 import { formatRelative, formatDateTime, formatInt, humanize } from '../format.js';
@@ -123,18 +123,19 @@ function ConflictList({ route }) {
             ${humanize(s)} <span class="tab-count">${countResult.data ? formatInt(countResult.data[s]?.totalCount) : '…'}</span>
           </button>`)}
       </div>
-      <form class="filters" role="search" aria-label="Filter conflicts" onSubmit=${(e) => { e.preventDefault(); setQuery({ search: searchText.trim() || undefined }); }}>
-        ${caps.arg('query', 'conflicts', 'search') ? html`
+      <${FilterBar} label="Filter conflicts" active=${[q.connectionId, q.kind].filter(Boolean).length}
+        onSubmit=${() => setQuery({ search: searchText.trim() || undefined })}
+        search=${caps.arg('query', 'conflicts', 'search') ? html`
           <label class="field field-search"><span>Search</span>
             <input type="search" placeholder="Item code or name" value=${searchText}
-              onInput=${(e) => { const v = e.currentTarget.value; setSearchText(v); clearTimeout(debounce.current); debounce.current = setTimeout(() => setQuery({ search: v.trim() || undefined }), 300); }} /></label>` : null}
+              onInput=${(e) => { const v = e.currentTarget.value; setSearchText(v); clearTimeout(debounce.current); debounce.current = setTimeout(() => setQuery({ search: v.trim() || undefined }), 300); }} /></label>` : null}>
         ${caps.arg('query', 'conflicts', 'connectionId') ? html`<${SelectField} label="Connection" value=${q.connectionId} onChange=${(v) => setQuery({ connectionId: v })}
           options=${[{ value: '', label: 'All connections' }, ...connections.map((c) => ({ value: c.id, label: c.name }))]} />` : null}
         ${caps.arg('query', 'conflicts', 'kind') ? (kindValues
           ? html`<${SelectField} label="Kind" value=${q.kind} onChange=${(v) => setQuery({ kind: v })} options=${enumOptions(kindValues, 'All kinds', humanize)} />`
           : html`<label class="field"><span>Kind</span><input value=${q.kind || ''} placeholder="e.g. update" onChange=${(e) => setQuery({ kind: e.currentTarget.value.trim() || undefined })} /></label>`) : null}
         ${filtered ? html`<button type="button" class="btn btn-link" onClick=${() => { setSearchText(''); setQuery({ connectionId: undefined, kind: undefined, search: undefined }); }}>Clear filters</button>` : null}
-      </form>
+      <//>
 
       ${selectable && selected.size ? html`
         <div class="bulkbar" role="region" aria-label="Bulk actions" data-testid="bulkbar">

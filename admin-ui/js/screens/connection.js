@@ -1,7 +1,7 @@
 // One connection: create (id "new"), edit, schedules, OAuth, delete. Read-only for non-admins.
 
 import { html, useState, useEffect } from '../lib.js';
-import { gql, describeError } from '../api.js';
+import { gql } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, invalidateConnections } from '../data.js';
 import { href, navigate } from '../router.js';
@@ -20,7 +20,7 @@ const FIELDS = `id name provider status config directions timeZone incrementalCr
 const sortKeys = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 
 function emptyDraft(provider = 'SERVICETITAN') {
-  return { name: '', provider, sandbox: false, config: {}, secrets: {}, baseUrl: '', timeZone: 'UTC', direction: 'both', status: 'ACTIVE', autoMerge: false };
+  return { name: '', provider, sandbox: false, config: {}, secrets: {}, baseUrl: '', timeZone: 'UTC', direction: 'both', status: 'ACTIVE', autoMerge: false, startSync: true };
 }
 
 function draftFrom(c) {
@@ -73,6 +73,8 @@ function buildSettings(draft, existing) {
 }
 
 function ConnectionForm({ existing, onSaved }) {
+  const { caps } = useApp();
+  const canAutoStart = !existing && caps.has('CreateConnectionInput', 'startSync');
   const [draft, setDraft] = useState(() => (existing ? draftFrom(existing) : emptyDraft()));
   const [errors, setErrors] = useState({});
   const [error, setError] = useState(null);
@@ -105,6 +107,7 @@ function ConnectionForm({ existing, onSaved }) {
       } else {
         const input = { name: draft.name.trim(), provider: draft.provider, config, directions: { default: draft.direction }, timeZone: draft.timeZone };
         if (secrets) input.secrets = secrets;
+        if (canAutoStart) input.startSync = draft.startSync;
         saved = (await gql(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { ${FIELDS} } }`, { input })).createConnection;
         toast(`Created “${saved.name}”.${spec.oauth && !draft.sandbox ? ` Now connect it to ${spec.label}.` : ''}`);
       }
@@ -120,6 +123,7 @@ function ConnectionForm({ existing, onSaved }) {
   const secretHint = existing?.hasSecrets ? 'Stored. Leave blank to keep; type to replace.' : null;
   return html`
     <form class="card form" onSubmit=${submit} noValidate data-testid="connection-form" aria-label=${existing ? 'Edit connection' : 'New connection'}>
+      ${existing ? html`<h2>Settings</h2>` : null}
       <${TextField} label="Name" value=${draft.name} onInput=${set('name')} required error=${errors.name} testid="conn-name" />
       <${SelectField} label="Provider" value=${draft.provider} disabled=${!!existing} testid="conn-provider"
         onChange=${(v) => setDraft((d) => ({ ...d, provider: v, config: {}, secrets: {} }))}
@@ -152,6 +156,8 @@ function ConnectionForm({ existing, onSaved }) {
           <${CheckboxField} label="Auto-merge changes to different fields" checked=${draft.autoMerge} onChange=${set('autoMerge')}
             hint="When both sides changed different fields of an item, merge them instead of raising a conflict" />` : null}
       </details>
+      ${canAutoStart ? html`<${CheckboxField} label="Start the first full sync right away" checked=${draft.startSync} onChange=${set('startSync')}
+        testid="conn-start-sync" />` : null}
       <${InlineError} error=${error} />
       <div class="form-actions">
         <button type="submit" class="btn btn-primary" disabled=${busy}>${busy ? 'Saving…' : existing ? 'Save changes' : 'Create connection'}</button>

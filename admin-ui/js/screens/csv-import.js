@@ -29,7 +29,7 @@ const MAX_PREVIEW = 200;
 function uploadMutation(caps, dryRun) {
   const defs = ['$file: Upload!', `$target: ${caps.argType('mutation', 'uploadCsv', 'target') || 'CsvTarget'}!`];
   const args = ['file: $file', 'target: $target'];
-  for (const [name, type] of [['connectionId', 'ID'], ['dryRun', 'Boolean'], ['mapping', 'JSON']]) {
+  for (const [name, type] of [['connectionId', 'ID'], ['dryRun', 'Boolean!'], ['mapping', 'JSON']]) {
     if (caps.arg('mutation', 'uploadCsv', name)) { defs.push(`$${name}: ${type}`); args.push(`${name}: $${name}`); }
   }
   const sel = caps.select(caps.returns('mutation', 'uploadCsv'), RESULT_SPEC);

@@ -11,11 +11,11 @@ import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
 import { RunSummary } from '../components/progress.js';
-import { useLiveRun, isActive, RUN_SPEC, runSelection, runType } from '../live-run.js';
+import { useLiveRun, isActive, RUN_SPEC, runSelection, runType, runDuration } from '../live-run.js';
 import { startSync, cancelSync, runEndMessage } from '../sync-actions.js';
 import { providerLabel } from '../providers.js';
 import {
-  formatInt, formatRelative, formatDateTime, formatDuration, durationBetween, humanize,
+  formatInt, formatRelative, formatDateTime, formatDuration, humanize,
 } from '../format.js';
 
 const CONNECTIONS = `{ connections(first: 200) { totalCount edges { node {
@@ -33,12 +33,15 @@ async function loadStats(caps, id) {
   if (caps.query('syncStatus')) {
     parts.push(`status: syncStatus(connectionId: $id) { ${caps.select(caps.returns('query', 'syncStatus'), STATUS_SPEC)} }`);
   }
-  const count = (alias, extra = '') => parts.push(`${alias}: items(connectionId: $id${extra}, first: 0) { totalCount }`);
-  count('total');
-  count('synced', ', syncStatus: SYNCED');
-  count('pendingPush', ', syncStatus: PENDING_PUSH');
-  count('conflicted', ', syncStatus: CONFLICT');
-  count('errored', ', syncStatus: ERROR');
+  if (!caps.query('syncStatus')) {
+    // Older servers: count linked items per link status instead.
+    const count = (alias, extra = '') => parts.push(`${alias}: items(connectionId: $id${extra}, first: 0) { totalCount }`);
+    count('total');
+    count('synced', ', syncStatus: SYNCED');
+    count('pendingPush', ', syncStatus: PENDING_PUSH');
+    count('conflicted', ', syncStatus: CONFLICT');
+    count('errored', ', syncStatus: ERROR');
+  }
   if (caps.query('conflicts') && caps.arg('query', 'conflicts', 'connectionId') && caps.arg('query', 'conflicts', 'status')) {
     parts.push('openConflicts: conflicts(connectionId: $id, status: OPEN, first: 0) { totalCount }');
   }
@@ -49,11 +52,11 @@ async function loadStats(caps, id) {
   const s = d.status || {};
   const lastRun = s.lastRun || d.runs?.edges?.[0]?.node || null;
   return {
-    total: typeof s.totals === 'number' ? s.totals : d.total.totalCount,
-    synced: s.synced ?? d.synced.totalCount,
-    pendingPush: s.pendingPush ?? d.pendingPush.totalCount,
-    conflicts: d.openConflicts?.totalCount ?? s.conflicts ?? d.conflicted.totalCount,
-    errors: s.errors ?? d.errored.totalCount,
+    total: typeof s.totals === 'number' ? s.totals : d.total?.totalCount,
+    synced: s.synced ?? d.synced?.totalCount,
+    pendingPush: s.pendingPush ?? d.pendingPush?.totalCount,
+    conflicts: d.openConflicts?.totalCount ?? s.conflicts ?? d.conflicted?.totalCount,
+    errors: s.errors ?? d.errored?.totalCount,
     lastRun,
     runningRun: s.runningRun || (lastRun && isActive(lastRun) ? lastRun : null),
     nextScheduledRun: s.nextScheduledRun ?? null,
@@ -152,10 +155,11 @@ function ConnectionCard({ connection, pushedRun }) {
           <div><dt>Last run</dt><dd>${last ? html`
             <a href=${href(`/runs/${last.id}`)}><${Badge} value=${last.status} /></a>
             ${' '}${humanize(last.mode)}${last.dryRun ? ' (dry run)' : ''}, ${formatRelative(last.finishedAt || last.startedAt || last.queuedAt)}
-            ${last.finishedAt && last.startedAt ? html`, took ${formatDuration(durationBetween(last.startedAt, last.finishedAt))}` : null}`
+            ${last.finishedAt && last.startedAt ? html`, took ${formatDuration(runDuration(last))}` : null}`
             : html`<span class="muted">${caps.query('syncRuns') || caps.query('syncStatus') ? 'No runs yet' : 'Run history not available on this server'}</span>`}</dd></div>
           <div><dt>Next run</dt><dd><${ScheduleLine} connection=${connection} stats=${s} /></dd></div>
-          ${s.lastError ? html`<div><dt>Last error</dt><dd class="text-bad">${s.lastError}</dd></div>` : null}
+          ${s.lastError && !(last?.status === 'CANCELLED' && /cancel/i.test(s.lastError))
+            ? html`<div><dt>Last error</dt><dd class="text-bad">${s.lastError}</dd></div>` : null}
         </dl>` : null}
       ${shownRun && (running || String(shownRun.id) === String(activeId)) ? html`<${RunSummary} run=${shownRun} live=${live.live} />` : null}
       ${live.error ? html`<p class="inline-error" role="alert">Live progress unavailable: ${live.error.message}</p>` : null}

@@ -11,6 +11,7 @@ import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
 import { Pager } from '../components/pager.js';
 import { SelectField, enumOptions } from '../components/fields.js';
+import { FilterBar } from '../components/filters.js';
 import { toast } from '../components/toast.js';
 import { formatMoney, humanize, decimalForInput } from '../format.js';
 import { buildItemInput, saveItem } from '../item-edit.js';
@@ -139,12 +140,13 @@ export function Items({ route }) {
   return html`
     <section>
       <${PageHeader} title="Items" subtitle="The price book: services, materials, equipment and products" />
-      <form class="filters" role="search" aria-label="Filter items" onSubmit=${(e) => { e.preventDefault(); clearTimeout(debounce.current); setQuery({ search: searchText.trim() || undefined }); }}>
-        <label class="field field-search">
+      <${FilterBar} label="Filter items" active=${[q.kind, q.active, q.syncStatus, q.connectionId, q.deleted].filter(Boolean).length}
+        onSubmit=${() => { clearTimeout(debounce.current); setQuery({ search: searchText.trim() || undefined }); }}
+        search=${html`<label class="field field-search">
           <span>Search</span>
           <input type="search" placeholder="Code or name" value=${searchText} data-testid="items-search"
             onInput=${(e) => onSearch(e.currentTarget.value)} />
-        </label>
+        </label>`}>
         <${SelectField} label="Kind" value=${q.kind} options=${enumOptions(kinds, 'All kinds', humanize)} onChange=${(v) => setQuery({ kind: v })} />
         <${SelectField} label="Active" value=${q.active} onChange=${(v) => setQuery({ active: v })}
           options=${[{ value: '', label: 'Active and inactive' }, { value: 'true', label: 'Active' }, { value: 'false', label: 'Inactive' }]} />
@@ -159,7 +161,7 @@ export function Items({ route }) {
         <${SelectField} label="Per page" value=${String(size)} onChange=${(v) => setQuery({ size: v })}
           options=${PAGE_SIZES.map((n) => ({ value: String(n), label: String(n) }))} />
         ${filtered ? html`<button type="button" class="btn btn-link" onClick=${() => { setSearchText(''); setQuery({ search: undefined, kind: undefined, active: undefined, syncStatus: undefined, deleted: undefined, connectionId: undefined }); }}>Clear filters</button>` : null}
-      </form>
+      <//>
 
       ${result.error ? html`<${ErrorBox} error=${result.error} onRetry=${result.reload} />` : null}
       ${!data && !result.error ? html`<${Loading} />` : null}
@@ -180,7 +182,7 @@ export function Items({ route }) {
                 ? html`<${EditRow} key=${it.id} item=${it} colSpan=${cols} onSaved=${replaceRow} onCancel=${() => setEditing(null)} />`
                 : html`
                 <tr key=${it.id} data-testid="item-row" data-code=${it.code}>
-                  <td><a href=${href(`/items/${it.id}`)}>${it.code}</a></td>
+                  <td class="code"><a href=${href(`/items/${it.id}`)}>${it.code}</a></td>
                   <td class="cell-name">${it.name}${it.deletedAt ? html` <${Badge} value="DELETED" label="Deleted" />` : null}</td>
                   <td class="hide-sm">${humanize(it.kind)}</td>
                   <td class="hide-sm">${it.category?.name || html`<span class="muted">—</span>`}</td>

@@ -10,9 +10,9 @@ import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
 import { Badge } from '../components/badges.js';
 import { ProgressBar, Counters } from '../components/progress.js';
-import { useLiveRun, isActive, runSelection, runType } from '../live-run.js';
+import { useLiveRun, isActive, runSelection, runType, runDuration } from '../live-run.js';
 import { cancelSync, runEndMessage } from '../sync-actions.js';
-import { formatDateTime, formatDuration, durationBetween, humanize, formatInt } from '../format.js';
+import { formatDateTime, formatDuration, humanize, humanizeAny, formatInt, formatJsonValue } from '../format.js';
 
 const EVENT_SPEC = ['id', 'level', 'kind', 'message', 'code', 'remoteId', 'itemId', 'createdAt'];
 const EVENTS_PAGE = 50;
@@ -86,18 +86,51 @@ function Events({ runId, active, refreshKey }) {
     </div>`;
 }
 
+/** The engine's summary: counts per three-way category and sample changes (dry runs). */
+function Summary({ run }) {
+  const summary = run.summary;
+  if (!summary || typeof summary !== 'object') return null;
+  const cats = summary.categories && typeof summary.categories === 'object' ? Object.entries(summary.categories) : [];
+  const samples = Array.isArray(summary.samples) ? summary.samples.filter((x) => x && x.code) : [];
+  const notes = Array.isArray(summary.samples) ? summary.samples.filter((x) => x && x.note).map((x) => x.note) : [];
+  if (!cats.length && !samples.length && !notes.length) return null;
+  return html`
+    <div class="card" data-testid="run-summary-card">
+      <h2>${run.dryRun ? 'What this dry run would do' : 'Summary'}</h2>
+      ${cats.length ? html`<dl class="counters">${cats.map(([k, v]) => html`
+        <div key=${k} class=${`counter ${/conflict/i.test(k) && v ? 'counter-warn' : ''}`}><dt>${humanizeAny(k)}</dt><dd>${formatInt(v)}</dd></div>`)}</dl>` : null}
+      ${notes.map((n) => html`<p class="notice notice-warn small">${n}</p>`)}
+      ${samples.length ? html`
+        <h3>Examples</h3>
+        <div class="table-wrap">
+          <table class="table">
+            <thead><tr><th scope="col">Code</th><th scope="col">Category</th><th scope="col">Changes</th></tr></thead>
+            <tbody>${samples.map((x, i) => html`
+              <tr key=${i}><td class="code">${x.code}</td><td>${humanizeAny(x.category)}</td>
+                <td><ul class="changes">${(x.fields || []).map((f) => html`<li key=${f.field}><strong>${f.field}</strong>:
+                  <span class="old">${formatJsonValue(f.base)}</span> → local ${formatJsonValue(f.local)}, remote ${formatJsonValue(f.remote)}</li>`)}</ul></td></tr>`)}
+            </tbody>
+          </table>
+        </div>` : null}
+    </div>`;
+}
+
 function RunDetails({ id }) {
   const { caps, canEdit } = useApp();
   const connections = useConnections();
   const [eventsKey, setEventsKey] = useState(0);
   const [cancelling, setCancelling] = useState(false);
-  const first = useLoader(() => gql(`query($id: ID!) { syncRun(id: $id) { ${runSelection(caps)} } }`, { id }).then((d) => d.syncRun), [id]);
+  const extra = caps.select(runType(caps), ['attempts', 'summary', 'params']);
+  const first = useLoader(() => gql(`query($id: ID!) { syncRun(id: $id) { ${runSelection(caps)} ${extra} } }`, { id }).then((d) => d.syncRun), [id]);
+  const [final, setFinal] = useState(null);
   const onDone = useCallback((r) => {
     if (first.data && isActive(first.data)) runEndMessage(r);
     setEventsKey((k) => k + 1);
-  }, [first.data]);
+    // The summary is written when the run ends: read it once more.
+    if (extra) gql(`query($id: ID!) { syncRun(id: $id) { ${extra} } }`, { id }).then((d) => setFinal(d.syncRun), () => {});
+  }, [first.data]); // eslint-disable-line react-hooks/exhaustive-deps
   const live = useLiveRun(caps, first.data && isActive(first.data) ? id : null, first.data, onDone);
-  const run = live.run || first.data;
+  const run = live.run || first.data ? { ...(first.data || {}), ...(live.run || {}), ...(final || {}) } : null;
 
   if (first.error && !run) {
     return html`<section><${PageHeader} title=${`Run #${id}`} /><${ErrorBox} error=${first.error} onRetry=${first.reload}
@@ -117,7 +150,8 @@ function RunDetails({ id }) {
         subtitle=${`${connectionName(connections, run.connectionId)} · ${humanize(run.mode)}${run.dryRun ? ' · dry run' : ''} · started by ${humanize(run.trigger).toLowerCase()}`}>
         <${Badge} value=${run.status} />
         ${active && canEdit && caps.mutation('cancelSync') ? html`
-          <button type="button" class="btn btn-danger" disabled=${cancelling} onClick=${cancel}>${cancelling ? 'Cancelling…' : 'Cancel run'}</button>` : null}
+          <button type="button" class="btn btn-danger" disabled=${cancelling || run.cancelRequested} onClick=${cancel}>
+            ${cancelling || run.cancelRequested ? 'Cancelling…' : 'Cancel run'}</button>` : null}
       <//>
       <div class="card">
         <h2 class="sr-only">Progress</h2>
@@ -128,13 +162,17 @@ function RunDetails({ id }) {
           <div><dt>Queued</dt><dd>${formatDateTime(run.queuedAt)}</dd></div>
           <div><dt>Started</dt><dd>${formatDateTime(run.startedAt)}</dd></div>
           <div><dt>Finished</dt><dd>${formatDateTime(run.finishedAt)}</dd></div>
-          <div><dt>Duration</dt><dd>${run.startedAt ? formatDuration(durationBetween(run.startedAt, run.finishedAt)) : '—'}</dd></div>
+          <div><dt>Duration</dt><dd>${run.startedAt ? formatDuration(runDuration(run)) : '—'}</dd></div>
           ${live.live ? html`<div><dt>Updates</dt><dd><span class="live-dot">live</span></dd></div>` : null}
         </dl>
-        ${run.error ? html`<p class="notice notice-bad" role="alert">${run.error}${run.errorCode ? html` <code>${run.errorCode}</code>` : null}</p>` : null}
+        ${run.error ? html`<p class=${`notice ${run.status === 'CANCELLED' ? 'notice-warn' : 'notice-bad'}`} role="alert">
+          ${run.status === 'CANCELLED' ? 'Cancelled' : run.error}${run.errorCode && run.errorCode.toLowerCase() !== String(run.error).toLowerCase() ? html` <code>${run.errorCode}</code>` : null}
+          ${run.status === 'CANCELLED' && !run.dryRun ? html`<span class="small"> — pages applied before the cancellation stay applied.</span>` : null}</p>` : null}
         ${live.error ? html`<p class="inline-error">Live updates stopped: ${live.error.message}</p>` : null}
+        ${run.attempts > 1 ? html`<p class="small muted">Attempt ${run.attempts} (resumed after an interruption)</p>` : null}
         <${Counters} counters=${run.counters} />
       </div>
+      <${Summary} run=${run} />
       <div class="card">
         <h2>Events</h2>
         <${Events} runId=${run.id} active=${active} refreshKey=${eventsKey} />

@@ -14,8 +14,9 @@ import { Badge } from '../components/badges.js';
 import { Pager } from '../components/pager.js';
 import { ProgressBar } from '../components/progress.js';
 import { SelectField, enumOptions } from '../components/fields.js';
-import { runSelection, runType, isActive } from '../live-run.js';
-import { formatDateTime, formatRelative, formatDuration, durationBetween, formatInt, humanize } from '../format.js';
+import { FilterBar } from '../components/filters.js';
+import { runSelection, runType, isActive, runDuration } from '../live-run.js';
+import { formatDateTime, formatRelative, formatDuration, formatInt, humanize } from '../format.js';
 
 const STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'];
 const MODES = ['FULL', 'INCREMENTAL', 'ENTITY'];
@@ -23,7 +24,7 @@ const MODES = ['FULL', 'INCREMENTAL', 'ENTITY'];
 function runsQuery(caps, page, filters) {
   const defs = [page.defs];
   const args = [page.args];
-  const filterTypes = { connectionId: 'ID', status: 'SyncStatus', mode: 'SyncMode' };
+  const filterTypes = { connectionId: 'ID', status: 'SyncStatus', mode: 'SyncMode', trigger: 'SyncTrigger' };
   for (const [name, fallback] of Object.entries(filterTypes)) {
     if (filters[name] && caps.arg('query', 'syncRuns', name)) {
       defs.push(`$${name}: ${caps.argType('query', 'syncRuns', name) || fallback}`);
@@ -54,7 +55,7 @@ function RunList({ route }) {
   const connections = useConnections();
   const backwards = caps.arg('query', 'syncRuns', 'before');
   const page = pageArgs(q, pageSize(q), backwards);
-  const filters = { connectionId: q.connectionId || null, status: q.status || null, mode: q.mode || null };
+  const filters = { connectionId: q.connectionId || null, status: q.status || null, mode: q.mode || null, trigger: q.trigger || null };
   const variables = { ...page.vars, ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) };
   const key = JSON.stringify(variables);
   const result = useLoader(() => gql(runsQuery(caps, page, filters), variables).then((d) => d.syncRuns), [key]);
@@ -74,21 +75,24 @@ function RunList({ route }) {
   const nav = pageControls(q, data?.pageInfo, backwards);
   const statusValues = caps.enumValues(caps.argType('query', 'syncRuns', 'status')) || STATUSES;
   const modeValues = caps.enumValues(caps.argType('query', 'syncRuns', 'mode')) || MODES;
-  const filtered = q.connectionId || q.status || q.mode;
+  const triggerValues = caps.enumValues(caps.argType('query', 'syncRuns', 'trigger'));
+  const filtered = q.connectionId || q.status || q.mode || q.trigger;
   return html`
     <section>
       <${PageHeader} title="Runs" subtitle="Sync history, newest first">
         <button type="button" class="btn" onClick=${result.reload}>Refresh</button>
       <//>
-      <div class="filters" role="group" aria-label="Filter runs">
+      <${FilterBar} label="Filter runs" active=${[q.connectionId, q.status, q.mode, q.trigger].filter(Boolean).length}>
         ${caps.arg('query', 'syncRuns', 'connectionId') ? html`<${SelectField} label="Connection" value=${q.connectionId} onChange=${(v) => setQuery({ connectionId: v })}
           options=${[{ value: '', label: 'All connections' }, ...connections.map((c) => ({ value: c.id, label: c.name }))]} />` : null}
         ${caps.arg('query', 'syncRuns', 'status') ? html`<${SelectField} label="Status" value=${q.status} onChange=${(v) => setQuery({ status: v })}
           options=${enumOptions(statusValues, 'Any status', humanize)} />` : null}
         ${caps.arg('query', 'syncRuns', 'mode') ? html`<${SelectField} label="Mode" value=${q.mode} onChange=${(v) => setQuery({ mode: v })}
           options=${enumOptions(modeValues, 'Any mode', humanize)} />` : null}
-        ${filtered ? html`<button type="button" class="btn btn-link" onClick=${() => setQuery({ connectionId: undefined, status: undefined, mode: undefined })}>Clear filters</button>` : null}
-      </div>
+        ${caps.arg('query', 'syncRuns', 'trigger') && triggerValues ? html`<${SelectField} label="Started by" value=${q.trigger} onChange=${(v) => setQuery({ trigger: v })}
+          options=${enumOptions(triggerValues, 'Any trigger', humanize)} />` : null}
+        ${filtered ? html`<button type="button" class="btn btn-link" onClick=${() => setQuery({ connectionId: undefined, status: undefined, mode: undefined, trigger: undefined })}>Clear filters</button>` : null}
+      <//>
       ${result.error ? html`<${ErrorBox} error=${result.error} onRetry=${result.reload} />` : null}
       ${!data && !result.error ? html`<${Loading} />` : null}
       ${data && !data.edges.length ? html`<${Empty} title=${filtered ? 'No runs match these filters' : 'No runs yet'}>
@@ -96,18 +100,18 @@ function RunList({ route }) {
       ${data && data.edges.length ? html`
         <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`}>
           <table class="table" data-testid="runs-table">
-            <thead><tr><th scope="col">Run</th><th scope="col">Connection</th><th scope="col">Mode</th><th scope="col">Status</th>
+            <thead><tr><th scope="col">Run</th><th scope="col" class="hide-sm">Connection</th><th scope="col">Mode</th><th scope="col">Status</th>
               <th scope="col" class="hide-sm">Trigger</th><th scope="col" class="hide-sm">Started</th><th scope="col" class="hide-sm">Duration</th>
               <th scope="col">Result</th></tr></thead>
             <tbody>${data.edges.map(({ node: r }) => html`
               <tr key=${r.id} data-testid="run-row">
                 <td><a href=${href(`/runs/${r.id}`)}>#${r.id}</a></td>
-                <td>${connectionName(connections, r.connectionId)}</td>
+                <td class="hide-sm">${connectionName(connections, r.connectionId)}</td>
                 <td>${humanize(r.mode)}${r.dryRun ? html` <${Badge} value="dry" tone="muted" label="Dry run" />` : null}</td>
                 <td><${Badge} value=${r.status} /></td>
                 <td class="hide-sm">${humanize(r.trigger)}</td>
                 <td class="hide-sm" title=${formatDateTime(r.startedAt || r.queuedAt)}>${formatRelative(r.startedAt || r.queuedAt)}</td>
-                <td class="hide-sm">${r.startedAt ? formatDuration(durationBetween(r.startedAt, r.finishedAt)) : '—'}</td>
+                <td class="hide-sm">${r.startedAt ? formatDuration(runDuration(r)) : '—'}</td>
                 <td>${isActive(r) ? html`<${ProgressBar} value=${r.progress} label=${`Progress of run ${r.id}`} />` : html`<${CounterSummary} c=${r.counters} />`}</td>
               </tr>`)}
             </tbody>

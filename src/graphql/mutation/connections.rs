@@ -123,8 +123,18 @@ impl ConnectionMutation {
                     crate::error::AppError::bad_input("secrets must be a JSON object").into(),
                 );
             }
-            connectors::validate_settings(current.provider, &cfg, None)
-                .or_else(|e| if secrets.is_some() { Ok(()) } else { Err(e) })?;
+            // Validate the connection as it will be: stored secrets with the new ones merged in.
+            let mut merged = store::connections::read_secrets(&st.db, &st.secrets, id)
+                .await?
+                .unwrap_or_else(|| serde_json::json!({}));
+            if let (Some(target), Some(source)) = (
+                merged.as_object_mut(),
+                secrets.as_ref().and_then(|s| s.as_object()),
+            ) {
+                target.extend(source.clone());
+            }
+            let has_any = merged.as_object().is_some_and(|m| !m.is_empty());
+            connectors::validate_settings(current.provider, &cfg, has_any.then_some(&merged))?;
         }
         let directions = input.directions.map(|j| j.0);
         if let Some(d) = &directions {

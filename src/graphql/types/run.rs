@@ -103,6 +103,7 @@ impl SyncRun {
             "queuedAt": r.queued_at,
             "startedAt": r.started_at,
             "finishedAt": r.finished_at,
+            "updatedAt": r.updated_at,
             "error": r.error,
             "errorCode": r.error_code,
             "etaSeconds": self.eta_estimate(),
@@ -150,6 +151,10 @@ impl SyncRun {
     }
     async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.finished_at
+    }
+    /// When this state was produced (progress updates carry it, for latency checks).
+    async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.updated_at
     }
     async fn duration_seconds(&self) -> Option<f64> {
         let end = self.0.finished_at.unwrap_or_else(chrono::Utc::now);

@@ -1,0 +1,97 @@
+//! `pricebook-sync bench`: each scenario of DESIGN §10 against the real server and the
+//! in-process emulator on loopback, one JSON line of figures per scenario. With several
+//! scenarios each runs in a child process, so peak RSS is that scenario's own.
+
+mod scenarios;
+
+use crate::config::Settings;
+use std::process::ExitCode;
+
+pub const ALL: &[&str] = &[
+    "emulator_alone",
+    "full_sync_50k",
+    "incremental_1k_of_100k",
+    "single_record",
+    "graphql_items_first_100",
+    "progress_fanout_1000_ws",
+    "csv_100k_vendor_prices",
+];
+
+/// Figures of one scenario, printed as one JSON line.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Figures {
+    pub scenario: String,
+    pub items: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
+    pub peak_rss_mb: f64,
+    pub db: String,
+    pub target: serde_json::Value,
+    pub met: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+pub async fn run(
+    settings: Settings,
+    scenarios: Vec<String>,
+    quick: bool,
+) -> anyhow::Result<ExitCode> {
+    let chosen: Vec<String> = if scenarios.is_empty() {
+        ALL.iter().map(|s| s.to_string()).collect()
+    } else {
+        scenarios
+    };
+    for s in &chosen {
+        if !ALL.contains(&s.as_str()) {
+            anyhow::bail!("unknown scenario '{s}' (known: {})", ALL.join(", "));
+        }
+    }
+    if chosen.len() == 1 {
+        let figures = scenarios::run(&chosen[0], &settings, quick).await?;
+        println!("{}", serde_json::to_string(&figures)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exe = std::env::current_exe()?;
+    let mut ok = true;
+    for s in &chosen {
+        let mut cmd = tokio::process::Command::new(&exe);
+        cmd.arg("bench").arg("--scenario").arg(s);
+        if quick {
+            cmd.arg("--quick");
+        }
+        if let Some(url) = &settings.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let status = cmd
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .status()
+            .await?;
+        ok &= status.success();
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,494 @@
+//! The scenarios. Each builds its own server (temp SQLite, or a fresh PostgreSQL
+//! database under --database-url) with the emulator mounted, like `demo` does.
+
+use super::{Figures, peak_rss_mb};
+use crate::app::{AppState, Application};
+use crate::config::Settings;
+use crate::jobs::StartRequest;
+use crate::sandbox::faults::FaultKind;
+use crate::sandbox::servicetitan::{Emulator, EmulatorConfig, SeedSpec};
+use crate::store::{self, connections::NewConnection};
+use crate::sync::runner::RunParams;
+use entity::enums::{Provider, RunMode, RunStatus, RunTrigger};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+struct Harness {
+    state: AppState,
+    address: String,
+    account_id: i64,
+    connection_id: i64,
+    _dir: tempfile::TempDir,
+}
+
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "bench-password";
+
+async fn harness(base: &Settings) -> anyhow::Result<Harness> {
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::for_dir(dir.path());
+    settings.admin_email = Some(EMAIL.into());
+    settings.admin_password = Some(PASSWORD.into());
+    settings.workers = 2;
+    if let Some(url) = &base.database_url
+        && url.starts_with("postgres")
+    {
+        use sea_orm::ConnectionTrait;
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let (prefix, _) = url
+            .rsplit_once('/')
+            .ok_or_else(|| anyhow::anyhow!("--database-url must end with /dbname"))?;
+        settings.database_url = Some(format!("{prefix}/{name}"));
+    }
+    let app = Application::build(settings).await?;
+    let address = format!("http://{}", app.local_addr()?);
+    let state = app.state.clone();
+    tokio::spawn(app.run_until_stopped());
+    let admin = store::users::find_by_email(&state.db, EMAIL)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no admin"))?;
+    let new = NewConnection {
+        provider: Provider::ServiceTitan,
+        name: "bench".into(),
+        config: json!({ "sandbox": true }),
+        directions: crate::connectors::settings::default_directions(),
+        secrets: None,
+        time_zone: "UTC".into(),
+    };
+    let conn = store::connections::create(&state.db, &state.secrets, admin.account_id, new).await?;
+    Ok(Harness {
+        state,
+        address,
+        account_id: admin.account_id,
+        connection_id: conn.id,
+        _dir: dir,
+    })
+}
+
+impl Harness {
+    fn emulator(&self) -> &Emulator {
+        &self
+            .state
+            .sandboxes
+            .as_ref()
+            .expect("sandbox on")
+            .servicetitan
+    }
+
+    fn db_name(&self) -> String {
+        store::db::backend_name(&self.state.db).to_owned()
+    }
+
+    /// Runs one sync through the job queue; returns (seconds, finished run).
+    async fn sync(
+        &self,
+        mode: RunMode,
+        params: RunParams,
+    ) -> anyhow::Result<(f64, entity::sync_run::Model)> {
+        let started = Instant::now();
+        let req = StartRequest {
+            mode,
+            params,
+            dry_run: false,
+            trigger: RunTrigger::Cli,
+            requested_by: None,
+            force: false,
+        };
+        let (run, _) = self
+            .state
+            .jobs
+            .start_sync(self.account_id, self.connection_id, req)
+            .await?;
+        let done = self.wait(run.id).await?;
+        if done.status != RunStatus::Succeeded {
+            anyhow::bail!(
+                "run {} ended {}: {:?}",
+                done.id,
+                done.status.as_str(),
+                done.error
+            );
+        }
+        Ok((started.elapsed().as_secs_f64(), done))
+    }
+
+    async fn wait(&self, run_id: i64) -> anyhow::Result<entity::sync_run::Model> {
+        let mut updates = self.state.jobs.bus().subscribe();
+        loop {
+            let run = store::runs::get(&self.state.db, self.account_id, run_id).await?;
+            if !run.status.is_active() {
+                return Ok(run);
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(200), updates.recv()).await;
+        }
+    }
+
+    async fn token(&self) -> anyhow::Result<String> {
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ token } }", "variables": { "e": EMAIL, "p": PASSWORD } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["data"]["login"]["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("login failed: {body}"))
+    }
+}
+
+fn materials(n: usize) -> SeedSpec {
+    SeedSpec {
+        materials: n,
+        equipment: 0,
+        services: 0,
+        seed: 7,
+    }
+}
+
+fn scale(n: usize, quick: bool) -> usize {
+    if quick { n / 10 } else { n }
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    (h.value_at_quantile(q) as f64 / 1000.0 * 100.0).round() / 100.0
+}
+
+pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let mut f = match name {
+        "emulator_alone" => emulator_alone(quick).await?,
+        "full_sync_50k" => full_sync(settings, quick).await?,
+        "incremental_1k_of_100k" => incremental(settings, quick).await?,
+        "single_record" => single_record(settings, quick).await?,
+        "graphql_items_first_100" => graphql_items(settings, quick).await?,
+        "progress_fanout_1000_ws" => fanout(settings, quick).await?,
+        _ => Figures {
+            note: Some("not implemented yet: CSV imports arrive with the CSV issue".into()),
+            target: json!({ "seconds_max": 3.0 }),
+            ..Default::default()
+        },
+    };
+    f.scenario = name.to_owned();
+    f.peak_rss_mb = peak_rss_mb();
+    if f.db.is_empty() {
+        f.db = "none".into();
+    }
+    Ok(f)
+}
+
+/// The emulator's own listing rate, unthrottled, over loopback HTTP.
+async fn emulator_alone(quick: bool) -> anyhow::Result<Figures> {
+    let n = scale(50_000, quick);
+    let emulator = Emulator::new(EmulatorConfig {
+        rate_limit_per_second: None,
+        ..EmulatorConfig::default()
+    });
+    emulator.seed(&materials(n));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = emulator.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let cfg = emulator.config().clone();
+    let token: serde_json::Value = client
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &cfg.client_id),
+            ("client_secret", &cfg.client_secret),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let started = Instant::now();
+    let mut from: Option<String> = None;
+    let mut count = 0u64;
+    loop {
+        let mut req = client
+            .get(format!("{base}/tenant/{}/export/materials", cfg.tenant))
+            .bearer_auth(&token)
+            .header("ST-App-Key", &cfg.app_key);
+        if let Some(f) = &from {
+            req = req.query(&[("from", f)]);
+        }
+        let page: crate::connectors::servicetitan::wire::Export<
+            crate::connectors::servicetitan::wire::Sku,
+        > = req.send().await?.json().await?;
+        count += page.data.len() as u64;
+        from = page.continue_from;
+        if !page.has_more {
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let per_second = count as f64 / seconds;
+    // Ten times what a 50,000-record full sync in 10 s needs.
+    let needed = 10.0 * 50_000.0 / 10.0;
+    Ok(Figures {
+        items: count,
+        seconds,
+        per_second,
+        target: json!({ "per_second_min": needed }),
+        met: per_second >= needed,
+        ..Default::default()
+    })
+}
+
+async fn full_sync(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let n = scale(50_000, quick);
+    let h = harness(settings).await?;
+    h.emulator().seed(&materials(n));
+    let (seconds, run) = h.sync(RunMode::Full, RunParams::default()).await?;
+    let db = h.db_name();
+    let limit = if db == "postgres" { 15.0 } else { 10.0 };
+    let rss = peak_rss_mb();
+    Ok(Figures {
+        items: run.created as u64,
+        seconds,
+        per_second: run.created as f64 / seconds,
+        met: seconds <= limit && rss <= 300.0,
+        target: json!({ "seconds_max": limit, "peak_rss_mb_max": 300 }),
+        db,
+        note: Some("includes the emulator's 60 requests/s limit; peak RSS includes the in-process emulator".into()),
+        ..Default::default()
+    })
+}
+
+async fn incremental(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let (n, changed) = (scale(100_000, quick), scale(1_000, quick));
+    let h = harness(settings).await?;
+    h.emulator().seed(&materials(n));
+    h.sync(RunMode::Full, RunParams::default()).await?;
+    for id in h
+        .emulator()
+        .ids("materials")
+        .into_iter()
+        .step_by(n / changed)
+        .take(changed)
+    {
+        h.emulator()
+            .set_remote("materials", id, &json!({ "price": 4242.42 }))
+            .map_err(anyhow::Error::msg)?;
+    }
+    let (seconds, run) = h.sync(RunMode::Incremental, RunParams::default()).await?;
+    Ok(Figures {
+        items: run.updated as u64,
+        seconds,
+        per_second: run.updated as f64 / seconds,
+        met: seconds <= 1.0 && run.updated as usize == changed,
+        target: json!({ "seconds_max": 1.0 }),
+        db: h.db_name(),
+        ..Default::default()
+    })
+}
+
+async fn single_record(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let h = harness(settings).await?;
+    h.emulator().seed(&materials(1_000));
+    h.sync(RunMode::Full, RunParams::default()).await?;
+    let ids = h.emulator().ids("materials");
+    let rounds = if quick { 10 } else { 50 };
+    let mut hist = Histogram::<u64>::new(3)?;
+    let started = Instant::now();
+    for i in 0..rounds {
+        let id = ids[i * 7 % ids.len()];
+        h.emulator()
+            .set_remote("materials", id, &json!({ "price": 10.0 + i as f64 }))
+            .map_err(anyhow::Error::msg)?;
+        let params = RunParams {
+            entity_types: vec!["materials".into()],
+            remote_ids: vec![id.to_string()],
+            codes: vec![],
+        };
+        let (secs, _) = h.sync(RunMode::Entity, params).await?;
+        hist.record((secs * 1_000_000.0) as u64)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let p99 = ms(&hist, 0.99);
+    Ok(Figures {
+        items: rounds as u64,
+        seconds,
+        per_second: rounds as f64 / seconds,
+        p50_ms: Some(ms(&hist, 0.5)),
+        p99_ms: Some(p99),
+        met: p99 <= 50.0,
+        target: json!({ "p99_ms_max": 50 }),
+        db: h.db_name(),
+        note: Some(
+            "startSync(ENTITY) through the job queue to the finished run, remote fetch included"
+                .into(),
+        ),
+        ..Default::default()
+    })
+}
+
+async fn graphql_items(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let h = harness(settings).await?;
+    h.emulator().seed(&SeedSpec {
+        materials: scale(50_000, quick),
+        equipment: 0,
+        services: 0,
+        seed: 7,
+    });
+    h.sync(RunMode::Full, RunParams::default()).await?;
+    let token = h.token().await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let url = format!("{}/graphql", h.address);
+    let body = json!({ "query": "{ items(first: 100) { edges { node { id code name cost price category { id name } links { remoteId syncStatus lastSyncedAt } } } pageInfo { hasNextPage endCursor } } }" }).to_string();
+    let duration = Duration::from_secs(if quick { 2 } else { 10 });
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, url, body, token) =
+                (client.clone(), url.clone(), body.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut hist = Histogram::<u64>::new(3).expect("valid histogram");
+                let mut failures = 0u64;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let ok = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .map(|r| r.status().is_success());
+                    match ok {
+                        Ok(true) => {
+                            let _ = hist.record(t.elapsed().as_micros() as u64);
+                        }
+                        _ => failures += 1,
+                    }
+                }
+                (hist, failures)
+            })
+        })
+        .collect();
+    let mut hist = Histogram::<u64>::new(3)?;
+    let mut failures = 0;
+    for t in tasks {
+        let (h2, f2) = t.await?;
+        hist.add(h2)?;
+        failures += f2;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let per_second = hist.len() as f64 / seconds;
+    let p99 = ms(&hist, 0.99);
+    Ok(Figures {
+        items: hist.len(),
+        seconds,
+        per_second,
+        p50_ms: Some(ms(&hist, 0.5)),
+        p99_ms: Some(p99),
+        met: per_second >= 2000.0 && p99 <= 20.0 && failures == 0,
+        target: json!({ "per_second_min": 2000, "p99_ms_max": 20, "concurrency": 32 }),
+        db: h.db_name(),
+        note: Some(format!(
+            "{failures} failed requests; load generator shares the 2 cores with the server"
+        )),
+        ..Default::default()
+    })
+}
+
+async fn fanout(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let subscribers = if quick { 100 } else { 1_000 };
+    let h = harness(settings).await?;
+    h.emulator().seed(&materials(10_000));
+    // A slow first call leaves time to connect every subscriber; then steady progress.
+    h.emulator().faults().push(FaultKind::Latency(4_000), 1);
+    h.emulator().faults().push(FaultKind::Latency(150), 30);
+    let req = StartRequest {
+        mode: RunMode::Full,
+        params: RunParams::default(),
+        dry_run: false,
+        trigger: RunTrigger::Cli,
+        requested_by: None,
+        force: false,
+    };
+    let (run, _) = h
+        .state
+        .jobs
+        .start_sync(h.account_id, h.connection_id, req)
+        .await?;
+    let token = h.token().await?;
+    let ws_url = format!("{}/graphql/ws", h.address.replacen("http", "ws", 1));
+    let query = "subscription($id:ID!){ syncProgress(runId:$id) { progress status updatedAt } }";
+    let mut clients = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        let (ws_url, token) = (ws_url.clone(), token.clone());
+        let run_id = run.id.to_string();
+        clients.push(tokio::spawn(async move {
+            let mut latencies: Vec<f64> = Vec::new();
+            let mut req = ws_url.into_client_request().ok()?;
+            req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().ok()?);
+            let (mut ws, _) = tokio_tungstenite::connect_async(req).await.ok()?;
+            ws.send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }).to_string())).await.ok()?;
+            ws.next().await?.ok()?;
+            ws.send(Message::text(json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "id": run_id } } }).to_string())).await.ok()?;
+            let mut first = true;
+            while let Some(Ok(msg)) = ws.next().await {
+                let received = chrono::Utc::now();
+                let Ok(text) = msg.to_text() else { continue };
+                let v: serde_json::Value = serde_json::from_str(text).ok()?;
+                if v["type"] == "complete" {
+                    break;
+                }
+                let data = &v["payload"]["data"]["syncProgress"];
+                // The first message is the stored state, not a live publish.
+                if !first && data["status"] == "RUNNING"
+                    && let Some(at) = data["updatedAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                {
+                    latencies.push((received - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or_default() as f64);
+                }
+                first = false;
+            }
+            Some(latencies)
+        }));
+    }
+    let done = h.wait(run.id).await?;
+    let mut hist = Histogram::<u64>::new(3)?;
+    let mut connected = 0;
+    for c in clients {
+        if let Ok(Some(lat)) = c.await {
+            connected += 1;
+            for l in lat {
+                hist.record(l.max(0.0) as u64)?;
+            }
+        }
+    }
+    let p99 = ms(&hist, 0.99);
+    Ok(Figures {
+        items: hist.len(),
+        seconds: done
+            .finished_at
+            .zip(done.started_at)
+            .map(|(f, s)| (f - s).num_milliseconds() as f64 / 1000.0)
+            .unwrap_or_default(),
+        per_second: 0.0,
+        p50_ms: Some(ms(&hist, 0.5)),
+        p99_ms: Some(p99),
+        met: p99 <= 100.0 && connected == subscribers && !hist.is_empty(),
+        target: json!({ "p99_ms_max": 100, "subscribers": subscribers }),
+        db: h.db_name(),
+        note: Some(format!(
+            "{connected} of {subscribers} subscribers connected; latency from publish to receipt"
+        )),
+        ..Default::default()
+    })
+}
