@@ -3,6 +3,7 @@
 //! and talks to it over real HTTP and WebSocket.
 
 mod auth;
+mod browser;
 mod crash;
 mod helpers;
 mod http;
