@@ -21,6 +21,8 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
+        // Plan each look-up with its real parameters (long IN lists mislead generic plans).
+        .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -70,4 +72,14 @@ pub async fn begin_write(db: &Db) -> AppResult<sea_orm::DatabaseTransaction> {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
     };
     Ok(db.begin_with_options(options).await?)
+}
+
+/// Refreshes planner statistics of the sync tables on PostgreSQL. A bulk first sync grows
+/// them faster than autovacuum analyses them; with stale statistics the planner keeps
+/// choosing sequential scans for the per-page `IN (…)` look-ups. SQLite needs nothing.
+pub async fn refresh_statistics(db: &Db) -> AppResult<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE items, item_links").await?;
+    }
+    Ok(())
 }

@@ -335,6 +335,7 @@ impl Run<'_> {
                 (started.elapsed() - fetched_in).as_secs_f64()
             );
             self.tracker.page_done(&stage, &outcome.counters);
+            self.keep_statistics_fresh(outcome.counters.created).await?;
             if let Ok(mut s) = self.summary.lock() {
                 s.absorb(&mut outcome);
             }
@@ -349,6 +350,22 @@ impl Run<'_> {
             }
             cursor = page.cursor;
         }
+    }
+
+    /// After each fourfold growth of the rows this run created (500, 2,000, 8,000, …).
+    async fn keep_statistics_fresh(&self, created_now: i64) -> AppResult<()> {
+        if created_now == 0 {
+            return Ok(());
+        }
+        let total = self.tracker.counters().created;
+        let before = total - created_now;
+        let crossed = (0..12)
+            .map(|k| 500i64 * 4i64.pow(k))
+            .any(|t| before < t && total >= t);
+        if crossed {
+            crate::store::db::refresh_statistics(self.db).await?;
+        }
+        Ok(())
     }
 
     fn advance_checkpoint(
