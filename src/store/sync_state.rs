@@ -7,9 +7,33 @@ use entity::enums::{ConflictStatus, LinkStatus};
 use entity::{category, conflict, item, item_link, sync_cursor, sync_event};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
+    PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+/// A model as a row to insert: the database assigns the primary key.
+fn new_row<M: IntoActiveModel<A>, A: ActiveModelTrait>(model: M) -> A {
+    let mut row = model.into_active_model();
+    for key in <A::Entity as EntityTrait>::PrimaryKey::iter() {
+        row.not_set(key.into_column());
+    }
+    row
+}
+
+/// Inserts new rows in one statement (nothing to do for none).
+async fn insert_new<M, A>(db: &impl ConnectionTrait, rows: Vec<M>) -> AppResult<()>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait + Send,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    <A::Entity as EntityTrait>::insert_many(rows.into_iter().map(new_row))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
 
 pub async fn links_by_remote_ids(
     db: &impl ConnectionTrait,
@@ -70,11 +94,7 @@ pub async fn insert_items(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let models = rows.into_iter().map(|m| {
-        let mut a = m.into_active_model();
-        a.id = sea_orm::NotSet;
-        a
-    });
+    let models = rows.into_iter().map(new_row);
     Ok(item::Entity::insert_many(models)
         .exec_with_returning(db)
         .await?)
@@ -118,18 +138,7 @@ pub async fn update_items(db: &impl ConnectionTrait, rows: Vec<item::Model>) -> 
 }
 
 pub async fn insert_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>) -> AppResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let models = rows.into_iter().map(|m| {
-        let mut a = m.into_active_model();
-        a.id = sea_orm::NotSet;
-        a
-    });
-    item_link::Entity::insert_many(models)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    insert_new(db, rows).await
 }
 
 pub async fn update_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>) -> AppResult<()> {
@@ -318,18 +327,7 @@ pub async fn insert_conflicts(
     db: &impl ConnectionTrait,
     rows: Vec<conflict::Model>,
 ) -> AppResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let models = rows.into_iter().map(|m| {
-        let mut a = m.into_active_model();
-        a.id = sea_orm::NotSet;
-        a
-    });
-    conflict::Entity::insert_many(models)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    insert_new(db, rows).await
 }
 
 /// Refreshes open conflicts whose sides changed again since they were stored.
@@ -353,18 +351,7 @@ pub async fn insert_categories(
     db: &impl ConnectionTrait,
     rows: Vec<category::Model>,
 ) -> AppResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let models = rows.into_iter().map(|m| {
-        let mut a = m.into_active_model();
-        a.id = sea_orm::NotSet;
-        a
-    });
-    category::Entity::insert_many(models)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    insert_new(db, rows).await
 }
 
 pub async fn update_categories(
