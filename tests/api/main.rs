@@ -4,6 +4,7 @@
 
 mod auth;
 mod browser;
+mod conflicts;
 mod crash;
 mod helpers;
 mod http;

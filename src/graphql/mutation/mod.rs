@@ -1,4 +1,5 @@
 mod auth;
+mod conflicts;
 mod connections;
 mod items;
 mod sync;
@@ -13,4 +14,5 @@ pub struct MutationRoot(
     items::ItemMutation,
     users::UserMutation,
     sync::SyncMutation,
+    conflicts::ConflictMutation,
 );
