@@ -12,6 +12,7 @@ mod instances;
 mod items;
 mod jobs;
 mod process;
+mod readpath;
 mod schema;
 mod sync;
 mod tenancy;
