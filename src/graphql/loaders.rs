@@ -1,9 +1,11 @@
 //! DataLoaders: a page of items costs a fixed number of queries, never N+1.
-//! They are built per request for the caller's account, so batching never crosses tenants.
+//! They are built per request for the caller's account, so batching never crosses tenants,
+//! and cache per request: a list resolver that already knows its rows primes them
+//! ([`LoaderSet::prime_items`]), so nested fields resolve without waiting for a batch.
 
 use crate::error::AppError;
 use crate::store::{self, Db};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, item, item_link, vendor_price};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,15 +18,73 @@ pub struct AccountLoader {
 pub type Loaders = Arc<LoaderSet>;
 
 pub struct LoaderSet {
-    pub links: DataLoader<AccountLoader>,
+    pub links: DataLoader<AccountLoader, HashMapCache>,
+}
+
+/// Which relations of a page of items the query selects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemRelations {
+    pub links: bool,
+    pub category: bool,
+    pub vendor_prices: bool,
 }
 
 impl LoaderSet {
     pub fn new(db: Db, account_id: i64) -> Loaders {
         Arc::new(LoaderSet {
-            links: DataLoader::new(AccountLoader { db, account_id }, tokio::spawn),
+            links: DataLoader::with_cache(
+                AccountLoader { db, account_id },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         })
     }
+
+    /// Loads the selected relations of a page of items in one query each and caches them,
+    /// so each item's nested fields are answered from memory.
+    pub async fn prime_items(
+        &self,
+        items: &[item::Model],
+        wants: ItemRelations,
+    ) -> Result<(), Arc<AppError>> {
+        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        if wants.links {
+            let mut found = self.links.loader().load(&keys(&ids, LinksOfItem)).await?;
+            let all = ids.iter().map(|id| {
+                let rows = found.remove(&LinksOfItem(*id)).unwrap_or_default();
+                (LinksOfItem(*id), rows)
+            });
+            self.links.feed_many(all.collect::<Vec<_>>()).await;
+        }
+        if wants.vendor_prices {
+            let mut found = self
+                .links
+                .loader()
+                .load(&keys(&ids, VendorPricesOfItem))
+                .await?;
+            let all = ids.iter().map(|id| {
+                let rows = found.remove(&VendorPricesOfItem(*id)).unwrap_or_default();
+                (VendorPricesOfItem(*id), rows)
+            });
+            self.links.feed_many(all.collect::<Vec<_>>()).await;
+        }
+        if wants.category {
+            let mut categories: Vec<i64> = items.iter().filter_map(|i| i.category_id).collect();
+            categories.sort_unstable();
+            categories.dedup();
+            let found = self
+                .links
+                .loader()
+                .load(&keys(&categories, CategoryId))
+                .await?;
+            self.links.feed_many(found).await;
+        }
+        Ok(())
+    }
+}
+
+fn keys<K>(ids: &[i64], key: impl Fn(i64) -> K) -> Vec<K> {
+    ids.iter().map(|id| key(*id)).collect()
 }
 
 /// Key types distinguish what is loaded through the same loader.

@@ -1,4 +1,4 @@
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::{Page, PageArgs};
 use crate::auth::Caller;
 use crate::error::AppResult;
 use entity::audit_log;
@@ -83,18 +83,12 @@ pub async fn list(
     f: &AuditFilter,
     args: &PageArgs,
 ) -> AppResult<Page<audit_log::Model>> {
-    let ordering = Ordering {
-        key: None,
-        id: audit_log::Column::Id,
-        descending: true,
-    };
-    page::fetch(
+    super::page::by_id(
         db,
         filtered(account_id, f),
-        ordering,
+        audit_log::Column::Id,
+        true,
         &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await

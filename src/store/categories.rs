@@ -1,4 +1,4 @@
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::{Page, PageArgs};
 use crate::error::{AppError, AppResult};
 use entity::category;
 use sea_orm::{
@@ -31,18 +31,12 @@ pub async fn list(
     f: &CategoryFilter,
     args: &PageArgs,
 ) -> AppResult<Page<category::Model>> {
-    let ordering = Ordering {
-        key: None,
-        id: category::Column::Id,
-        descending: false,
-    };
-    page::fetch(
+    super::page::by_id(
         db,
         filtered(account_id, f),
-        ordering,
+        category::Column::Id,
+        false,
         &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await

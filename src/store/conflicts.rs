@@ -1,7 +1,7 @@
 //! Conflicts and the rest of the review queue (links whose last sync failed), always
 //! scoped to the caller's account.
 
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::{Page, PageArgs};
 use crate::error::{AppError, AppResult};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus};
 use entity::{conflict, item, item_link};
@@ -50,18 +50,12 @@ pub async fn list(
     f: &ConflictFilter,
     args: &PageArgs,
 ) -> AppResult<Page<conflict::Model>> {
-    let ordering = Ordering {
-        key: None,
-        id: conflict::Column::Id,
-        descending: true,
-    };
-    page::fetch(
+    super::page::by_id(
         db,
         filtered(account_id, f),
-        ordering,
+        conflict::Column::Id,
+        true,
         &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await
@@ -149,18 +143,12 @@ pub async fn list_failed_links(
     connection_id: Option<i64>,
     args: &PageArgs,
 ) -> AppResult<Page<item_link::Model>> {
-    let ordering = Ordering {
-        key: None,
-        id: item_link::Column::Id,
-        descending: true,
-    };
-    page::fetch(
+    super::page::by_id(
         db,
         failed_links(account_id, connection_id),
-        ordering,
+        item_link::Column::Id,
+        true,
         &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await

@@ -1,4 +1,4 @@
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::{Page, PageArgs};
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
 use entity::enums::{ConnectionStatus, Provider};
@@ -72,20 +72,9 @@ pub async fn list(
     args: &PageArgs,
 ) -> AppResult<Page<connection::Model>> {
     let q = connection::Entity::find().filter(connection::Column::AccountId.eq(account_id));
-    let ordering = Ordering {
-        key: None,
-        id: connection::Column::Id,
-        descending: false,
-    };
-    page::fetch(
-        db,
-        q,
-        ordering,
-        &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
-        |m| m.id,
-    )
+    super::page::by_id(db, q, connection::Column::Id, false, &args.window()?, |m| {
+        m.id
+    })
     .await
 }
 

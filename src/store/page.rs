@@ -199,3 +199,33 @@ where
 pub fn no_key(_: &serde_json::Value) -> AppResult<Value> {
     Ok(Value::Int(None))
 }
+
+/// A page of rows ordered by id alone: newest first when `descending`.
+pub async fn by_id<E, C>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: Select<E>,
+    id: C,
+    descending: bool,
+    window: &Window,
+    id_of: impl Fn(&E::Model) -> i64,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    let ordering = Ordering {
+        key: None,
+        id,
+        descending,
+    };
+    fetch(
+        db,
+        select,
+        ordering,
+        window,
+        no_key,
+        |_| serde_json::Value::Null,
+        id_of,
+    )
+    .await
+}

@@ -346,18 +346,12 @@ pub async fn list(
     f: &RunFilter,
     args: &super::page::PageArgs,
 ) -> AppResult<super::page::Page<sync_run::Model>> {
-    let ordering = super::page::Ordering {
-        key: None,
-        id: sync_run::Column::Id,
-        descending: true,
-    };
-    super::page::fetch(
+    super::page::by_id(
         db,
         filtered(account_id, f),
-        ordering,
+        sync_run::Column::Id,
+        true,
         &args.window()?,
-        super::page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await
@@ -399,20 +393,9 @@ pub async fn events(
     let q = sync_event::Entity::find()
         .filter(sync_event::Column::AccountId.eq(account_id))
         .filter(sync_event::Column::RunId.eq(run_id));
-    let ordering = super::page::Ordering {
-        key: None,
-        id: sync_event::Column::Id,
-        descending: false,
-    };
-    super::page::fetch(
-        db,
-        q,
-        ordering,
-        &args.window()?,
-        super::page::no_key,
-        |_| serde_json::Value::Null,
-        |m| m.id,
-    )
+    super::page::by_id(db, q, sync_event::Column::Id, false, &args.window()?, |m| {
+        m.id
+    })
     .await
 }
 

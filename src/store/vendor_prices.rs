@@ -1,4 +1,4 @@
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::{Page, PageArgs};
 use crate::error::AppResult;
 use entity::vendor_price;
 use sea_orm::{
@@ -28,18 +28,12 @@ pub async fn list(
     f: &VendorPriceFilter,
     args: &PageArgs,
 ) -> AppResult<Page<vendor_price::Model>> {
-    let ordering = Ordering {
-        key: None,
-        id: vendor_price::Column::Id,
-        descending: false,
-    };
-    page::fetch(
+    super::page::by_id(
         db,
         filtered(account_id, f),
-        ordering,
+        vendor_price::Column::Id,
+        false,
         &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
         |m| m.id,
     )
     .await

@@ -1,6 +1,7 @@
+use crate::graphql::loaders::{ItemRelations, Loaders};
 use crate::graphql::types::category::Category;
 use crate::graphql::types::enums::{ItemKind, ItemSort, LinkStatus};
-use crate::graphql::types::item::Item;
+use crate::graphql::types::item::{Item, shared_err};
 use crate::graphql::types::relay::{self, RelayConnection};
 use crate::graphql::types::vendor_price::VendorPrice;
 use crate::graphql::{caller, parse_id, state};
@@ -60,6 +61,17 @@ impl CatalogQuery {
         };
         let page =
             store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        let wants = ItemRelations {
+            links: node.field("links").exists(),
+            category: node.field("category").exists(),
+            vendor_prices: node.field("vendorPrices").exists(),
+        };
+        let rows: Vec<entity::item::Model> = page.rows.iter().map(|(_, m)| m.clone()).collect();
+        ctx.data_unchecked::<Loaders>()
+            .prime_items(&rows, wants)
+            .await
+            .map_err(shared_err)?;
         let account = c.account_id;
         Ok(relay::connection(page, Item::from, move || {
             let (db, filter) = (db.clone(), filter.clone());
