@@ -1,6 +1,7 @@
 mod auth;
 mod connections;
 mod items;
+pub mod oauth;
 mod sync;
 mod users;
 
@@ -13,4 +14,5 @@ pub struct MutationRoot(
     items::ItemMutation,
     users::UserMutation,
     sync::SyncMutation,
+    oauth::OAuthMutation,
 );
