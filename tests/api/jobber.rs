@@ -235,7 +235,9 @@ async fn jobber_expired_token_mid_sync_is_refreshed_once_and_rotation_is_persist
     assert_eq!(run.created, 35);
     let stats = emu.stats().to_json();
     assert_eq!(stats["refreshGrants"], 1, "{stats}");
-    assert_eq!(stats["unauthorized"], 1, "{stats}");
+    // Both entity listings run at once and may both meet the expired token: the refresh is
+    // still single-flight.
+    assert!(stats["unauthorized"].as_u64().unwrap() >= 1, "{stats}");
 
     let secrets = stored_secrets(&app, conn).await;
     let rotated = secrets["refreshToken"].as_str().unwrap();
