@@ -213,7 +213,10 @@ mod tests {
         assert_eq!(keys.verify_oauth_state(&token).unwrap(), st);
         assert!(keys.verify(&token).is_err(), "state is no session");
         let session = keys.issue(&caller()).unwrap();
-        assert!(keys.verify_oauth_state(&session).is_err(), "session is no state");
+        assert!(
+            keys.verify_oauth_state(&session).is_err(),
+            "session is no state"
+        );
         let old = st.expiring_at(chrono::Utc::now() - chrono::Duration::seconds(5));
         let expired = keys.sign_oauth_state(&old).unwrap();
         assert!(keys.verify_oauth_state(&expired).is_err());

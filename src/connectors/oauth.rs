@@ -94,7 +94,12 @@ pub async fn exchange_code(
         ],
     )
     .await
-    .map_err(|e| AppError::Upstream(format!("{} refused the authorization: {e}", provider.as_str())))?;
+    .map_err(|e| {
+        AppError::Upstream(format!(
+            "{} refused the authorization: {e}",
+            provider.as_str()
+        ))
+    })?;
     if answer.refresh_token.is_none() {
         return Err(AppError::Upstream(format!(
             "{} answered without a refresh token",
@@ -127,7 +132,10 @@ mod tests {
         let q: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], jobber::SANDBOX_CLIENT_ID);
-        assert_eq!(q["redirect_uri"], "http://127.0.0.1:9/oauth/jobber/callback");
+        assert_eq!(
+            q["redirect_uri"],
+            "http://127.0.0.1:9/oauth/jobber/callback"
+        );
         assert_eq!(q["state"], "st.at.e");
     }
 

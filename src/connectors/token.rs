@@ -133,8 +133,8 @@ impl GrantResponse {
     /// The secrets patch to store; `previous_refresh` is kept when the provider did not
     /// rotate it. Access tokens without an announced lifetime are assumed to live an hour.
     pub fn secrets_patch(&self, previous_refresh: Option<&str>) -> serde_json::Value {
-        let expires =
-            chrono::Utc::now().timestamp() + self.expires_in.unwrap_or(3600).min(i64::MAX as u64) as i64;
+        let expires = chrono::Utc::now().timestamp()
+            + self.expires_in.unwrap_or(3600).min(i64::MAX as u64) as i64;
         serde_json::json!({
             keys::ACCESS_TOKEN: self.access_token,
             keys::REFRESH_TOKEN: self.refresh_token.as_deref().or(previous_refresh),

@@ -80,7 +80,9 @@ async fn connect(st: &AppState, provider: &str, q: CallbackQuery) -> AppResult<i
     };
     let claims: OAuthState = st.jwt.verify_oauth_state(&state)?;
     if claims.provider != provider.as_str() {
-        return Err(AppError::bad_input("the OAuth state is for another provider"));
+        return Err(AppError::bad_input(
+            "the OAuth state is for another provider",
+        ));
     }
     let invalid = || AppError::bad_input("the OAuth state is invalid or was already used");
     let conn = store::connections::get(&st.db, claims.acct, claims.conn)

@@ -2,7 +2,7 @@
 //! errors, token refresh with rotation, query-cost throttling, and the OAuth connect flow.
 
 use crate::helpers::*;
-use entity::enums::{LinkStatus, ItemKind, Role, RunMode, RunStatus};
+use entity::enums::{ItemKind, LinkStatus, Role, RunMode, RunStatus};
 use pricebook_sync::auth::jwt::{JwtKeys, OAuthState};
 use pricebook_sync::sandbox::jobber::{Emulator, SeedSpec};
 use rust_decimal::Decimal;
@@ -108,13 +108,17 @@ async fn jobber_full_sync_pulls_pushes_and_then_writes_nothing() {
 
     // Local cost edit is pushed with productsAndServicesEdit; a remote edit is pulled.
     set_item(&app, &token, product.id, json!({ "cost": "12.34" })).await;
-    emu.set_remote(2, &json!({ "defaultUnitCost": 99.5 })).unwrap();
+    emu.set_remote(2, &json!({ "defaultUnitCost": 99.5 }))
+        .unwrap();
     emu.reset_stats();
     let second = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
     assert_eq!((second.pushed, second.updated), (1, 1), "{second:?}");
     assert_eq!(emu.get_remote(1).unwrap()["internalUnitCost"], json!(12.34));
-    assert_eq!(emu.stats().edit.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        emu.stats().edit.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     let pulled = app.item_by_code(account, "PVC-10001").await;
     assert_eq!(pulled.price.unwrap().amount(), Decimal::new(995, 1));
     assert_eq!(
@@ -136,21 +140,35 @@ async fn jobber_full_sync_pulls_pushes_and_then_writes_nothing() {
     let incremental = app
         .run_sync(conn, RunMode::Incremental, json!({}), false)
         .await;
-    assert_eq!(incremental.status, RunStatus::Succeeded, "{:?}", incremental.error);
+    assert_eq!(
+        incremental.status,
+        RunStatus::Succeeded,
+        "{:?}",
+        incremental.error
+    );
     assert_eq!(incremental.fetched, 35);
     let again = app
         .run_sync(conn, RunMode::Incremental, json!({}), false)
         .await;
-    assert_eq!(again.fetched, 35, "the stored cursor starts the listing over");
+    assert_eq!(
+        again.fetched, 35,
+        "the stored cursor starts the listing over"
+    );
 
     // A remote delete soft-deletes after a complete full listing.
     assert!(emu.delete_remote(3));
     let fourth = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(fourth.deleted, 1);
-    assert!(app.item_by_code(account, "VLV-10002").await.deleted_at.is_some());
+    assert!(
+        app.item_by_code(account, "VLV-10002")
+            .await
+            .deleted_at
+            .is_some()
+    );
 
     // Single-record sync by code (the product name).
-    emu.set_remote(4, &json!({ "internalUnitCost": 4.5 })).unwrap();
+    emu.set_remote(4, &json!({ "internalUnitCost": 4.5 }))
+        .unwrap();
     let single = app
         .run_sync(
             conn,
@@ -161,7 +179,11 @@ async fn jobber_full_sync_pulls_pushes_and_then_writes_nothing() {
         .await;
     assert_eq!(single.status, RunStatus::Succeeded, "{:?}", single.error);
     assert_eq!(
-        app.item_by_code(account, "BRK-10003").await.cost.unwrap().amount(),
+        app.item_by_code(account, "BRK-10003")
+            .await
+            .cost
+            .unwrap()
+            .amount(),
         Decimal::new(45, 1)
     );
 }
@@ -188,11 +210,18 @@ async fn jobber_user_errors_are_recorded_per_item_and_the_run_goes_on() {
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!((run.pushed, run.errors), (1, 1), "{run:?}");
     assert_eq!(emu.get_remote(2).unwrap()["internalUnitCost"], json!(3.21));
-    assert_eq!(emu.get_remote(1).unwrap(), before, "refused edit changed nothing");
+    assert_eq!(
+        emu.get_remote(1).unwrap(),
+        before,
+        "refused edit changed nothing"
+    );
     let link = link_of(&app, refused.id).await;
     assert_eq!(link.sync_status, LinkStatus::Error);
     assert!(
-        link.last_error.as_deref().unwrap_or("").contains("name: is too long"),
+        link.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("name: is too long"),
         "{:?}",
         link.last_error
     );
@@ -242,7 +271,10 @@ async fn jobber_expired_token_mid_sync_is_refreshed_once_and_rotation_is_persist
     let secrets = stored_secrets(&app, conn).await;
     let rotated = secrets["refreshToken"].as_str().unwrap();
     assert_ne!(rotated, original_refresh);
-    assert!(emu.refresh_token_valid(rotated), "the stored token is the live one");
+    assert!(
+        emu.refresh_token_valid(rotated),
+        "the stored token is the live one"
+    );
     assert!(!emu.refresh_token_valid(&original_refresh));
     let old = app
         .client
@@ -250,8 +282,14 @@ async fn jobber_expired_token_mid_sync_is_refreshed_once_and_rotation_is_persist
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", original_refresh.as_str()),
-            ("client_id", pricebook_sync::connectors::jobber::SANDBOX_CLIENT_ID),
-            ("client_secret", pricebook_sync::connectors::jobber::SANDBOX_CLIENT_SECRET),
+            (
+                "client_id",
+                pricebook_sync::connectors::jobber::SANDBOX_CLIENT_ID,
+            ),
+            (
+                "client_secret",
+                pricebook_sync::connectors::jobber::SANDBOX_CLIENT_SECRET,
+            ),
         ])
         .send()
         .await
@@ -322,20 +360,40 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
     let d = app
         .gql_ok(&token, "mutation{ createConnection(input:{ name:\"jb\", provider: JOBBER, config:{ sandbox: true } }) { id } }", json!({}))
         .await;
-    let conn: i64 = d["createConnection"]["id"].as_str().unwrap().parse().unwrap();
-    assert!(runs_of(&app, &token, conn).await.is_empty(), "no sync before consent");
+    let conn: i64 = d["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        runs_of(&app, &token, conn).await.is_empty(),
+        "no sync before consent"
+    );
 
-    let viewer = app.user_token("default", "viewer@a.test", Role::Viewer).await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", Role::Viewer)
+        .await;
     let refused = app
-        .gql(Some(&viewer), "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl } }", json!({ "c": conn.to_string() }))
+        .gql(
+            Some(&viewer),
+            "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl } }",
+            json!({ "c": conn.to_string() }),
+        )
         .await;
     assert_eq!(error_code(&refused), "FORBIDDEN");
 
     let d = app
-        .gql_ok(&token, "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl expiresAt } }", json!({ "c": conn.to_string() }))
+        .gql_ok(
+            &token,
+            "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl expiresAt } }",
+            json!({ "c": conn.to_string() }),
+        )
         .await;
     let authorize = d["startOAuth"]["authorizeUrl"].as_str().unwrap().to_owned();
-    assert!(authorize.starts_with(&format!("{}/sandbox/jobber/api/oauth/authorize?", app.address)));
+    assert!(authorize.starts_with(&format!(
+        "{}/sandbox/jobber/api/oauth/authorize?",
+        app.address
+    )));
     let client = no_redirects();
     let consent = client.get(&authorize).send().await.unwrap();
     assert_eq!(consent.status(), 302);
@@ -349,16 +407,25 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
         format!("/#/connections/{conn}")
     );
     let secrets = stored_secrets(&app, conn).await;
-    assert!(secrets["accessToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        secrets["accessToken"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     assert!(jobber(&app).refresh_token_valid(secrets["refreshToken"].as_str().unwrap()));
     assert!(secrets.get("oauthNonce").is_none(), "nonce consumed");
 
     let runs = runs_of(&app, &token, conn).await;
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["trigger"], "CONNECT");
-    let finished = app.wait_for_run(&token, runs[0]["id"].as_str().unwrap()).await;
+    let finished = app
+        .wait_for_run(&token, runs[0]["id"].as_str().unwrap())
+        .await;
     assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
-    assert_eq!(app.item_by_code(account, "CU-10000").await.kind, ItemKind::Product);
+    assert_eq!(
+        app.item_by_code(account, "CU-10000").await.kind,
+        ItemKind::Product
+    );
 
     // Replaying the callback is refused and starts nothing.
     let replay = client.get(&callback).send().await.unwrap();
@@ -380,14 +447,24 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
     };
     let user_id = app.state.jwt.verify(&token).unwrap().user_id;
     let d = app
-        .gql_ok(&token, "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl } }", json!({ "c": conn.to_string() }))
+        .gql_ok(
+            &token,
+            "mutation($c:ID!){ startOAuth(connectionId:$c) { authorizeUrl } }",
+            json!({ "c": conn.to_string() }),
+        )
         .await;
     let live_state = state_of(d["startOAuth"]["authorizeUrl"].as_str().unwrap());
     let nonce = app.state.jwt.verify_oauth_state(&live_state).unwrap().nonce;
     let mut forged = live_state.clone();
     forged.push('x');
     let other_key = JwtKeys::new(b"some-other-secret-that-is-long-enough", 10)
-        .sign_oauth_state(&OAuthState::new(account, user_id, conn, "jobber", nonce.clone()))
+        .sign_oauth_state(&OAuthState::new(
+            account,
+            user_id,
+            conn,
+            "jobber",
+            nonce.clone(),
+        ))
         .unwrap();
     let expired = app
         .state
@@ -403,7 +480,11 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
         (expired, "expired"),
         (live_state.clone(), "another provider"),
     ] {
-        let path = if why == "another provider" { "amazon" } else { "jobber" };
+        let path = if why == "another provider" {
+            "amazon"
+        } else {
+            "jobber"
+        };
         let r = client
             .get(format!("{}/oauth/{path}/callback", app.address))
             .query(&[("code", "jbc_whatever"), ("state", state.as_str())])
@@ -413,7 +494,10 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
         assert_eq!(r.status(), 400, "{why}");
         assert!(r.text().await.unwrap().contains(why), "{why}");
     }
-    assert_eq!(stored_secrets(&app, conn).await["refreshToken"], secrets["refreshToken"]);
+    assert_eq!(
+        stored_secrets(&app, conn).await["refreshToken"],
+        secrets["refreshToken"]
+    );
     assert_eq!(jobber(&app).stats().to_json()["codeGrants"], 1);
     assert_eq!(runs_of(&app, &token, conn).await.len(), 1);
 }

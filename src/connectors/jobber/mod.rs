@@ -149,11 +149,7 @@ pub struct Jobber {
 }
 
 impl Jobber {
-    pub fn new(
-        settings: Settings,
-        secrets: &serde_json::Value,
-        sink: Arc<dyn SecretSink>,
-    ) -> Self {
+    pub fn new(settings: Settings, secrets: &serde_json::Value, sink: Arc<dyn SecretSink>) -> Self {
         let policy = RetryPolicy {
             max_retries: settings.max_retries,
             max_throttle_wait: settings.max_throttle_wait,
@@ -209,7 +205,10 @@ impl Jobber {
                 if waited > self.settings.max_throttle_wait {
                     return Err(UpstreamError::RateLimitBudget { waited });
                 }
-                tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for Jobber query cost");
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting for Jobber query cost"
+                );
                 tokio::time::sleep(wait).await;
             }
             let answer: GraphQlResponse<T> = self
@@ -229,7 +228,10 @@ impl Jobber {
             }
             if answer.errors.iter().any(|e| e.code() == Some(THROTTLED)) {
                 self.http.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                let needed = reported.as_ref().map(|c| c.requested_query_cost).unwrap_or(cost);
+                let needed = reported
+                    .as_ref()
+                    .map(|c| c.requested_query_cost)
+                    .unwrap_or(cost);
                 // Known bucket: the next loop turn waits exactly; unknown: a short pause.
                 let wait = if reported.is_some() {
                     self.bucket_wait(needed)

@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn waits_exactly_for_the_missing_points() {
         assert_eq!(wait_seconds(1_000.0, 0.0, 500.0), Duration::from_secs(2));
-        assert_eq!(wait_seconds(600.0, 350.0, 500.0), Duration::from_millis(500));
+        assert_eq!(
+            wait_seconds(600.0, 350.0, 500.0),
+            Duration::from_millis(500)
+        );
         assert_eq!(wait_seconds(100.0, 350.0, 500.0), Duration::ZERO);
         assert_eq!(wait_seconds(100.0, 0.0, 0.0), Duration::ZERO);
     }

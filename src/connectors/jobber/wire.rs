@@ -22,7 +22,9 @@ pub fn products_query() -> String {
 }
 
 pub fn product_query() -> String {
-    format!("query ProductOrService($id: EncodedId!) {{ productOrService(id: $id) {{ {PRODUCT_FIELDS} }} }}")
+    format!(
+        "query ProductOrService($id: EncodedId!) {{ productOrService(id: $id) {{ {PRODUCT_FIELDS} }} }}"
+    )
 }
 
 pub fn edit_mutation() -> String {

@@ -13,6 +13,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 pub const NONCE_KEY: &str = "oauthNonce";
 
 #[derive(SimpleObject)]
+#[graphql(name = "OAuthStart")]
 pub struct OAuthStart {
     /// Open this in a browser to approve access; it comes back to `/oauth/{provider}/callback`.
     pub authorize_url: String,

@@ -190,7 +190,11 @@ fn list(s: &State, vars: &Value) -> Outcome {
     let max = u64::from(s.config.max_page_size);
     if first == 0 || first > max {
         let message = format!("first must be between 1 and {max}");
-        return (json!({ "products": null }), vec![error(&message, None)], 1.0);
+        return (
+            json!({ "products": null }),
+            vec![error(&message, None)],
+            1.0,
+        );
     }
     let after = match vars.get("after").and_then(Value::as_str) {
         None => 0,

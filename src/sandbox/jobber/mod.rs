@@ -136,7 +136,8 @@ impl State {
     pub fn throttle_status(&mut self) -> ThrottleStatus {
         let now = Instant::now();
         let refilled = now.duration_since(self.bucket.at).as_secs_f64() * self.config.restore_rate;
-        self.bucket.available = (self.bucket.available + refilled).min(self.config.maximum_available);
+        self.bucket.available =
+            (self.bucket.available + refilled).min(self.config.maximum_available);
         self.bucket.at = now;
         ThrottleStatus {
             maximum_available: self.config.maximum_available,
@@ -262,7 +263,11 @@ impl Emulator {
     }
 
     /// Applies a remote edit (Jobber field names) as if made in Jobber.
-    pub fn set_remote(&self, id: i64, patch: &serde_json::Value) -> Result<serde_json::Value, String> {
+    pub fn set_remote(
+        &self,
+        id: i64,
+        patch: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
         routes::control_patch(&self.inner, id, patch)
     }
 

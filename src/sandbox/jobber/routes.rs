@@ -86,7 +86,12 @@ pub(super) async fn guard(inner: &Inner, headers: &HeaderMap) -> Result<(), Resp
         let retry = s
             .requests
             .front()
-            .map(|t| window.saturating_sub(now.duration_since(*t)).as_secs().max(1))
+            .map(|t| {
+                window
+                    .saturating_sub(now.duration_since(*t))
+                    .as_secs()
+                    .max(1)
+            })
             .unwrap_or(1);
         return Err(faults::too_many(
             Some(retry),
@@ -112,7 +117,9 @@ pub(super) async fn guard(inner: &Inner, headers: &HeaderMap) -> Result<(), Resp
     {
         return Err((
             StatusCode::BAD_REQUEST,
-            Json(json!({ "errors": [{ "message": "X-JOBBER-GRAPHQL-VERSION header is required" }] })),
+            Json(
+                json!({ "errors": [{ "message": "X-JOBBER-GRAPHQL-VERSION header is required" }] }),
+            ),
         )
             .into_response());
     }
@@ -161,7 +168,10 @@ async fn get_config(State(inner): S) -> Response {
             let mut v = serde_json::to_value(&s.config).unwrap_or_default();
             if let Some(m) = v.as_object_mut() {
                 m.remove("clientSecret");
-                m.insert("currentlyAvailable".into(), status.currently_available.into());
+                m.insert(
+                    "currentlyAvailable".into(),
+                    status.currently_available.into(),
+                );
             }
             Json(v).into_response()
         }
@@ -183,7 +193,11 @@ pub(super) fn configure(inner: &Inner, patch: &Value) -> Result<Value, String> {
     let mut s = inner.state.lock().map_err(|_| "poisoned")?;
     s.throttle_status();
     for (k, v) in obj {
-        let num = || v.as_f64().filter(|n| *n >= 0.0).ok_or(format!("{k} must be a non-negative number"));
+        let num = || {
+            v.as_f64()
+                .filter(|n| *n >= 0.0)
+                .ok_or(format!("{k} must be a non-negative number"))
+        };
         match k.as_str() {
             "accessTokenTtlSeconds" => s.config.access_token_ttl_seconds = num()? as u64,
             "maximumAvailable" => {
@@ -285,7 +299,8 @@ pub(super) fn control_patch(inner: &Inner, id: i64, patch: &Value) -> Result<Val
             "taxable" => p.taxable = v.as_bool(),
             "visible" => p.visible = v.as_bool().ok_or_else(bad)?,
             "category" => {
-                p.category = serde_json::from_value::<ProductCategory>(v.clone()).map_err(|_| bad())?
+                p.category =
+                    serde_json::from_value::<ProductCategory>(v.clone()).map_err(|_| bad())?
             }
             other => return Err(format!("unknown field '{other}'")),
         }
