@@ -501,3 +501,36 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
     assert_eq!(jobber(&app).stats().to_json()["codeGrants"], 1);
     assert_eq!(runs_of(&app, &token, conn).await.len(), 1);
 }
+
+#[tokio::test]
+async fn jobber_request_budget_429_is_waited_out_and_the_version_header_is_required() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    seed(&app, 10, 2);
+    let emu = jobber(&app);
+    let (conn, _) = connect(&app, &token, "jobber", json!({})).await;
+
+    // The emulator refuses a request without X-JOBBER-GRAPHQL-VERSION, as Jobber does.
+    let pair = emu.issue_tokens().unwrap();
+    let bare = app
+        .client
+        .post(format!("{}/sandbox/jobber/api/graphql", app.address))
+        .bearer_auth(&pair.access_token)
+        .json(&json!({ "query": pricebook_sync::connectors::jobber::wire::products_query(), "variables": { "first": 5 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 400);
+    assert!(bare.text().await.unwrap().contains("X-JOBBER-GRAPHQL-VERSION"));
+
+    // Two requests per second: a full sync (estimate + two listings) meets a 429 with
+    // Retry-After and waits it out.
+    emu.configure(&json!({ "requestBudget": 2, "requestWindowSeconds": 1 }))
+        .unwrap();
+    emu.reset_stats();
+    let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(run.created, 12);
+    let stats = emu.stats().to_json();
+    assert!(stats["rateLimited"].as_u64().unwrap() >= 1, "{stats}");
+}
