@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use entity::enums::{ItemKind, LinkStatus, Role, RunMode, RunStatus};
 use pricebook_sync::auth::jwt::{JwtKeys, OAuthState};
-use pricebook_sync::sandbox::jobber::{Emulator, SeedSpec};
+use pricebook_sync::sandbox::jobber::{Emulator, SeedSpec, encode_id};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -185,6 +185,30 @@ async fn jobber_full_sync_pulls_pushes_and_then_writes_nothing() {
             .unwrap()
             .amount(),
         Decimal::new(45, 1)
+    );
+    // ... and by Jobber id.
+    emu.set_remote(5, &json!({ "defaultUnitCost": 7.25 }))
+        .unwrap();
+    let by_id = app
+        .run_sync(
+            conn,
+            RunMode::Entity,
+            json!({ "entityTypes": ["products"], "remoteIds": [encode_id(5)] }),
+            false,
+        )
+        .await;
+    assert_eq!(
+        (by_id.status, by_id.updated),
+        (RunStatus::Succeeded, 1),
+        "{by_id:?}"
+    );
+    assert_eq!(
+        app.item_by_code(account, "WH-10004")
+            .await
+            .price
+            .unwrap()
+            .amount(),
+        Decimal::new(725, 2)
     );
 }
 
@@ -521,7 +545,12 @@ async fn jobber_request_budget_429_is_waited_out_and_the_version_header_is_requi
         .await
         .unwrap();
     assert_eq!(bare.status(), 400);
-    assert!(bare.text().await.unwrap().contains("X-JOBBER-GRAPHQL-VERSION"));
+    assert!(
+        bare.text()
+            .await
+            .unwrap()
+            .contains("X-JOBBER-GRAPHQL-VERSION")
+    );
 
     // Two requests per second: a full sync (estimate + two listings) meets a 429 with
     // Retry-After and waits it out.

@@ -40,7 +40,7 @@ pub fn to_fields(p: &ProductOrService) -> Fields {
     put("description", p.description.clone().map(Value::String));
     put("cost", money(p.internal_unit_cost));
     put("price", money(p.default_unit_cost));
-    put("active", Some(Value::Bool(p.visible)));
+    put("active", Some(Value::Bool(p.visible.unwrap_or(true))));
     put("taxable", p.taxable.map(Value::Bool));
     diff::canonicalise(f)
 }
@@ -85,7 +85,7 @@ mod tests {
             default_unit_cost: Some(0.1 + 0.2),
             internal_unit_cost: Some(12.35),
             taxable: Some(true),
-            visible: true,
+            visible: Some(true),
         };
         let f = to_fields(&p);
         assert_eq!(f["code"], json!("PN-100"));
@@ -107,7 +107,7 @@ mod tests {
             id: "x".into(),
             name: "Labour".into(),
             category: ProductCategory::Service,
-            visible: false,
+            visible: Some(false),
             ..Default::default()
         };
         let f = to_fields(&p);

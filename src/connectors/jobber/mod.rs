@@ -269,10 +269,15 @@ impl Jobber {
         })
     }
 
-    async fn page(&self, first: u32, after: Option<&str>) -> Result<ProductsData, UpstreamError> {
+    async fn page(
+        &self,
+        first: u32,
+        after: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<ProductsData, UpstreamError> {
         self.graphql(
             wire::products_query(),
-            json!({ "first": first, "after": after }),
+            json!({ "first": first, "after": after, "searchTerm": search }),
             expected_cost(first),
         )
         .await
@@ -325,7 +330,7 @@ impl Connector for Jobber {
         if entity.kind != Some(ItemKind::Product) {
             return Ok(None);
         }
-        Ok(self.page(1, None).await?.products.total_count)
+        Ok(self.page(1, None, None).await?.products.total_count)
     }
 
     async fn list_page(
@@ -334,7 +339,10 @@ impl Connector for Jobber {
         cursor: Option<&str>,
     ) -> Result<RemotePage, UpstreamError> {
         let after = cursor.filter(|c| *c != RELIST && !c.is_empty());
-        let page = self.page(self.settings.page_size, after).await?.products;
+        let page = self
+            .page(self.settings.page_size, after, None)
+            .await?
+            .products;
         let has_more = page.page_info.has_next_page;
         Ok(RemotePage {
             records: page
@@ -366,13 +374,11 @@ impl Connector for Jobber {
             Err(UpstreamError::Rejected { status: 200, .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        Ok(data
-            .product_or_service
-            .and_then(|p| Self::record(entity, &p)))
+        Ok(data.product.and_then(|p| Self::record(entity, &p)))
     }
 
-    /// Exact name first, then trimmed case-insensitive (Jobber has no SKU; the name is it).
-    /// Pages through the listing: we know of no documented name filter on `products`.
+    /// Exact name first, then trimmed case-insensitive (Jobber has no SKU; the name is it),
+    /// among the products `searchTerm` finds.
     async fn find_by_code(
         &self,
         entity: &EntityType,
@@ -383,7 +389,7 @@ impl Connector for Jobber {
         let mut after: Option<String> = None;
         loop {
             let page = self
-                .page(self.settings.page_size, after.as_deref())
+                .page(self.settings.page_size, after.as_deref(), Some(code.trim()))
                 .await?
                 .products;
             for p in page.nodes {
@@ -410,7 +416,9 @@ impl Connector for Jobber {
         entity: &EntityType,
         fields: &Fields,
     ) -> Result<RemoteRecord, UpstreamError> {
-        let input = map::to_input(fields, Some(category_of(entity)));
+        let mut input = map::to_input(fields, Some(category_of(entity)));
+        // Jobber requires a price on create; an item without one is offered at 0.
+        input.default_unit_cost.get_or_insert(0.0);
         let data: CreateData = self
             .graphql(
                 wire::create_mutation(),

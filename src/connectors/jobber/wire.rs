@@ -15,16 +15,16 @@ pub const THROTTLED: &str = "THROTTLED";
 const PRODUCT_FIELDS: &str =
     "id name description category defaultUnitCost internalUnitCost taxable visible";
 
+/// `products(first:, after:, searchTerm:)`; a null `searchTerm` lists everything.
 pub fn products_query() -> String {
     format!(
-        "query Products($first: Int!, $after: String) {{ products(first: $first, after: $after) {{ nodes {{ {PRODUCT_FIELDS} }} pageInfo {{ hasNextPage endCursor }} totalCount }} }}"
+        "query Products($first: Int!, $after: String, $searchTerm: String) {{ products(first: $first, after: $after, searchTerm: $searchTerm) {{ nodes {{ {PRODUCT_FIELDS} }} pageInfo {{ hasNextPage endCursor }} totalCount }} }}"
     )
 }
 
+/// `product(id:)` (the older `productOrService(id:)` is deprecated).
 pub fn product_query() -> String {
-    format!(
-        "query ProductOrService($id: EncodedId!) {{ productOrService(id: $id) {{ {PRODUCT_FIELDS} }} }}"
-    )
+    format!("query Product($id: EncodedId!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}")
 }
 
 pub fn edit_mutation() -> String {
@@ -130,13 +130,9 @@ pub struct ProductOrService {
     pub internal_unit_cost: Option<f64>,
     #[serde(default)]
     pub taxable: Option<bool>,
-    /// Offered on quotes and invoices; the canonical `active`.
-    #[serde(default = "yes")]
-    pub visible: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// Suggested on quotes, jobs and invoices; the canonical `active` (null counts as yes).
+    #[serde(default)]
+    pub visible: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -162,9 +158,8 @@ pub struct ProductsData {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ProductData {
-    pub product_or_service: Option<ProductOrService>,
+    pub product: Option<ProductOrService>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -243,7 +238,7 @@ mod tests {
         let page = r.data.unwrap().products;
         assert_eq!(page.nodes[0].category, ProductCategory::Service);
         assert_eq!(page.nodes[0].internal_unit_cost, Some(0.1));
-        assert!(!page.nodes[0].visible);
+        assert_eq!(page.nodes[0].visible, Some(false));
         assert_eq!(page.page_info.end_cursor.as_deref(), Some("MQ"));
         let t = r.extensions.unwrap().cost.unwrap().throttle_status;
         assert_eq!((t.currently_available, t.restore_rate), (9952.0, 500.0));

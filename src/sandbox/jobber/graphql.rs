@@ -35,7 +35,7 @@ impl Op {
             Some(Op::Edit)
         } else if query.contains("productsAndServicesCreate") {
             Some(Op::Create)
-        } else if query.contains("productOrService(") {
+        } else if query.contains("product(") {
             Some(Op::Get)
         } else if query.contains("products(") {
             Some(Op::List)
@@ -150,9 +150,9 @@ fn execute(op: Op, s: &mut State, vars: &Value, stats: &super::Stats) -> Outcome
             stats.get.fetch_add(1, Ordering::Relaxed);
             let id = vars.get("id").and_then(Value::as_str).and_then(decode_id);
             match id.and_then(|id| s.products.get(&id)) {
-                Some(p) => (json!({ "productOrService": p }), Vec::new(), 1.0),
+                Some(p) => (json!({ "product": p }), Vec::new(), 1.0),
                 None => (
-                    json!({ "productOrService": null }),
+                    json!({ "product": null }),
                     vec![error("Record not found", Some("NOT_FOUND"))],
                     1.0,
                 ),
@@ -209,19 +209,24 @@ fn list(s: &State, vars: &Value) -> Outcome {
             }
         },
     };
-    let mut rest = s.products.range(after + 1..);
-    let nodes: Vec<ProductOrService> = rest
+    // `searchTerm`: a case-insensitive match anywhere in the name.
+    let term = vars
+        .get("searchTerm")
+        .and_then(Value::as_str)
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    let mut rest = s.products.range(after + 1..).filter(|(_, p)| {
+        term.as_ref()
+            .is_none_or(|t| p.name.to_lowercase().contains(t))
+    });
+    let page: Vec<(i64, ProductOrService)> = rest
         .by_ref()
         .take(first as usize)
-        .map(|(_, p)| p.clone())
+        .map(|(id, p)| (*id, p.clone()))
         .collect();
     let has_next_page = rest.next().is_some();
-    let end_cursor = s
-        .products
-        .range(after + 1..)
-        .nth(nodes.len().saturating_sub(1))
-        .filter(|_| !nodes.is_empty())
-        .map(|(id, _)| encode_cursor(*id));
+    let end_cursor = page.last().map(|(id, _)| encode_cursor(*id));
+    let nodes: Vec<ProductOrService> = page.into_iter().map(|(_, p)| p).collect();
     let actual = nodes.len() as f64 + 2.0;
     let page = ProductConnection {
         nodes,
@@ -296,8 +301,8 @@ fn apply(p: &mut ProductOrService, input: ProductInput) {
     if input.taxable.is_some() {
         p.taxable = input.taxable;
     }
-    if let Some(v) = input.visible {
-        p.visible = v;
+    if input.visible.is_some() {
+        p.visible = input.visible;
     }
 }
 
@@ -337,11 +342,17 @@ fn create(s: &mut State, vars: &Value) -> EditPayload {
         Err(e) => return refused(e),
     };
     let mut problems = validate(&input);
-    if input.name.is_none() {
-        problems.push(UserError {
-            message: "can't be blank".into(),
-            path: vec!["input".into(), "name".into()],
-        });
+    // `ProductsAndServicesInput` requires both.
+    for (field, missing) in [
+        ("name", input.name.is_none()),
+        ("defaultUnitCost", input.default_unit_cost.is_none()),
+    ] {
+        if missing {
+            problems.push(UserError {
+                message: "can't be blank".into(),
+                path: vec!["input".into(), field.into()],
+            });
+        }
     }
     if !problems.is_empty() {
         return refused(problems);
@@ -350,7 +361,7 @@ fn create(s: &mut State, vars: &Value) -> EditPayload {
     let mut p = ProductOrService {
         id: encode_id(id),
         category: ProductCategory::Product,
-        visible: true,
+        visible: Some(true),
         ..Default::default()
     };
     apply(&mut p, input);

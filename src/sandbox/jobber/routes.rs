@@ -297,7 +297,7 @@ pub(super) fn control_patch(inner: &Inner, id: i64, patch: &Value) -> Result<Val
             "defaultUnitCost" => p.default_unit_cost = v.as_f64(),
             "internalUnitCost" => p.internal_unit_cost = v.as_f64(),
             "taxable" => p.taxable = v.as_bool(),
-            "visible" => p.visible = v.as_bool().ok_or_else(bad)?,
+            "visible" => p.visible = v.as_bool(),
             "category" => {
                 p.category =
                     serde_json::from_value::<ProductCategory>(v.clone()).map_err(|_| bad())?

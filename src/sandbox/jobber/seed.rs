@@ -95,7 +95,7 @@ pub fn seed(products: &mut BTreeMap<i64, ProductOrService>, spec: &SeedSpec) {
                 default_unit_cost: Some(price),
                 internal_unit_cost: Some(cost),
                 taxable: Some(true),
-                visible: rng.below(20) != 0,
+                visible: Some(rng.below(20) != 0),
             },
         );
     }
@@ -113,7 +113,7 @@ pub fn seed(products: &mut BTreeMap<i64, ProductOrService>, spec: &SeedSpec) {
                 default_unit_cost: Some((hours * 95) as f64),
                 internal_unit_cost: Some((hours * 40) as f64),
                 taxable: Some(false),
-                visible: true,
+                visible: Some(true),
             },
         );
     }
