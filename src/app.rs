@@ -29,6 +29,8 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Statements run on `db` (N+1 guard, metrics).
+    pub queries: store::db::QueryCounter,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub secrets: SecretBox,
@@ -50,7 +52,7 @@ impl Application {
     /// Connects and migrates the database, bootstraps the first admin, binds the port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = keys::load_or_generate(&settings)?;
-        let db = store::db::connect(&settings.resolved_database_url()).await?;
+        let (db, queries) = store::db::connect_counted(&settings.resolved_database_url()).await?;
         store::db::migrate(&db).await?;
         bootstrap_admin(&db, &settings).await?;
         let listener = TcpListener::bind(settings.bind).await?;
@@ -63,7 +65,7 @@ impl Application {
             ),
             None => None,
         };
-        let state = build_state(db, settings, keys, public_url);
+        let state = build_state(db, queries, settings, keys, public_url);
         let mut router = router(state.clone());
         if let Some(sandboxes) = &state.sandboxes {
             if let Some(seed) = &seed {
@@ -111,7 +113,13 @@ impl Application {
     }
 }
 
-fn build_state(db: Db, settings: Settings, keys: keys::Keys, public_url: String) -> AppState {
+fn build_state(
+    db: Db,
+    queries: store::db::QueryCounter,
+    settings: Settings,
+    keys: keys::Keys,
+    public_url: String,
+) -> AppState {
     let secrets = SecretBox::new(&keys.encryption_key);
     let registry = Registry::new(secrets.clone(), public_url);
     let mut state = AppState {
@@ -121,6 +129,7 @@ fn build_state(db: Db, settings: Settings, keys: keys::Keys, public_url: String)
             Duration::from_secs(settings.lease_seconds.max(1)),
         ),
         db,
+        queries,
         jwt: Arc::new(JwtKeys::new(&keys.jwt_secret, settings.token_ttl_minutes)),
         registry,
         secrets,

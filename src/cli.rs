@@ -228,6 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 entity_types: entity,
                 remote_ids,
                 codes,
+                ..Default::default()
             };
             sync_foreground(settings, &connection, mode.into(), params, dry_run).await
         }

@@ -66,6 +66,7 @@ string_enum!(RunMode {
     Entity = "entity",
     CsvImport = "csv_import",
     Push = "push",
+    Resolve = "resolve",
 });
 
 string_enum!(RunStatus {

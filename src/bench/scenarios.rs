@@ -308,7 +308,7 @@ async fn single_record(settings: &Settings, quick: bool) -> anyhow::Result<Figur
         let params = RunParams {
             entity_types: vec!["materials".into()],
             remote_ids: vec![id.to_string()],
-            codes: vec![],
+            ..Default::default()
         };
         let (secs, _) = h.sync(RunMode::Entity, params).await?;
         hist.record((secs * 1_000_000.0) as u64)?;

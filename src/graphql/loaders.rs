@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::store::{self, Db};
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{category, item_link, vendor_price};
+use entity::{category, item, item_link, vendor_price};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,6 +36,10 @@ pub struct CategoryId(pub i64);
 pub struct VendorPricesOfItem(pub i64);
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct ChildrenOf(pub i64);
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct ItemId(pub i64);
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct LinkId(pub i64);
 
 fn group<K: std::hash::Hash + Eq, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
     let mut map: HashMap<K, Vec<T>> = HashMap::new();
@@ -106,5 +110,31 @@ impl Loader<ChildrenOf> for AccountLoader {
             .await
             .map_err(Arc::new)?;
         Ok(group(rows, |r| ChildrenOf(r.parent_id.unwrap_or_default())))
+    }
+}
+
+impl Loader<ItemId> for AccountLoader {
+    type Value = item::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[ItemId]) -> Result<HashMap<ItemId, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::items::by_ids(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|i| (ItemId(i.id), i)).collect())
+    }
+}
+
+impl Loader<LinkId> for AccountLoader {
+    type Value = item_link::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[LinkId]) -> Result<HashMap<LinkId, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::links::by_ids(&self.db, self.account_id, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|l| (LinkId(l.id), l)).collect())
     }
 }

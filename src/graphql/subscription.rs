@@ -1,5 +1,6 @@
 //! Live sync progress and run lifecycle, scoped to the caller's account.
 
+use crate::graphql::types::conflict::Conflict;
 use crate::graphql::types::run::SyncRun;
 use crate::graphql::{caller, parse_id, state};
 use crate::store;
@@ -54,6 +55,50 @@ impl SubscriptionRoot {
         }))
     }
 
+    /// Conflicts as syncs detect them, account-wide or for one connection. Runs on any
+    /// instance count: a run's progress says it found conflicts, then they are read back.
+    async fn conflict_created(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: Option<ID>,
+    ) -> async_graphql::Result<BoxStream<'static, Conflict>> {
+        let c = caller(ctx)?;
+        let account = c.account_id;
+        let db = state(ctx).db.clone();
+        let connection = connection_id
+            .as_ref()
+            .map(|id| parse_id(id, "connection"))
+            .transpose()?;
+        if let Some(conn) = connection {
+            store::connections::get(&db, account, conn).await?;
+        }
+        let updates = BroadcastStream::new(state(ctx).jobs.bus().subscribe());
+        let after = store::conflicts::max_id(&db, account).await?;
+        let feed = ConflictFeed {
+            db,
+            account,
+            connection,
+            after,
+            seen: std::collections::HashMap::new(),
+            queue: std::collections::VecDeque::new(),
+        };
+        Ok(
+            stream::unfold((updates, feed), |(mut updates, mut feed)| async move {
+                loop {
+                    if let Some(next) = feed.queue.pop_front() {
+                        return Some((Conflict::from(next), (updates, feed)));
+                    }
+                    let update = updates.next().await?;
+                    let Ok(update) = update else { continue };
+                    if feed.found_more(&update.run) {
+                        feed.read_new().await;
+                    }
+                }
+            })
+            .boxed(),
+        )
+    }
+
     /// Server heartbeat every `seconds` (1–60), a connectivity check for clients.
     async fn heartbeat(
         &self,
@@ -101,4 +146,41 @@ pub fn run_progress(
         },
     )
     .boxed()
+}
+
+/// State of one `conflictCreated` subscriber.
+struct ConflictFeed {
+    db: store::Db,
+    account: i64,
+    connection: Option<i64>,
+    /// Conflicts up to this id were delivered (or predate the subscription).
+    after: i64,
+    /// Conflict counter last seen per run: only an increase triggers a read.
+    seen: std::collections::HashMap<i64, i64>,
+    queue: std::collections::VecDeque<entity::conflict::Model>,
+}
+
+impl ConflictFeed {
+    fn found_more(&mut self, run: &entity::sync_run::Model) -> bool {
+        if run.account_id != self.account || self.connection.is_some_and(|c| c != run.connection_id)
+        {
+            return false;
+        }
+        let last = self.seen.insert(run.id, run.conflicts).unwrap_or(0);
+        run.conflicts > last
+    }
+
+    async fn read_new(&mut self) {
+        match store::conflicts::open_after(&self.db, self.account, self.connection, self.after)
+            .await
+        {
+            Ok(rows) => {
+                if let Some(last) = rows.last() {
+                    self.after = last.id;
+                }
+                self.queue.extend(rows);
+            }
+            Err(e) => tracing::warn!(code = e.code(), "conflict feed read failed"),
+        }
+    }
 }

@@ -170,6 +170,9 @@ fn validate(req: &StartRequest) -> AppResult<()> {
             "mode ENTITY needs exactly one entity type in entityTypes",
         )),
         RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
+        RunMode::Resolve if req.params.conflict_ids.is_empty() => Err(AppError::bad_input(
+            "bulk resolutions start with resolveConflicts",
+        )),
         _ if req.params.remote_ids.len() + req.params.codes.len() > 500 => Err(
             AppError::bad_input("at most 500 remoteIds and codes per run"),
         ),

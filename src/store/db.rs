@@ -4,13 +4,31 @@ use crate::error::{AppError, AppResult};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub type Db = DatabaseConnection;
 
+/// Counts the statements one connection pool runs: `/metrics` shows the total and the
+/// read-path test uses it to prove a page costs a fixed number of queries (no N+1).
+#[derive(Clone, Default)]
+pub struct QueryCounter(Arc<AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Opens a pool sized for the machine; SQLite gets WAL, `synchronous=NORMAL` and a busy
 /// timeout so dashboard reads never block on a running sync's writes.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    Ok(connect_counted(url).await?.0)
+}
+
+/// [`connect`], also answering the pool's statement counter.
+pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(2);
@@ -31,7 +49,15 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                 .pragma("cache_size", "-32000")
                 .pragma("temp_store", "memory")
         });
-    Ok(Database::connect(options).await?)
+    let mut db = Database::connect(options).await?;
+    let counter = QueryCounter::default();
+    let count = counter.0.clone();
+    db.set_metric_callback(move |info| {
+        count.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("db_queries_total", "failed" => if info.failed { "true" } else { "false" })
+            .increment(1);
+    });
+    Ok((db, counter))
 }
 
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {

@@ -61,18 +61,7 @@ fn filtered(account_id: i64, f: &ItemFilter) -> Select<item::Entity> {
         q = q.filter(item::Column::Code.is_in(codes.clone()));
     }
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        q = q.filter(
-            Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(item::Column::Code))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(item::Column::Name))).like(pattern)),
-        );
+        q = q.filter(matches_search(text));
     }
     if f.sync_status.is_some() || f.connection_id.is_some() {
         let mut sub = Query::select();
@@ -88,6 +77,20 @@ fn filtered(account_id: i64, f: &ItemFilter) -> Select<item::Entity> {
         q = q.filter(item::Column::Id.in_subquery(sub.to_owned()));
     }
     q
+}
+
+/// Items whose code or name contains `text`, case-insensitively (wildcards escaped).
+pub fn matches_search(text: &str) -> Condition {
+    let pattern = format!(
+        "%{}%",
+        text.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Condition::any()
+        .add(Expr::expr(Func::lower(Expr::col(item::Column::Code))).like(pattern.clone()))
+        .add(Expr::expr(Func::lower(Expr::col(item::Column::Name))).like(pattern))
 }
 
 pub async fn list(

@@ -61,6 +61,30 @@ pub async fn status_counts(
         .collect())
 }
 
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<item_link::Model>> {
+    Ok(item_link::Entity::find()
+        .filter(item_link::Column::AccountId.eq(account_id))
+        .filter(item_link::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: i64,
+) -> AppResult<item_link::Model> {
+    item_link::Entity::find_by_id(id)
+        .filter(item_link::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::error::AppError::not_found("link", id))
+}
+
 pub async fn of_item(
     db: &impl ConnectionTrait,
     account_id: i64,

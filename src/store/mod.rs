@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod categories;
+pub mod conflicts;
 pub mod connections;
 pub mod db;
 pub mod items;

@@ -151,6 +151,7 @@ pub async fn update_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>
         .on_conflict(
             OnConflict::column(C::Id)
                 .update_columns([
+                    C::RemoteId,
                     C::RemoteModifiedOn,
                     C::LastSyncedAt,
                     C::Base,

@@ -64,6 +64,8 @@ pub struct PageOutcome {
     pub by_category: HashMap<Category, u64>,
     /// A few example diffs for dry-run reports.
     pub samples: Vec<serde_json::Value>,
+    /// Conflicts the connection's policy merged automatically (disjoint fields).
+    pub auto_merged: u64,
 }
 
 impl PageOutcome {
@@ -88,6 +90,18 @@ struct Writes {
     seen: Vec<i64>,
     new_conflicts: Vec<conflict::Model>,
     refreshed_conflicts: Vec<conflict::Model>,
+}
+
+/// An open conflict whose sides no longer disagree closes itself.
+fn close_settled(w: &mut Writes, open: &HashMap<i64, conflict::Model>, link_id: i64) {
+    if let Some(existing) = open.get(&link_id) {
+        let mut closed = existing.clone();
+        closed.status = ConflictStatus::Resolved;
+        closed.resolved_at = Some(now());
+        closed.comment = Some("settled by a sync: the records no longer disagree".into());
+        closed.updated_at = now();
+        w.refreshed_conflicts.push(closed);
+    }
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -124,7 +138,11 @@ fn new_item(ctx: &PageContext<'_>, fields: &Fields) -> item::Model {
 }
 
 /// The local item takes the remote values (and the category they point at).
-fn take_remote(item: &mut item::Model, remote: &Fields, categories: &HashMap<String, i64>) {
+pub(crate) fn take_remote(
+    item: &mut item::Model,
+    remote: &Fields,
+    categories: &HashMap<String, i64>,
+) {
     canonical::apply_to_item(item, remote);
     item.category_id = canonical::category_remote_ids(remote)
         .iter()
@@ -427,6 +445,9 @@ fn apply_linked(
     };
     let unchanged_meta = link.base_hash == diff::fields_hash(&record.fields)
         && link.remote_modified_on == record.modified_on;
+    if decision.category != Category::Conflict {
+        close_settled(w, open, link.id);
+    }
     match decision.category {
         Category::Unchanged | Category::Converged => {
             if unchanged_meta && link.sync_status == LinkStatus::Synced && !link.deleted_remotely {
@@ -458,6 +479,7 @@ fn apply_linked(
             if ctx.auto_merge
                 && let Some(merged) = diff::merge_disjoint(&base, &local, &record.fields)
             {
+                close_settled(w, open, link.id);
                 take_remote(&mut item, &merged, ctx.categories);
                 item.local_modified_at = Some(now());
                 w.item_updates.push(item);
@@ -468,6 +490,7 @@ fn apply_linked(
                 }
                 w.link_updates.push(link);
                 out.counters.updated += 1;
+                out.auto_merged += 1;
                 out.events.push(
                     RunEvent::info(
                         "auto_merged",
@@ -492,6 +515,17 @@ fn apply_linked(
             );
             if record_conflict(w, open, row) {
                 out.counters.conflicts += 1;
+                out.events.push(
+                    RunEvent::info(
+                        "conflict",
+                        "both sides changed the same fields; waiting for review",
+                    )
+                    .for_record(
+                        Some(item_id),
+                        Some(&record.remote_id),
+                        Some(code),
+                    ),
+                );
             }
             if link.sync_status != LinkStatus::Conflict {
                 link.sync_status = LinkStatus::Conflict;

@@ -58,10 +58,12 @@ pub struct Outcome {
 struct Summary {
     by_category: HashMap<Category, u64>,
     samples: Vec<serde_json::Value>,
+    auto_merged: u64,
 }
 
 impl Summary {
     fn absorb(&mut self, page: &mut PageOutcome) {
+        self.auto_merged += std::mem::take(&mut page.auto_merged);
         for (k, v) in page.by_category.drain() {
             *self.by_category.entry(k).or_default() += v;
         }
@@ -78,7 +80,12 @@ impl Summary {
             .iter()
             .map(|(k, v)| (format!("{k:?}"), *v))
             .collect();
-        serde_json::json!({ "categories": cats, "samples": self.samples, "dryRun": dry_run })
+        serde_json::json!({
+            "categories": cats,
+            "autoMerged": self.auto_merged,
+            "samples": self.samples,
+            "dryRun": dry_run,
+        })
     }
 }
 

@@ -21,6 +21,11 @@ pub struct RunParams {
     pub remote_ids: Vec<String>,
     #[serde(default)]
     pub codes: Vec<String>,
+    /// A `resolve` run: the conflicts and how to resolve them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflict_ids: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<entity::enums::Resolution>,
 }
 
 pub async fn execute(
@@ -90,6 +95,9 @@ async fn execute_inner(
         .await
         .map_err(fail)?;
     let params: RunParams = serde_json::from_value(run.params.clone()).unwrap_or_default();
+    if run.mode == entity::enums::RunMode::Resolve {
+        return bulk_resolve(db, registry, run, &params, reporter, cancel).await;
+    }
     let checkpoint: Checkpoint = serde_json::from_value(run.checkpoint.clone()).unwrap_or_default();
     let spec = RunSpec {
         run_id: run.id,
@@ -110,6 +118,48 @@ async fn execute_inner(
     engine::run(db, connector.as_ref(), &spec, &recorder, cancel)
         .await
         .map_err(|e| (e, counters.lock().map(|c| *c).unwrap_or_default()))
+}
+
+async fn bulk_resolve(
+    db: &Db,
+    registry: &Registry,
+    run: &sync_run::Model,
+    params: &RunParams,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<engine::Outcome, Failure> {
+    let resolution = params.resolution.ok_or_else(|| {
+        (
+            AppError::bad_input("resolve run without a resolution"),
+            Default::default(),
+        )
+    })?;
+    let counters = std::sync::Arc::new(std::sync::Mutex::new(super::progress::Counters::default()));
+    let recorder = Recording {
+        inner: reporter,
+        last: counters.clone(),
+    };
+    let done = super::conflicts::run_bulk(
+        db,
+        registry,
+        run,
+        &params.conflict_ids,
+        resolution,
+        &recorder,
+        cancel,
+    )
+    .await
+    .map_err(|e| (e, counters.lock().map(|c| *c).unwrap_or_default()))?;
+    Ok(engine::Outcome {
+        counters: done,
+        summary: serde_json::json!({
+            "resolution": resolution.as_str(),
+            "conflicts": params.conflict_ids.len(),
+            "resolved": done.updated,
+            "stale": done.conflicts,
+            "failed": done.errors,
+        }),
+    })
 }
 
 /// Remembers the last counters so a failed run still records what it did.

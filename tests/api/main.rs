@@ -4,6 +4,7 @@
 
 mod auth;
 mod browser;
+mod conflicts;
 mod crash;
 mod helpers;
 mod http;
@@ -12,6 +13,7 @@ mod items;
 mod jobber;
 mod jobs;
 mod process;
+mod readpath;
 mod schema;
 mod sync;
 mod tenancy;

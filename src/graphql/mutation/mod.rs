@@ -1,4 +1,5 @@
 mod auth;
+mod conflicts;
 mod connections;
 mod items;
 pub mod oauth;
@@ -14,5 +15,6 @@ pub struct MutationRoot(
     items::ItemMutation,
     users::UserMutation,
     sync::SyncMutation,
+    conflicts::ConflictMutation,
     oauth::OAuthMutation,
 );

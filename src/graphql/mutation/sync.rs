@@ -37,6 +37,7 @@ impl SyncMutation {
                 entity_types,
                 remote_ids,
                 codes,
+                ..Default::default()
             },
             dry_run,
             trigger: RunTrigger::User,
@@ -118,7 +119,7 @@ impl SyncMutation {
                 params: RunParams {
                     entity_types: vec![link.entity_type.clone()],
                     remote_ids: vec![link.remote_id.clone()],
-                    codes: vec![],
+                    ..Default::default()
                 },
                 dry_run: false,
                 trigger: RunTrigger::User,

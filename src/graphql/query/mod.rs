@@ -1,5 +1,6 @@
 mod audit;
 mod catalog;
+mod conflicts;
 mod connections;
 mod me;
 pub mod runs;
@@ -13,4 +14,5 @@ pub struct QueryRoot(
     catalog::CatalogQuery,
     audit::AuditQuery,
     runs::RunQuery,
+    conflicts::ConflictQuery,
 );

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod category;
+pub mod conflict;
 pub mod connection;
 pub mod enums;
 pub mod item;

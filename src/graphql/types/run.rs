@@ -13,6 +13,7 @@ pub enum SyncMode {
     Entity,
     CsvImport,
     Push,
+    Resolve,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

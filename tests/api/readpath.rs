@@ -1,0 +1,48 @@
+//! The read path dashboards hammer: one `items` page costs a fixed number of database
+//! statements however many items it holds (links, categories and vendor prices come
+//! through DataLoaders), so N+1 cannot creep back unnoticed.
+
+use crate::helpers::*;
+use entity::enums::{RunMode, RunStatus};
+use pricebook_sync::sandbox::servicetitan::SeedSpec;
+use serde_json::json;
+
+const PAGE: &str = "query($n:Int!){ items(first:$n) { edges { node { id code cost price \
+    links { connectionId remoteId syncStatus lastSyncedAt } category { id name } \
+    vendorPrices { vendor price } } } pageInfo { hasNextPage } } }";
+
+/// Statements one request runs; the least of three tries, so a background poll of the
+/// job queue landing in the same instant does not count.
+async fn statements_for(app: &TestApp, token: &str, n: usize) -> u64 {
+    let mut least = u64::MAX;
+    for _ in 0..3 {
+        let before = app.state.queries.get();
+        let d = app.gql_ok(token, PAGE, json!({ "n": n })).await;
+        let after = app.state.queries.get();
+        assert_eq!(d["items"]["edges"].as_array().unwrap().len(), n);
+        least = least.min(after - before);
+    }
+    least
+}
+
+#[tokio::test]
+async fn an_items_page_costs_the_same_statements_at_any_size() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let spec: SeedSpec =
+        serde_json::from_value(json!({ "materials": 150, "equipment": 20, "services": 30 }))
+            .unwrap();
+    app.emulator().seed(&spec);
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+
+    let small = statements_for(&app, &token, 5).await;
+    let large = statements_for(&app, &token, 200).await;
+    assert!(small > 0, "the counter sees the page's statements");
+    assert_eq!(
+        small, large,
+        "a page of 200 must cost what a page of 5 costs"
+    );
+    assert!(large <= 6, "{large} statements for one page");
+}
