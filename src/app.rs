@@ -155,6 +155,7 @@ fn router(state: AppState) -> Router {
             "/webhooks/{connection_id}",
             axum::routing::post(web::webhooks::trigger),
         )
+        .route("/oauth/{provider}/callback", get(web::oauth::callback))
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

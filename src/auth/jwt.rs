@@ -104,6 +104,67 @@ impl JwtKeys {
     }
 }
 
+/// Issuer of OAuth `state` tokens: distinct from sessions, so neither passes for the other.
+pub const OAUTH_STATE_ISSUER: &str = "pricebook-sync/oauth-state";
+/// An OAuth consent must come back within this long.
+pub const OAUTH_STATE_TTL_MINUTES: i64 = 10;
+
+/// What an OAuth `state` binds: who started it, for which connection and provider, and a
+/// nonce the connection remembers until the callback consumes it (so it works once).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OAuthState {
+    pub acct: i64,
+    pub user: i64,
+    pub conn: i64,
+    pub provider: String,
+    pub nonce: String,
+    iss: String,
+    exp: i64,
+}
+
+impl OAuthState {
+    pub fn new(acct: i64, user: i64, conn: i64, provider: &str, nonce: String) -> Self {
+        OAuthState {
+            acct,
+            user,
+            conn,
+            provider: provider.to_owned(),
+            nonce,
+            iss: OAUTH_STATE_ISSUER.into(),
+            exp: (chrono::Utc::now() + chrono::Duration::minutes(OAUTH_STATE_TTL_MINUTES))
+                .timestamp(),
+        }
+    }
+
+    /// For tests of expiry.
+    pub fn expiring_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.exp = at.timestamp();
+        self
+    }
+}
+
+impl JwtKeys {
+    pub fn sign_oauth_state(&self, state: &OAuthState) -> AppResult<String> {
+        encode(&Header::new(Algorithm::HS256), state, &self.encoding).map_err(AppError::internal)
+    }
+
+    pub fn verify_oauth_state(&self, token: &str) -> AppResult<OAuthState> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[OAUTH_STATE_ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.leeway = 0;
+        decode::<OAuthState>(token, &self.decoding, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                AppError::bad_input(match e.kind() {
+                    ErrorKind::ExpiredSignature => "the OAuth state has expired; start again",
+                    _ => "the OAuth state is invalid",
+                })
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +203,24 @@ mod tests {
             Authentication::Refused(_)
         ));
         assert!(matches!(keys.authenticate(None), Authentication::Missing));
+    }
+
+    #[test]
+    fn oauth_state_is_not_a_session_and_expires() {
+        let keys = JwtKeys::new(b"secret-one-that-is-long-enough-xx", 10);
+        let st = OAuthState::new(3, 7, 11, "jobber", "n1".into());
+        let token = keys.sign_oauth_state(&st).unwrap();
+        assert_eq!(keys.verify_oauth_state(&token).unwrap(), st);
+        assert!(keys.verify(&token).is_err(), "state is no session");
+        let session = keys.issue(&caller()).unwrap();
+        assert!(
+            keys.verify_oauth_state(&session).is_err(),
+            "session is no state"
+        );
+        let old = st.expiring_at(chrono::Utc::now() - chrono::Duration::seconds(5));
+        let expired = keys.sign_oauth_state(&old).unwrap();
+        assert!(keys.verify_oauth_state(&expired).is_err());
+        let other = JwtKeys::new(b"another-secret-that-is-long-enough", 10);
+        assert!(other.verify_oauth_state(&token).is_err());
     }
 }

@@ -3,9 +3,12 @@
 //! `sandbox`.
 
 pub mod http;
+pub mod jobber;
+pub mod oauth;
 pub mod registry;
 pub mod servicetitan;
 pub mod settings;
+pub mod stored_secrets;
 pub mod token;
 
 use crate::sync::diff::Fields;

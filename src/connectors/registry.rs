@@ -3,7 +3,9 @@
 //! rebuilt when the connection's settings change.
 
 use super::Connector;
+use super::jobber;
 use super::servicetitan::{self, ServiceTitan};
+use super::stored_secrets::ConnectionSecrets;
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
@@ -70,6 +72,15 @@ impl Registry {
                     &self.sandbox_base(),
                 )?))
             }
+            Provider::Jobber => Arc::new(jobber::Jobber::new(
+                jobber::Settings::from_connection(&conn.config, &secrets, &self.sandbox_base())?,
+                &secrets,
+                Arc::new(ConnectionSecrets {
+                    db: db.clone(),
+                    secrets: self.secrets.clone(),
+                    connection_id: conn.id,
+                }),
+            )),
             other => {
                 return Err(AppError::bad_input(format!(
                     "syncing {} connections is not available yet",

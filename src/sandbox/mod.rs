@@ -3,6 +3,7 @@
 //! fault injection. Used by the demo, the tests and the benchmarks.
 
 pub mod faults;
+pub mod jobber;
 pub mod servicetitan;
 
 use axum::Router;
@@ -11,17 +12,21 @@ use axum::Router;
 #[derive(Clone)]
 pub struct Sandboxes {
     pub servicetitan: servicetitan::Emulator,
+    pub jobber: jobber::Emulator,
 }
 
 impl Sandboxes {
     pub fn new() -> Self {
         Sandboxes {
             servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
+            jobber: jobber::Emulator::default(),
         }
     }
 
     pub fn router(&self) -> Router {
-        Router::new().nest("/sandbox/servicetitan", self.servicetitan.router())
+        Router::new()
+            .nest("/sandbox/servicetitan", self.servicetitan.router())
+            .nest("/sandbox/jobber", self.jobber.router())
     }
 }
 

@@ -293,3 +293,29 @@ pub async fn open_conflicts(db: &impl ConnectionTrait, connection_id: i64) -> Ap
         .count(db)
         .await?)
 }
+
+/// Merges keys into a connection's encrypted secrets (a `null` value removes the key), e.g.
+/// a rotated refresh token. Returns the merged secrets.
+pub async fn merge_secrets(
+    db: &impl ConnectionTrait,
+    secrets_box: &SecretBox,
+    connection_id: i64,
+    patch: &serde_json::Value,
+) -> AppResult<serde_json::Value> {
+    let conn = get_unscoped(db, connection_id).await?;
+    let mut merged = read_secrets(db, secrets_box, connection_id)
+        .await?
+        .filter(|s| s.is_object())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let (Some(target), Some(source)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in source {
+            if v.is_null() {
+                target.remove(k);
+            } else {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    store_secrets(db, secrets_box, conn.account_id, connection_id, &merged).await?;
+    Ok(merged)
+}

@@ -4,6 +4,7 @@ pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
 pub mod sse;
 pub mod ui;
 pub mod webhooks;

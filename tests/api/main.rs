@@ -10,6 +10,7 @@ mod helpers;
 mod http;
 mod instances;
 mod items;
+mod jobber;
 mod jobs;
 mod process;
 mod readpath;

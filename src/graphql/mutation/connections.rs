@@ -66,7 +66,13 @@ impl ConnectionMutation {
             .unwrap_or_else(connectors::default_directions);
         connectors::validate_directions(&directions)?;
         check_time_zone(&input.time_zone)?;
-        let start_sync = input.start_sync;
+        // OAuth providers get their first sync from the callback, once tokens exist.
+        let awaits_consent = crate::connectors::oauth::supported(provider)
+            && secrets
+                .as_ref()
+                .and_then(|s| s.get(crate::connectors::token::keys::REFRESH_TOKEN))
+                .is_none();
+        let start_sync = input.start_sync && !awaits_consent;
         let new = NewConnection {
             provider,
             name: input.name,

@@ -2,6 +2,7 @@ mod auth;
 mod conflicts;
 mod connections;
 mod items;
+pub mod oauth;
 mod sync;
 mod users;
 
@@ -15,4 +16,5 @@ pub struct MutationRoot(
     users::UserMutation,
     sync::SyncMutation,
     conflicts::ConflictMutation,
+    oauth::OAuthMutation,
 );
