@@ -3,6 +3,7 @@
 //! rebuilt when the connection's settings change.
 
 use super::Connector;
+use super::amazon::{self, Amazon};
 use super::servicetitan::{self, ServiceTitan};
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
@@ -70,6 +71,11 @@ impl Registry {
                     &self.sandbox_base(),
                 )?))
             }
+            Provider::Amazon => Arc::new(Amazon::new(amazon::Settings::from_connection(
+                &conn.config,
+                &secrets,
+                &self.sandbox_base(),
+            )?)),
             other => {
                 return Err(AppError::bad_input(format!(
                     "syncing {} connections is not available yet",

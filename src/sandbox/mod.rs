@@ -2,6 +2,7 @@
 //! services (they reuse the connectors' `wire` types), with seeded data, remote edits and
 //! fault injection. Used by the demo, the tests and the benchmarks.
 
+pub mod amazon;
 pub mod faults;
 pub mod servicetitan;
 
@@ -11,17 +12,21 @@ use axum::Router;
 #[derive(Clone)]
 pub struct Sandboxes {
     pub servicetitan: servicetitan::Emulator,
+    pub amazon: amazon::Emulator,
 }
 
 impl Sandboxes {
     pub fn new() -> Self {
         Sandboxes {
             servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
+            amazon: amazon::Emulator::default(),
         }
     }
 
     pub fn router(&self) -> Router {
-        Router::new().nest("/sandbox/servicetitan", self.servicetitan.router())
+        Router::new()
+            .nest("/sandbox/servicetitan", self.servicetitan.router())
+            .nest("/sandbox/amazon", self.amazon.router())
     }
 }
 

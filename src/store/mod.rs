@@ -8,6 +8,7 @@ pub mod audit;
 pub mod categories;
 pub mod connections;
 pub mod db;
+pub mod finances;
 pub mod items;
 pub mod links;
 pub mod page;

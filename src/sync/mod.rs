@@ -7,6 +7,7 @@ pub mod apply;
 pub mod canonical;
 pub mod diff;
 pub mod engine;
+pub mod finances;
 pub mod progress;
 pub mod push;
 pub mod runner;

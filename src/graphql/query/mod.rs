@@ -1,6 +1,7 @@
 mod audit;
 mod catalog;
 mod connections;
+mod finances;
 mod me;
 pub mod runs;
 
@@ -13,4 +14,5 @@ pub struct QueryRoot(
     catalog::CatalogQuery,
     audit::AuditQuery,
     runs::RunQuery,
+    finances::FinanceQuery,
 );

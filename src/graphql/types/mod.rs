@@ -4,6 +4,7 @@ pub mod audit;
 pub mod category;
 pub mod connection;
 pub mod enums;
+pub mod finance;
 pub mod item;
 pub mod relay;
 pub mod run;
