@@ -24,6 +24,9 @@ pub struct FinanceLine {
     pub currency: String,
     pub amount: Decimal,
     pub quantity: Option<i32>,
+    /// The provider gave no date: `posted_at` is inferred from the page, so the first
+    /// sighting's date is kept when the line is seen again.
+    pub dated_by_page: bool,
 }
 
 /// A component that could not be read (recorded on the run, the rest goes on).

@@ -194,7 +194,12 @@ impl Stage<'_> {
         let now = Utc::now();
         let mut writes = Vec::new();
         for line in unique {
-            let row = self.row(line, now);
+            let mut row = self.row(line, now);
+            if let (true, Some(old)) = (line.dated_by_page, known.get(&line.key)) {
+                // An inferred date is kept from the first sighting (see FinanceLine).
+                row.posted_at = old.posted_at;
+                row.period = old.period;
+            }
             match known.get(&line.key) {
                 None => out.created += 1,
                 Some(old) if same(old, &row) => {

@@ -109,6 +109,7 @@ struct Context<'a> {
     posted_at: DateTime<Utc>,
     /// The part of the date that identifies the component (see `to_finance_page`).
     key_time: String,
+    dated_by_page: bool,
     sku: Option<&'a str>,
     order_id: Option<&'a str>,
     item_id: &'a str,
@@ -161,6 +162,7 @@ impl Lines {
             currency: currency.to_owned(),
             amount,
             quantity: ctx.quantity,
+            dated_by_page: ctx.dated_by_page,
         });
     }
 
@@ -242,6 +244,7 @@ impl Lines {
             let ctx = Context {
                 posted_at,
                 key_time: posted_at.to_rfc3339(),
+                dated_by_page: false,
                 sku: item.seller_sku.as_deref(),
                 order_id: e.amazon_order_id.as_deref(),
                 item_id: item
@@ -306,9 +309,11 @@ impl Lines {
 ///
 /// `ServiceFeeEvent` has no `PostedDate` in the v0 model: it is dated by the shipment or
 /// refund of the same order on the page, else the newest posting on the page, else
-/// `fallback` (the window's end). Its key holds only the month of that date, so a
-/// re-listing that pages differently moves the row (upsert) instead of duplicating it;
-/// only a re-dating across a month boundary can store it twice — a limit of the v0 API.
+/// `fallback` (the window's end). An order-less fee is identified by its content (reason,
+/// description, SKU/FnSKU/ASIN, amounts, repeat count on the page), not by that inferred
+/// date, and the stage keeps the date of its first sighting — so re-listing a window
+/// neither moves nor duplicates it. The price of the v0 model: two order-less fees with
+/// identical content in different pages are stored once.
 pub fn to_finance_page(
     events: &FinancialEvents,
     next_token: Option<String>,
@@ -336,29 +341,45 @@ pub fn to_finance_page(
         lines.shipment(e, "Refund", true);
     }
     for (i, e) in fees.iter().enumerate() {
-        let posted_at = e
-            .amazon_order_id
-            .as_ref()
-            .and_then(|id| {
-                shipments
-                    .iter()
-                    .chain(refunds)
-                    .find(|s| s.amazon_order_id.as_ref() == Some(id))
-                    .and_then(|s| s.posted_date)
-            })
-            .or(lines.page.latest_posted)
-            .unwrap_or(fallback);
-        let fallback_id = format!("fee{i}");
-        let reason = e.fee_reason.as_deref().unwrap_or("");
-        let item_id = format!(
-            "{}|{}|{}",
-            reason,
+        let order_date = e.amazon_order_id.as_ref().and_then(|id| {
+            shipments
+                .iter()
+                .chain(refunds)
+                .find(|s| s.amazon_order_id.as_ref() == Some(id))
+                .and_then(|s| s.posted_date)
+        });
+        let by_order = order_date.is_some();
+        let posted_at = order_date.or(lines.page.latest_posted).unwrap_or(fallback);
+        // No id upstream: the fee is identified by what it says (and, for identical
+        // fees on one page, by their order of appearance).
+        let described = format!(
+            "{}|{}|{}|{}|{}",
+            e.fee_reason.as_deref().unwrap_or(""),
+            e.fee_description.as_deref().unwrap_or(""),
             e.fn_sku.as_deref().unwrap_or(""),
-            e.asin.as_deref().unwrap_or(&fallback_id)
+            e.asin.as_deref().unwrap_or(""),
+            e.fee_list
+                .iter()
+                .flatten()
+                .map(|f| format!(
+                    "{:?}",
+                    f.fee_amount.as_ref().and_then(|a| a.currency_amount)
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
         );
+        let n = fees[..i].iter().filter(|other| *other == e).count();
+        let item_id = format!("{described}|{n}");
         let ctx = Context {
             posted_at,
-            key_time: posted_at.format("%Y-%m").to_string(),
+            // Dated by the order when there is one; otherwise the inferred date is no
+            // part of the identity (it depends on how the listing was paged).
+            key_time: if by_order {
+                posted_at.to_rfc3339()
+            } else {
+                String::new()
+            },
+            dated_by_page: !by_order,
             sku: e.seller_sku.as_deref(),
             order_id: e.amazon_order_id.as_deref(),
             item_id: &item_id,

@@ -314,7 +314,7 @@ fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Re
         .and_then(|raw| serde_json::from_slice(&raw).ok())
         .ok_or_else(expired)?;
     let ttl = inner.config().next_token_ttl_ms as i64;
-    if token.q != query || Utc::now().timestamp_millis() - token.t > ttl {
+    if token.q != query || Utc::now().timestamp_millis() - token.t >= ttl.max(1) {
         return Err(expired());
     }
     Ok(token.o)
