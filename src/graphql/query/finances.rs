@@ -39,12 +39,12 @@ async fn filter(
     Ok(f)
 }
 
+/// (period label, SKU, kind, currency): the order summary rows come in.
+type GroupKey = (String, Option<String>, &'static str, String);
+
 /// Day totals regrouped by month (exact: integer ten-thousandths).
 fn by_period(days: Vec<DayTotal>, period: FinancePeriod) -> Vec<FinanceSummary> {
-    let mut groups: BTreeMap<
-        (String, Option<String>, &'static str, String),
-        (FinanceKind, i64, i64),
-    > = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, (FinanceKind, i64, i64)> = BTreeMap::new();
     for d in days {
         let label = match period {
             FinancePeriod::Day => d.period.format("%Y-%m-%d").to_string(),

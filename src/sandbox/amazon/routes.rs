@@ -296,10 +296,10 @@ fn issue_page_token(offset: usize, query: &str) -> String {
 }
 
 /// The offset a token continues from, or the 400 Amazon gives for a bad or old one.
-fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Response> {
+fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Box<Response>> {
     let expired = || {
         inner.stats.expired_tokens.fetch_add(1, Ordering::Relaxed);
-        invalid("Invalid or expired nextToken.")
+        Box::new(invalid("Invalid or expired nextToken."))
     };
     if inner
         .expire_next
@@ -320,12 +320,15 @@ fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Re
     Ok(token.o)
 }
 
-fn parse_time(q: &HashMap<String, String>, key: &str) -> Result<Option<DateTime<Utc>>, Response> {
+fn parse_time(
+    q: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<DateTime<Utc>>, Box<Response>> {
     match q.get(key).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|t| Some(t.to_utc()))
-            .map_err(|_| invalid(&format!("{key} must be an ISO 8601 date-time"))),
+            .map_err(|_| Box::new(invalid(&format!("{key} must be an ISO 8601 date-time")))),
     }
 }
 
@@ -359,7 +362,7 @@ fn list_summaries(inner: &Inner, q: &HashMap<String, String>) -> Response {
     }
     let since = match parse_time(q, "startDateTime") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let skus: Option<Vec<&str>> = if since.is_some() {
         None
@@ -379,7 +382,7 @@ fn list_summaries(inner: &Inner, q: &HashMap<String, String>) -> Response {
         None => 0,
         Some(t) => match redeem_page_token(inner, t, &fingerprint) {
             Ok(o) => o,
-            Err(r) => return r,
+            Err(r) => return *r,
         },
     };
     let details = get("details") == "true";
@@ -449,7 +452,7 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
     };
     let (after, before) = match (parse_time(q, "PostedAfter"), parse_time(q, "PostedBefore")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return *r,
     };
     let now = Utc::now();
     let latest = now - Span::minutes(2);
@@ -470,7 +473,7 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
         None => 0,
         Some(t) => match redeem_page_token(inner, t, &fingerprint) {
             Ok(o) => o,
-            Err(r) => return r,
+            Err(r) => return *r,
         },
     };
     // Documented: a range over 180 days answers an empty page.

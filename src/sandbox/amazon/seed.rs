@@ -63,7 +63,7 @@ fn summary(i: usize, at: DateTime<Utc>) -> InventorySummary {
     let fulfillable = ((i * 37) % 120) as i64;
     let inbound = ((i * 11) % 7) as i64;
     let reserved = ((i * 5) % 4) as i64;
-    let unfulfillable = if i % 9 == 0 { 1 } else { 0 };
+    let unfulfillable = if i.is_multiple_of(9) { 1 } else { 0 };
     InventorySummary {
         asin: Some(format!("B0{:08}", 10_000_000 + i * 7919 % 89_999_999)),
         fn_sku: Some(format!("X00{:07}", i + 1)),
