@@ -12,7 +12,7 @@ use super::progress::{Counters, RunEvent, Tracker};
 use crate::connectors::finances::{self, FinanceLine, FinanceListing, FinanceSource};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db, sync_state as state};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::Money;
 use entity::enums::RunMode;
 use entity::financial_event as fe;
@@ -235,13 +235,15 @@ impl Stage<'_> {
 
     fn row(&self, line: &FinanceLine, now: DateTime<Utc>) -> fe::Model {
         let amount = Money::new(line.amount);
+        // PostgreSQL keeps microseconds: compare what the database can hold.
+        let posted_at = line.posted_at.trunc_subsecs(6);
         fe::Model {
             id: 0,
             account_id: self.account_id,
             connection_id: self.connection_id,
             event_key: line.key.clone(),
-            posted_at: line.posted_at,
-            period: line.posted_at.date_naive(),
+            posted_at,
+            period: posted_at.date_naive(),
             sku: line.sku.clone(),
             order_id: line.order_id.clone(),
             event_type: line.event_type.clone(),

@@ -142,8 +142,31 @@ async fn full_and_incremental_runs_are_idempotent_and_pull_only() {
     )
     .await;
     // Remote changes since the last listing; one new shipment three hours ago.
-    emu.set_remote("AMZ-000002", &json!({ "totalQuantity": 999 }))
+    // Through the control API, as a demo or another client would.
+    let r = app
+        .client
+        .patch(format!(
+            "{}/sandbox/amazon/_control/inventory/AMZ-000002",
+            app.address
+        ))
+        .json(&json!({ "totalQuantity": 999 }))
+        .send()
+        .await
         .unwrap();
+    assert!(r.status().is_success());
+    let held: Value = app
+        .client
+        .get(format!(
+            "{}/sandbox/amazon/_control/inventory/AMZ-000002",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(held["totalQuantity"], 999);
     let posted = chrono::Utc::now() - chrono::Duration::hours(3);
     emu.add_events(
         serde_json::from_value(json!({ "ShipmentEventList": [{
@@ -248,7 +271,14 @@ async fn faults_are_survived_and_bad_records_are_recorded() {
             .unwrap();
         assert!(r.status().is_success(), "{kind}");
     }
-    emu.expire_next_tokens(1);
+    let r = app
+        .client
+        .post(format!("{}/sandbox/amazon/_control/faults", app.address))
+        .json(&json!({ "kind": "expired-token", "count": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
     let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.created, 120, "the summary without SKU is not an item");
