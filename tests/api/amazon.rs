@@ -569,3 +569,64 @@ async fn finance_queries_are_exact_scoped_and_validated() {
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
+
+/// The finances stage reports its own stage and the upper half of the progress bar, and
+/// a cancel between its pages ends the run as cancelled without advancing the watermark.
+#[tokio::test]
+async fn finances_stage_reports_progress_and_can_be_cancelled() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let emu = amazon(&app);
+    emu.seed(
+        &serde_json::from_value(json!({ "skus": 50, "months": 3, "ordersPerSkuPerMonth": 4 }))
+            .unwrap(),
+    );
+    // One finances call per second: the stage takes several seconds.
+    let conn = connection(
+        &app,
+        &token,
+        json!({ "financesRate": 1, "financesBurst": 1 }),
+    )
+    .await;
+    let started = app.start_sync(&token, conn, "FULL").await;
+    let run_id = started["run"]["id"].as_str().unwrap().to_owned();
+    let mut seen = None;
+    for _ in 0..200 {
+        let d = app
+            .gql_ok(
+                &token,
+                "query($id:ID!){ syncRun(id:$id) { status progress stage } }",
+                json!({ "id": run_id }),
+            )
+            .await;
+        let stage = d["syncRun"]["stage"].as_str().unwrap_or("").to_owned();
+        if stage.starts_with("fetching financial events:") {
+            seen = Some((stage, d["syncRun"]["progress"].as_i64().unwrap()));
+            break;
+        }
+        assert_eq!(d["syncRun"]["status"], "RUNNING", "{d}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let (stage, progress) = seen.expect("the finances stage shows up");
+    assert!((50..90).contains(&progress), "{stage} at {progress}");
+    app.gql_ok(
+        &token,
+        "mutation($id:ID!){ cancelSync(runId:$id) { id } }",
+        json!({ "id": run_id }),
+    )
+    .await;
+    let done = app.wait_for_run(&token, &run_id).await;
+    assert_eq!(done["status"], "CANCELLED", "{done}");
+    let cursor = pricebook_sync::store::sync_state::get_cursor(
+        &app.state.db,
+        conn,
+        pricebook_sync::sync::finances::CURSOR_ENTITY,
+    )
+    .await
+    .unwrap();
+    assert!(cursor.is_none(), "a cancelled window leaves no watermark");
+    assert!(
+        finance_rows(&app, conn).await > 0,
+        "pages stored before the cancel stay"
+    );
+}
