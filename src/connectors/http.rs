@@ -359,3 +359,23 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
     // The URL may carry tokens in query strings: never include it.
     kind.to_owned()
 }
+
+#[cfg(test)]
+mod auth_rule_tests {
+    use super::*;
+
+    #[test]
+    fn body_codes_narrow_which_statuses_mean_a_dead_token() {
+        let amazon = AuthRule {
+            statuses: &[403],
+            body_codes: &["Unauthorized", "InvalidToken"],
+        };
+        assert!(amazon.matches(403, r#"{"errors":[{"code":"Unauthorized","message":"x"}]}"#));
+        assert!(amazon.matches(403, r#"{"errors":[{"code":"InvalidToken"}]}"#));
+        assert!(!amazon.matches(403, r#"{"errors":[{"code":"AccessDenied"}]}"#));
+        assert!(!amazon.matches(401, r#"{"errors":[{"code":"Unauthorized"}]}"#));
+        let any: AuthRule = AuthFailure(&[401]).into();
+        assert!(any.matches(401, ""));
+        assert!(!any.matches(403, ""));
+    }
+}
