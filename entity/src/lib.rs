@@ -10,6 +10,7 @@ pub mod conflict;
 pub mod connection;
 pub mod connection_token;
 pub mod enums;
+pub mod financial_event;
 pub mod item;
 pub mod item_link;
 pub mod money;

@@ -105,6 +105,35 @@ pub struct HttpClient {
 #[derive(Clone, Copy)]
 pub struct AuthFailure(pub &'static [u16]);
 
+/// Like [`AuthFailure`], but a status only counts when the error body names one of
+/// `body_codes` (Amazon answers 403 `Unauthorized`/`InvalidToken` for a dead token, and
+/// other 403s for missing roles, which a refresh cannot cure). Empty: any body.
+#[derive(Clone, Copy)]
+pub struct AuthRule {
+    pub statuses: &'static [u16],
+    pub body_codes: &'static [&'static str],
+}
+
+impl From<AuthFailure> for AuthRule {
+    fn from(f: AuthFailure) -> Self {
+        AuthRule {
+            statuses: f.0,
+            body_codes: &[],
+        }
+    }
+}
+
+impl AuthRule {
+    fn matches(&self, status: u16, body: &str) -> bool {
+        self.statuses.contains(&status)
+            && (self.body_codes.is_empty()
+                || self
+                    .body_codes
+                    .iter()
+                    .any(|c| body.contains(&format!("\"{c}\""))))
+    }
+}
+
 impl HttpClient {
     /// `per_second`: the provider's documented limit; we stay a little under it.
     pub fn new(per_second: Option<u32>, policy: RetryPolicy) -> Self {
@@ -126,6 +155,17 @@ impl HttpClient {
         }
     }
 
+    /// A client with its own rate limit (e.g. one per upstream operation) that shares
+    /// this one's connection pool, policy and stats.
+    pub fn with_quota(&self, quota: Option<Quota>) -> Self {
+        HttpClient {
+            client: self.client.clone(),
+            limiter: quota.map(|q| Arc::new(RateLimiter::direct(q))),
+            policy: self.policy.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+
     pub fn inner(&self) -> &reqwest::Client {
         &self.client
     }
@@ -135,9 +175,10 @@ impl HttpClient {
     pub async fn json<T: DeserializeOwned>(
         &self,
         auth: Option<&dyn TokenSource>,
-        auth_failure: AuthFailure,
+        auth_failure: impl Into<AuthRule>,
         build: impl Fn(&reqwest::Client, Option<&str>) -> RequestBuilder,
     ) -> Result<T, UpstreamError> {
+        let auth_failure = auth_failure.into();
         let mut delays = backon::ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
             .with_max_delay(self.policy.max_delay)
@@ -196,6 +237,18 @@ impl HttpClient {
                     }
                     tokio::time::sleep(wait).await;
                 }
+                Attempt::ThrottledAtRate(hint) => {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    let backoff = delays.next().unwrap_or(self.policy.max_delay);
+                    let wait = hint.map_or(backoff, |h| h.max(backoff));
+                    throttle_wait += wait;
+                    if throttle_wait > self.policy.max_throttle_wait {
+                        return Err(UpstreamError::RateLimitBudget {
+                            waited: throttle_wait,
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
                 Attempt::Retry(err, retry_after) => {
                     let Some(delay) = delays.next() else {
                         return Err(err);
@@ -209,9 +262,10 @@ impl HttpClient {
         }
     }
 
-    async fn classify(&self, resp: Response, auth_failure: AuthFailure) -> Attempt {
+    async fn classify(&self, resp: Response, auth_failure: AuthRule) -> Attempt {
         let status = resp.status();
         let retry_after = retry_after(&resp);
+        let rate_hint = rate_hint(&resp);
         if status.is_success() {
             return match resp.bytes().await {
                 Ok(b) => Attempt::Done(b.to_vec()),
@@ -220,11 +274,14 @@ impl HttpClient {
         }
         let body = resp.text().await.unwrap_or_default();
         let message = excerpt(&body);
-        if auth_failure.0.contains(&status.as_u16()) {
+        if auth_failure.matches(status.as_u16(), &body) {
             return Attempt::Unauthorized(message);
         }
         match status {
-            StatusCode::TOO_MANY_REQUESTS => Attempt::Throttled(retry_after),
+            StatusCode::TOO_MANY_REQUESTS => match retry_after {
+                Some(wait) => Attempt::Throttled(Some(wait)),
+                None => Attempt::ThrottledAtRate(rate_hint),
+            },
             s if s.is_server_error() => Attempt::Retry(
                 UpstreamError::Server {
                     status: s.as_u16(),
@@ -244,6 +301,8 @@ enum Attempt {
     Done(Vec<u8>),
     Unauthorized(String),
     Throttled(Option<Duration>),
+    /// Throttled with only a rate hint: wait at least that long, backing off further.
+    ThrottledAtRate(Option<Duration>),
     Retry(UpstreamError, Option<Duration>),
     Fail(UpstreamError),
 }
@@ -260,6 +319,21 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         .ok()
         .filter(|s| *s >= 0.0)
         .map(|s| Duration::from_secs_f64(s.min(300.0)))
+}
+
+/// The provider's rate hint on a 429 without `Retry-After`: Amazon sends
+/// `x-amzn-RateLimit-Limit: <requests per second>`, so one request interval at that rate
+/// is the least a throttled caller waits (backoff still grows past it when 429s repeat).
+fn rate_hint(resp: &Response) -> Option<Duration> {
+    resp.headers()
+        .get("x-amzn-ratelimit-limit")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|rate| *rate > 0.0 && rate.is_finite())
+        .map(|rate| Duration::from_secs_f64((1.0 / rate).min(60.0)))
 }
 
 /// Upstream bodies can be long and may echo credentials: keep a short, single-line excerpt.
@@ -284,4 +358,24 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
     };
     // The URL may carry tokens in query strings: never include it.
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod auth_rule_tests {
+    use super::*;
+
+    #[test]
+    fn body_codes_narrow_which_statuses_mean_a_dead_token() {
+        let amazon = AuthRule {
+            statuses: &[403],
+            body_codes: &["Unauthorized", "InvalidToken"],
+        };
+        assert!(amazon.matches(403, r#"{"errors":[{"code":"Unauthorized","message":"x"}]}"#));
+        assert!(amazon.matches(403, r#"{"errors":[{"code":"InvalidToken"}]}"#));
+        assert!(!amazon.matches(403, r#"{"errors":[{"code":"AccessDenied"}]}"#));
+        assert!(!amazon.matches(401, r#"{"errors":[{"code":"Unauthorized"}]}"#));
+        let any: AuthRule = AuthFailure(&[401]).into();
+        assert!(any.matches(401, ""));
+        assert!(!any.matches(403, ""));
+    }
 }

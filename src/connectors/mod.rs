@@ -2,6 +2,8 @@
 //! wire format, know nothing of the database, and are tested against the emulators in
 //! `sandbox`.
 
+pub mod amazon;
+pub mod finances;
 pub mod http;
 pub mod jobber;
 pub mod oauth;
@@ -93,6 +95,11 @@ pub trait Connector: Send + Sync {
         remote_id: &str,
         fields: &Fields,
     ) -> Result<RemoteRecord, UpstreamError>;
+    /// Financial events besides the price book (Amazon), pulled as an extra stage of a
+    /// full or incremental run; `None` for providers without them.
+    fn finances(&self) -> Option<&dyn finances::FinanceSource> {
+        None
+    }
 }
 
 /// Removes anything that looks like a credential from text that may reach logs or users.

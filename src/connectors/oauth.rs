@@ -3,6 +3,7 @@
 //! the generic flow (state, callback, storing, first sync) lives in `web::oauth` and
 //! `graphql::mutation::oauth`.
 
+use super::amazon;
 use super::jobber;
 use super::token::{self, keys};
 use crate::error::{AppError, AppResult};
@@ -41,7 +42,32 @@ fn client(
 
 /// Whether `provider` connects through OAuth (checked before anything is stored).
 pub fn supported(provider: Provider) -> bool {
-    matches!(provider, Provider::Jobber)
+    matches!(provider, Provider::Jobber | Provider::Amazon)
+}
+
+/// The app's LWA client for a seller consent (sandbox connections use the emulator's).
+fn amazon_client(
+    config: &serde_json::Value,
+    secrets: &serde_json::Value,
+) -> AppResult<(String, String)> {
+    let sandbox = config.get("sandbox").and_then(|v| v.as_bool()) == Some(true);
+    let get = |key: &str, sandbox_default: &str| -> AppResult<String> {
+        match secrets
+            .get(key)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+        {
+            Some(v) => Ok(v.to_owned()),
+            None if sandbox => Ok(sandbox_default.to_owned()),
+            None => Err(AppError::bad_input(format!(
+                "the Amazon connection needs secrets.{key} to connect a seller"
+            ))),
+        }
+    };
+    Ok((
+        get("clientId", amazon::auth::SANDBOX_CLIENT_ID)?,
+        get("clientSecret", amazon::auth::SANDBOX_CLIENT_SECRET)?,
+    ))
 }
 
 /// The URL the user opens to approve access; `state` comes back to the callback.
@@ -53,6 +79,10 @@ pub fn authorize_url(
     redirect_uri: &str,
     state: &str,
 ) -> AppResult<String> {
+    if provider == Provider::Amazon {
+        amazon_client(config, secrets)?;
+        return amazon::auth::authorize_url(config, sandbox_base, state, redirect_uri);
+    }
     let c = client(provider, config, secrets, sandbox_base)?;
     let url = reqwest::Url::parse_with_params(
         &c.authorize_url,
@@ -77,11 +107,22 @@ pub async fn exchange_code(
     code: &str,
     redirect_uri: &str,
 ) -> AppResult<serde_json::Value> {
-    let c = client(provider, config, secrets, sandbox_base)?;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(AppError::internal)?;
+    if provider == Provider::Amazon {
+        let (id, secret) = amazon_client(config, secrets)?;
+        let token_url = amazon::auth::token_url(config, sandbox_base);
+        let tokens =
+            amazon::auth::exchange_code(&http, &token_url, &id, &secret, code, redirect_uri)
+                .await
+                .map_err(|e| {
+                    AppError::Upstream(format!("amazon refused the authorization: {e}"))
+                })?;
+        return Ok(tokens.to_secrets(&id, &secret, None));
+    }
+    let c = client(provider, config, secrets, sandbox_base)?;
     let answer = token::post_grant(
         &http,
         &c.token_url,

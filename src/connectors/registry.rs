@@ -3,6 +3,7 @@
 //! rebuilt when the connection's settings change.
 
 use super::Connector;
+use super::amazon::{self, Amazon};
 use super::jobber;
 use super::servicetitan::{self, ServiceTitan};
 use super::stored_secrets::ConnectionSecrets;
@@ -81,6 +82,11 @@ impl Registry {
                     connection_id: conn.id,
                 }),
             )),
+            Provider::Amazon => Arc::new(Amazon::new(amazon::Settings::from_connection(
+                &conn.config,
+                &secrets,
+                &self.sandbox_base(),
+            )?)),
             other => {
                 return Err(AppError::bad_input(format!(
                     "syncing {} connections is not available yet",

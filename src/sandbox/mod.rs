@@ -2,6 +2,7 @@
 //! services (they reuse the connectors' `wire` types), with seeded data, remote edits and
 //! fault injection. Used by the demo, the tests and the benchmarks.
 
+pub mod amazon;
 pub mod faults;
 pub mod jobber;
 pub mod servicetitan;
@@ -13,6 +14,7 @@ use axum::Router;
 pub struct Sandboxes {
     pub servicetitan: servicetitan::Emulator,
     pub jobber: jobber::Emulator,
+    pub amazon: amazon::Emulator,
 }
 
 impl Sandboxes {
@@ -20,6 +22,7 @@ impl Sandboxes {
         Sandboxes {
             servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
             jobber: jobber::Emulator::default(),
+            amazon: amazon::Emulator::default(),
         }
     }
 
@@ -27,6 +30,7 @@ impl Sandboxes {
         Router::new()
             .nest("/sandbox/servicetitan", self.servicetitan.router())
             .nest("/sandbox/jobber", self.jobber.router())
+            .nest("/sandbox/amazon", self.amazon.router())
     }
 }
 

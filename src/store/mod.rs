@@ -9,6 +9,7 @@ pub mod categories;
 pub mod conflicts;
 pub mod connections;
 pub mod db;
+pub mod finances;
 pub mod items;
 pub mod links;
 pub mod page;

@@ -535,6 +535,14 @@ fn apply_linked(
                 w.seen.push(link.id);
             }
         }
+        // A local change this connection never pushes (pull direction or a read-only
+        // upstream such as Amazon): nothing is owed, so the link is not left pending.
+        Category::LocalOnly if link.sync_status == LinkStatus::PendingPush => {
+            link.sync_status = LinkStatus::Synced;
+            link.updated_at = now();
+            w.link_updates.push(link);
+            out.counters.skipped += 1;
+        }
         // Direction forbids acting on this change: leave both sides as they are.
         _ => {
             out.counters.skipped += 1;

@@ -116,19 +116,28 @@ pub async fn run(
         summary: Mutex::new(Summary::default()),
     };
     let entities = run.selected_entities()?;
-    match spec.mode {
-        RunMode::Entity => run.single_records(&entities).await?,
-        RunMode::Push => {}
-        _ => run.listings(&entities).await?,
-    }
+    let finances = match spec.mode {
+        RunMode::Entity => {
+            run.single_records(&entities).await?;
+            None
+        }
+        RunMode::Push => None,
+        _ => {
+            run.listings(&entities).await?;
+            run.pull_finances().await?
+        }
+    };
     run.tracker.stage("pushing local changes", 90);
     run.push(&entities).await?;
     run.tracker.stage("finalising", 99);
-    let summary = run
+    let mut summary = run
         .summary
         .lock()
         .map(|s| s.to_json(spec.dry_run))
         .unwrap_or_default();
+    if let (Some(f), Some(obj)) = (finances, summary.as_object_mut()) {
+        obj.insert("finances".into(), f);
+    }
     Ok(Outcome {
         counters: run.tracker.counters(),
         summary,
@@ -160,7 +169,37 @@ impl Run<'_> {
     }
 
     fn direction(&self, entity: &str) -> Direction {
+        let caps = self.connector.capabilities();
+        if !caps.update && !caps.create {
+            // A read-only upstream (Amazon): local edits stay local, never queued to push.
+            return Direction::Pull;
+        }
         Direction::of(&self.spec.connection.directions, entity)
+    }
+
+    /// The connector's financial events, after the price book (full and incremental runs
+    /// over all entity types).
+    async fn pull_finances(&self) -> AppResult<Option<serde_json::Value>> {
+        let Some(source) = self.connector.finances() else {
+            return Ok(None);
+        };
+        if !self.spec.entity_types.is_empty() {
+            return Ok(None);
+        }
+        let outcome = super::finances::Stage {
+            db: self.db,
+            source,
+            account_id: self.spec.account_id,
+            connection_id: self.spec.connection.id,
+            run_id: self.spec.run_id,
+            mode: self.spec.mode,
+            dry_run: self.spec.dry_run,
+            tracker: &self.tracker,
+            cancel: self.cancel,
+        }
+        .run()
+        .await?;
+        Ok(Some(serde_json::to_value(outcome).unwrap_or_default()))
     }
 
     fn check_cancel(&self) -> AppResult<()> {
@@ -194,6 +233,10 @@ impl Run<'_> {
     /// Full and incremental listings; deletions only after every listing completed.
     async fn listings(&self, entities: &[EntityType]) -> AppResult<()> {
         self.tracker.stage("connecting", 0);
+        if self.connector.finances().is_some() {
+            // Leave the second half of the bar to the finances stage.
+            self.tracker.set_listing_ceiling(50);
+        }
         let full = self.spec.mode == RunMode::Full;
         for e in entities.iter().filter(|_| full) {
             if let Some(n) = self

@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod conflicts;
 pub mod diff;
 pub mod engine;
+pub mod finances;
 pub mod progress;
 pub mod push;
 pub mod runner;

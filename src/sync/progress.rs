@@ -102,6 +102,8 @@ struct TrackerState {
     expected: u64,
     percent: i32,
     stage: String,
+    /// Percent a complete listing reaches (90 unless a later stage needs room).
+    listing_ceiling: i32,
 }
 
 impl<'a> Tracker<'a> {
@@ -113,7 +115,16 @@ impl<'a> Tracker<'a> {
                 expected: 0,
                 percent: 0,
                 stage: String::new(),
+                listing_ceiling: 90,
             }),
+        }
+    }
+
+    /// Makes a complete listing reach `percent` instead of 90 (stages that follow it fill
+    /// the rest through [`Tracker::stage`]).
+    pub fn set_listing_ceiling(&self, percent: i32) {
+        if let Ok(mut s) = self.state.lock() {
+            s.listing_ceiling = percent.clamp(0, 90);
         }
     }
 
@@ -145,7 +156,8 @@ impl<'a> Tracker<'a> {
             s.stage = stage.to_owned();
         }
         let listed = if s.expected > 0 {
-            ((s.counters.fetched as f64 / s.expected as f64).min(1.0) * 90.0) as i32
+            ((s.counters.fetched as f64 / s.expected as f64).min(1.0) * s.listing_ceiling as f64)
+                as i32
         } else {
             s.percent
         };

@@ -19,6 +19,8 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct CallbackQuery {
+    /// Amazon names it `spapi_oauth_code`.
+    #[serde(alias = "spapi_oauth_code")]
     code: Option<String>,
     state: Option<String>,
     /// Set by the provider when the user declined.

@@ -356,3 +356,37 @@ impl TestApp {
         d["startSync"].clone()
     }
 }
+
+pub async fn stored_secrets(app: &TestApp, connection_id: i64) -> Value {
+    pricebook_sync::store::connections::read_secrets(
+        &app.state.db,
+        &app.state.secrets,
+        connection_id,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn runs_of(app: &TestApp, token: &str, connection_id: i64) -> Vec<Value> {
+    let d = app
+        .gql_ok(
+            token,
+            "query($c:ID!){ syncRuns(connectionId:$c) { edges { node { id status trigger } } } }",
+            json!({ "c": connection_id.to_string() }),
+        )
+        .await;
+    d["syncRuns"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}

@@ -47,17 +47,6 @@ async fn connect(app: &TestApp, token: &str, name: &str, extra: Value) -> (i64, 
     (id.parse().unwrap(), pair.refresh_token)
 }
 
-async fn stored_secrets(app: &TestApp, connection_id: i64) -> Value {
-    pricebook_sync::store::connections::read_secrets(
-        &app.state.db,
-        &app.state.secrets,
-        connection_id,
-    )
-    .await
-    .unwrap()
-    .unwrap()
-}
-
 fn money(v: &Value) -> Decimal {
     Decimal::from_str(&v.as_f64().unwrap().to_string()).unwrap()
 }
@@ -350,29 +339,6 @@ async fn jobber_throttled_queries_wait_for_the_bucket_and_the_run_succeeds() {
     );
     // 8 listing calls of ~22 points each from an empty bucket refilling 200/s.
     assert!(started.elapsed() >= std::time::Duration::from_millis(500));
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn runs_of(app: &TestApp, token: &str, connection_id: i64) -> Vec<Value> {
-    let d = app
-        .gql_ok(
-            token,
-            "query($c:ID!){ syncRuns(connectionId:$c) { edges { node { id status trigger } } } }",
-            json!({ "c": connection_id.to_string() }),
-        )
-        .await;
-    d["syncRuns"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
 }
 
 #[tokio::test]

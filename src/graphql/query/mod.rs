@@ -2,6 +2,7 @@ mod audit;
 mod catalog;
 mod conflicts;
 mod connections;
+mod finances;
 mod me;
 pub mod runs;
 
@@ -15,4 +16,5 @@ pub struct QueryRoot(
     audit::AuditQuery,
     runs::RunQuery,
     conflicts::ConflictQuery,
+    finances::FinanceQuery,
 );

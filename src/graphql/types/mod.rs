@@ -5,6 +5,7 @@ pub mod category;
 pub mod conflict;
 pub mod connection;
 pub mod enums;
+pub mod finance;
 pub mod item;
 pub mod relay;
 pub mod run;

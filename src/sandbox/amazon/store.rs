@@ -1,0 +1,40 @@
+//! The emulator's in-memory seller account: inventory summaries by seller SKU and
+//! financial events in posting order.
+
+use crate::connectors::amazon::wire::{InventorySummary, ServiceFeeEvent, ShipmentEvent};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub enum StoredEvent {
+    Shipment(ShipmentEvent),
+    Refund(ShipmentEvent),
+    /// Service fees carry no `PostedDate` on the wire; the emulator still knows when.
+    ServiceFee {
+        at: DateTime<Utc>,
+        event: ServiceFeeEvent,
+    },
+}
+
+impl StoredEvent {
+    pub fn posted(&self) -> DateTime<Utc> {
+        match self {
+            StoredEvent::Shipment(e) | StoredEvent::Refund(e) => e.posted_date.unwrap_or_default(),
+            StoredEvent::ServiceFee { at, .. } => *at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Data {
+    /// Seller SKU → summary (summaries without a SKU, added through the control API,
+    /// are keyed `~<n>` so they sort last).
+    pub inventory: BTreeMap<String, InventorySummary>,
+    pub events: Vec<StoredEvent>,
+}
+
+impl Data {
+    pub fn sort_events(&mut self) {
+        self.events.sort_by_key(|e| e.posted());
+    }
+}
