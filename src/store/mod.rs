@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod categories;
 pub mod connections;
+pub mod csv_import;
 pub mod db;
 pub mod items;
 pub mod links;

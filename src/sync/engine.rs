@@ -111,7 +111,8 @@ pub async fn run(
     let entities = run.selected_entities()?;
     match spec.mode {
         RunMode::Entity => run.single_records(&entities).await?,
-        RunMode::Push => {}
+        // A CSV import changed local costs already; its run only pushes them.
+        RunMode::Push | RunMode::CsvImport => {}
         _ => run.listings(&entities).await?,
     }
     run.tracker.stage("pushing local changes", 90);

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod canonical;
+pub mod csv;
 pub mod diff;
 pub mod engine;
 pub mod progress;

@@ -6,7 +6,7 @@ use super::progress::Reporter;
 use crate::connectors::registry::Registry;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db, runs::Finish};
-use entity::enums::RunStatus;
+use entity::enums::{RunMode, RunStatus};
 use entity::sync_run;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -31,6 +31,7 @@ pub async fn execute(
     cancel: &CancellationToken,
 ) -> AppResult<sync_run::Model> {
     let result = execute_inner(db, registry, run, reporter, cancel).await;
+    let result = keep_import_figures(run, result);
     let finish = match result {
         Ok(outcome) => Finish {
             status: RunStatus::Succeeded,
@@ -64,7 +65,11 @@ pub async fn execute(
                 status,
                 stage,
                 counters,
-                summary: serde_json::json!({}),
+                summary: if run.mode == RunMode::CsvImport {
+                    run.summary.clone()
+                } else {
+                    serde_json::json!({})
+                },
                 error: Some((err.code().to_owned(), err.public_message())),
             }
         }
@@ -73,6 +78,33 @@ pub async fn execute(
 }
 
 type Failure = (AppError, super::progress::Counters);
+
+/// A CSV import's run keeps what the import recorded (its summary and counters) and
+/// adds what the push did.
+fn keep_import_figures(
+    run: &sync_run::Model,
+    result: Result<engine::Outcome, Failure>,
+) -> Result<engine::Outcome, Failure> {
+    if run.mode != RunMode::CsvImport {
+        return result;
+    }
+    let base = super::csv::import::import_counters(&run.summary);
+    let with_base = |mut c: super::progress::Counters| {
+        c.add(&base);
+        c
+    };
+    match result {
+        Ok(outcome) => {
+            let mut summary = run.summary.clone();
+            summary["push"] = outcome.summary;
+            Ok(engine::Outcome {
+                counters: with_base(outcome.counters),
+                summary,
+            })
+        }
+        Err((e, counters)) => Err((e, with_base(counters))),
+    }
+}
 
 async fn execute_inner(
     db: &Db,
@@ -106,6 +138,11 @@ async fn execute_inner(
     let recorder = Recording {
         inner: reporter,
         last: counters.clone(),
+        base: if run.mode == RunMode::CsvImport {
+            super::csv::import::import_counters(&run.summary)
+        } else {
+            Default::default()
+        },
     };
     engine::run(db, connector.as_ref(), &spec, &recorder, cancel)
         .await
@@ -116,6 +153,8 @@ async fn execute_inner(
 struct Recording<'a> {
     inner: &'a dyn Reporter,
     last: std::sync::Arc<std::sync::Mutex<super::progress::Counters>>,
+    /// Shown under the run's own counters (a CSV import's figures while it pushes).
+    base: super::progress::Counters,
 }
 
 impl Reporter for Recording<'_> {
@@ -123,6 +162,8 @@ impl Reporter for Recording<'_> {
         if let Ok(mut c) = self.last.lock() {
             *c = *counters;
         }
-        self.inner.progress(stage, percent, counters);
+        let mut shown = *counters;
+        shown.add(&self.base);
+        self.inner.progress(stage, percent, &shown);
     }
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod browser;
 mod crash;
+mod csv;
 mod helpers;
 mod http;
 mod instances;

@@ -1,5 +1,6 @@
 mod auth;
 mod connections;
+mod csv;
 mod items;
 mod sync;
 mod users;
@@ -13,4 +14,5 @@ pub struct MutationRoot(
     items::ItemMutation,
     users::UserMutation,
     sync::SyncMutation,
+    csv::CsvMutation,
 );

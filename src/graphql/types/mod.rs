@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod category;
 pub mod connection;
+pub mod csv;
 pub mod enums;
 pub mod item;
 pub mod relay;
