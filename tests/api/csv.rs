@@ -217,8 +217,8 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
     let app = TestApp::spawn().await;
     let (token, account, conn) = synced(&app, json!({})).await;
     let conn = conn.to_string();
-    // Windows-1252 bytes, semicolons, decimal commas, quotes, blank lines, a bad row of
-    // each kind, and a duplicate.
+    // Windows-1252 bytes, semicolons, decimal commas, quotes, CRLF and blank lines (line 1
+    // is blank, the header is line 2), a bad row of each kind, and a duplicate.
     let mut file = b"\r\nArticle;Item Code ; Unit_Cost\r\n".to_vec();
     file.extend_from_slice(b"x;MAT-000001;\"1.234,50\"\r\n");
     file.extend_from_slice(b"\r\n");
@@ -228,14 +228,19 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
     file.extend_from_slice(b"v;MAT-000004;\r\n");
     file.extend_from_slice(b"u;MAT-000005;\"$ 7.00\"\r\n");
     file.extend_from_slice(b"t;MAT-000005;8\r\n");
+    // The push waits on a slow upstream, so the run is still active for the next upload.
+    app.emulator().faults().push(
+        pricebook_sync::sandbox::faults::FaultKind::Latency(1_500),
+        1,
+    );
     let r = upload_ok(&app, &token, file, json!({ "connectionId": conn })).await;
     assert_eq!(
         r["errors"],
         json!([
-            { "line": 6, "column": 3, "message": "Unit_Cost '12,5 â' is not an amount" },
-            { "line": 7, "column": 2, "message": "Item Code is empty" },
-            { "line": 8, "column": 3, "message": "Unit_Cost '-4' is negative; amounts cannot be negative" },
-            { "line": 9, "column": 3, "message": "Unit_Cost is empty" },
+            { "line": 5, "column": 3, "message": "Unit_Cost '12,5 â' is not an amount" },
+            { "line": 6, "column": 2, "message": "Item Code is empty" },
+            { "line": 7, "column": 3, "message": "Unit_Cost '-4' is negative; amounts cannot be negative" },
+            { "line": 8, "column": 3, "message": "Unit_Cost is empty" },
         ]),
         "{r}"
     );
@@ -243,19 +248,33 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
         r["warnings"],
         json!([
             { "line": null, "column": null, "message": "the file is not UTF-8; read it as windows-1252" },
-            { "line": 11, "column": 2, "message": "duplicate Item Code 'MAT-000005' on lines 10 and 11: line 11 wins" },
+            { "line": 10, "column": 2, "message": "duplicate Item Code 'MAT-000005' on lines 9 and 10: line 10 wins" },
         ])
     );
     assert_eq!(r["updated"], 2);
     assert_eq!(cost_of(&app.item_by_code(account, "MAT-000001").await), "1234.5");
     assert_eq!(cost_of(&app.item_by_code(account, "MAT-000005").await), "8");
 
+    // While that push runs, another import on the connection is refused whole: atomic,
+    // nothing of it applied.
+    let mapped = "Cost,Ref,New Cost\n1,MAT-000006,2.25\n";
+    let vars = json!({ "connectionId": conn, "mapping": { "sku": "Ref", "cost": "New Cost" } });
+    let before = app.item_by_code(account, "MAT-000006").await;
+    let busy = upload(&app, &token, mapped, vars.clone()).await;
+    assert_eq!(error_code(&busy), "SYNC_IN_PROGRESS", "{busy}");
+    assert_eq!(busy["errors"][0]["extensions"]["runId"], r["runId"]);
+    assert_eq!(app.item_by_code(account, "MAT-000006").await, before);
+    let run = app.wait_for_run(&token, r["runId"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["counters"]["pushed"], 2, "{run}");
+    assert_eq!(run["counters"]["errors"], 4, "row errors count: {run}");
+
     // An explicit mapping beats the aliases.
     let r = upload_ok(
         &app,
         &token,
-        "Cost,Ref,New Cost\n1,MAT-000006,2.25\n",
-        json!({ "connectionId": conn, "mapping": { "sku": "Ref", "cost": "New Cost" } }),
+        mapped,
+        vars,
     )
     .await;
     assert_eq!(r["updated"], 1, "{r}");
@@ -487,9 +506,11 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("costs.csv");
     std::fs::write(&file, "Part_Num,Trade_Cost\nMAT-000007,3.21\nNOPE,1\nMAT-000008,x\n").unwrap();
-    let cli = |args: &[&str]| {
+    // Not std::process: the server under test shares this runtime and must keep serving
+    // the emulator while the command pushes to it.
+    let cli = |args: Vec<&str>| {
         let settings = &app.state.settings;
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pricebook-sync"));
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricebook-sync"));
         cmd.arg("--data-dir")
             .arg(&settings.data_dir)
             .arg("--database-url")
@@ -499,18 +520,23 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
             .arg("import-csv")
             .args(args)
             .env("RUST_LOG", "warn");
-        cmd.output().expect("run the binary")
+        async move { cmd.output().await.expect("run the binary") }
     };
     let path = file.to_str().unwrap();
-    let dry = cli(&[path, "--connection", "st", "--dry-run"]);
+    let dry = cli(vec![path, "--connection", "st", "--dry-run"]).await;
     assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
     let out: Value = serde_json::from_slice(&dry.stdout).unwrap();
     assert_eq!(out["updated"], 1);
     assert_eq!(out["run_id"], Value::Null);
     assert_ne!(cost_of(&app.item_by_code(account, "MAT-000007").await), "3.21");
 
-    let done = cli(&[path, "--connection", "st"]);
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let done = cli(vec![path, "--connection", "st"]).await;
+    assert!(
+        done.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
     let out: Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(out["updated"], 1, "{out}");
     assert_eq!(out["skus_not_found"], json!(["NOPE"]));
@@ -530,12 +556,12 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
 
     // Nothing applicable: non-zero exit, same JSON shape.
     std::fs::write(&file, "Part_Num,Trade_Cost\nNOPE,1\n").unwrap();
-    let none = cli(&[path, "--connection", "st"]);
+    let none = cli(vec![path, "--connection", "st"]).await;
     assert!(!none.status.success());
     let out: Value = serde_json::from_slice(&none.stdout).unwrap();
     assert_eq!((out["updated"].as_i64(), out["skus_not_found"].clone()), (Some(0), json!(["NOPE"])));
     std::fs::write(&file, "no,header\n").unwrap();
-    let bad = cli(&[path, "--connection", "st"]);
+    let bad = cli(vec![path, "--connection", "st"]).await;
     assert!(!bad.status.success());
     let out: Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert!(out["errors"][0]["message"].as_str().unwrap().contains("no usable header"));
