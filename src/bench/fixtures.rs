@@ -57,10 +57,23 @@ pub fn vendor_price_file(n: usize) -> Vec<u8> {
     for i in 0..n {
         let code = code(i);
         let _ = match i % 4 {
-            0 => writeln!(out, "{code},Acme Supply,AC-{i},{}.{:02},2026-12-01", 1 + i % 900, i % 100),
-            1 => writeln!(out, "{code},Acme Supply,AC-{i},\"$1,{:03}.50\",2026-12-01", i % 1000),
+            0 => writeln!(
+                out,
+                "{code},Acme Supply,AC-{i},{}.{:02},2026-12-01",
+                1 + i % 900,
+                i % 100
+            ),
+            1 => writeln!(
+                out,
+                "{code},Acme Supply,AC-{i},\"$1,{:03}.50\",2026-12-01",
+                i % 1000
+            ),
             2 => writeln!(out, "{code},Ferguson,FG-{i}, {}.5 ,2026-12-01", i % 300),
-            _ => writeln!(out, "\"{code}\",\"Ferguson\",\"FG-{i}\",\"${}\",12/01/2026", 2 + i % 70),
+            _ => writeln!(
+                out,
+                "\"{code}\",\"Ferguson\",\"FG-{i}\",\"${}\",12/01/2026",
+                2 + i % 70
+            ),
         };
     }
     out.into_bytes()

@@ -33,8 +33,8 @@ pub async fn run(
         ),
         None => None,
     };
-    let bytes = std::fs::read(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let req = ImportRequest {
         account_id: conn.account_id,
         user_id: None,

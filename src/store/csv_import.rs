@@ -97,11 +97,6 @@ pub async fn mark_pending_push(
     use sea_orm::PaginatorTrait;
     let mut owing = 0;
     for chunk in item_ids.chunks(CHUNK) {
-        let of_chunk = || {
-            item_link::Entity::find()
-                .filter(item_link::Column::ConnectionId.eq(connection_id))
-                .filter(item_link::Column::ItemId.is_in(chunk.iter().copied()))
-        };
         item_link::Entity::update_many()
             .col_expr(
                 item_link::Column::SyncStatus,
@@ -116,7 +111,9 @@ pub async fn mark_pending_push(
             )
             .exec(db)
             .await?;
-        owing += of_chunk()
+        owing += item_link::Entity::find()
+            .filter(item_link::Column::ConnectionId.eq(connection_id))
+            .filter(item_link::Column::ItemId.is_in(chunk.iter().copied()))
             .filter(item_link::Column::SyncStatus.eq(LinkStatus::PendingPush.as_str()))
             .filter(item_link::Column::Paused.eq(false))
             .filter(item_link::Column::DeletedRemotely.eq(false))
@@ -166,20 +163,21 @@ pub async fn upsert_vendor_prices(
 ) -> AppResult<()> {
     use vendor_price::Column as C;
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let models = chunk.iter().map(|((item_id, vendor, sku, date), price)| {
-            vendor_price::ActiveModel {
-                account_id: Set(account_id),
-                item_id: Set(*item_id),
-                vendor: Set(vendor.clone()),
-                vendor_sku: Set(sku.clone()),
-                price: Set(*price),
-                effective_date: Set(*date),
-                import_run_id: Set(run_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-        });
+        let models =
+            chunk.iter().map(
+                |((item_id, vendor, sku, date), price)| vendor_price::ActiveModel {
+                    account_id: Set(account_id),
+                    item_id: Set(*item_id),
+                    vendor: Set(vendor.clone()),
+                    vendor_sku: Set(sku.clone()),
+                    price: Set(*price),
+                    effective_date: Set(*date),
+                    import_run_id: Set(run_id),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                },
+            );
         vendor_price::Entity::insert_many(models)
             .on_conflict(
                 OnConflict::columns([C::ItemId, C::Vendor, C::VendorSku, C::EffectiveDate])

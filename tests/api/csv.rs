@@ -4,7 +4,7 @@
 //! vendor prices, roles, and the `import-csv` CLI.
 
 use crate::helpers::*;
-use entity::enums::{LinkStatus, RunMode, RunStatus, Role};
+use entity::enums::{LinkStatus, Role, RunMode, RunStatus};
 use pricebook_sync::sandbox::servicetitan::SeedSpec;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -20,8 +20,7 @@ async fn upload(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Valu
     let query = format!(
         "mutation($file: Upload!, $target: CsvTarget!, $connectionId: ID, $mapping: JSON, $dryRun: Boolean!) {{ uploadCsv(file: $file, target: $target, connectionId: $connectionId, mapping: $mapping, dryRun: $dryRun) {{ {RESULT} }} }}"
     );
-    let mut variables =
-        json!({ "file": null, "target": "ITEM_COSTS", "connectionId": null, "mapping": null, "dryRun": false });
+    let mut variables = json!({ "file": null, "target": "ITEM_COSTS", "connectionId": null, "mapping": null, "dryRun": false });
     for (k, v) in vars.as_object().cloned().unwrap_or_default() {
         variables[k] = v;
     }
@@ -120,8 +119,14 @@ async fn seed_compatible_item_costs_import_pushes_costs_upstream() {
     let first = app.item_by_code(account, "MAT-000001").await;
     assert_eq!(cost_of(&first), "12.34");
     assert!(first.local_modified_at.is_some());
-    assert_eq!(cost_of(&app.item_by_code(account, "MAT-000002").await), "1234.5");
-    assert_eq!(cost_of(&app.item_by_code(account, "MAT-000003").await), "7.5");
+    assert_eq!(
+        cost_of(&app.item_by_code(account, "MAT-000002").await),
+        "1234.5"
+    );
+    assert_eq!(
+        cost_of(&app.item_by_code(account, "MAT-000003").await),
+        "7.5"
+    );
 
     // The run pushes them upstream in the background.
     let run = app.wait_for_run(&token, &run_id).await;
@@ -130,7 +135,11 @@ async fn seed_compatible_item_costs_import_pushes_costs_upstream() {
     assert_eq!(run["counters"]["updated"], 3, "{run}");
     assert_eq!(run["counters"]["fetched"], 5, "{run}");
     assert_eq!(run["progress"], 100);
-    for (code, cost) in [("MAT-000001", 12.34), ("MAT-000002", 1234.5), ("MAT-000003", 7.5)] {
+    for (code, cost) in [
+        ("MAT-000001", 12.34),
+        ("MAT-000002", 1234.5),
+        ("MAT-000003", 7.5),
+    ] {
         let link = link_of(&app, app.item_by_code(account, code).await.id).await;
         assert_eq!(remote_cost(&app, &link), cost, "{code} upstream");
         assert_eq!(link.sync_status, LinkStatus::Synced, "{code}");
@@ -158,11 +167,14 @@ async fn seed_compatible_item_costs_import_pushes_costs_upstream() {
     let again = upload_ok(
         &app,
         &token,
-        format!("Part_Num,Trade_Cost\nMAT-000001,12.34\nMAT-000002,1234.50\n"),
+        "Part_Num,Trade_Cost\nMAT-000001,12.34\nMAT-000002,1234.50\n",
         json!({ "connectionId": conn.to_string() }),
     )
     .await;
-    assert_eq!((again["updated"].as_i64(), again["unchanged"].as_i64()), (Some(0), Some(2)));
+    assert_eq!(
+        (again["updated"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(2))
+    );
     assert_eq!(again["pushQueued"], false);
     let run = app
         .wait_for_run(&token, again["runId"].as_str().unwrap())
@@ -252,7 +264,10 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
         ])
     );
     assert_eq!(r["updated"], 2);
-    assert_eq!(cost_of(&app.item_by_code(account, "MAT-000001").await), "1234.5");
+    assert_eq!(
+        cost_of(&app.item_by_code(account, "MAT-000001").await),
+        "1234.5"
+    );
     assert_eq!(cost_of(&app.item_by_code(account, "MAT-000005").await), "8");
 
     // While that push runs, another import on the connection is refused whole: atomic,
@@ -270,15 +285,12 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
     assert_eq!(run["counters"]["errors"], 4, "row errors count: {run}");
 
     // An explicit mapping beats the aliases.
-    let r = upload_ok(
-        &app,
-        &token,
-        mapped,
-        vars,
-    )
-    .await;
+    let r = upload_ok(&app, &token, mapped, vars).await;
     assert_eq!(r["updated"], 1, "{r}");
-    assert_eq!(cost_of(&app.item_by_code(account, "MAT-000006").await), "2.25");
+    assert_eq!(
+        cost_of(&app.item_by_code(account, "MAT-000006").await),
+        "2.25"
+    );
 
     // Whole-file problems are clean BAD_USER_INPUT errors.
     for (file, mapping, needle) in [
@@ -287,7 +299,11 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
         ("sku,cost\n", Value::Null, "no data rows"),
         ("foo,bar\n1,2\n", Value::Null, "no usable header"),
         ("sku,qty\nA,1\n", Value::Null, "no cost column"),
-        ("sku,cost\nA,1\n", json!({ "sku": "Part" }), "mapping: column 'Part'"),
+        (
+            "sku,cost\nA,1\n",
+            json!({ "sku": "Part" }),
+            "mapping: column 'Part'",
+        ),
         ("sku,cost\nA,1\n", json!({ "colour": "x" }), "unknown field"),
         ("sku,cost\nA,1\n", json!("sku"), "JSON object"),
     ] {
@@ -314,7 +330,13 @@ async fn files_over_the_size_limit_are_refused() {
     while file.len() <= limit {
         file.extend_from_slice(row);
     }
-    let body = upload(&app, &token, file, json!({ "connectionId": conn.to_string() })).await;
+    let body = upload(
+        &app,
+        &token,
+        file,
+        json!({ "connectionId": conn.to_string() }),
+    )
+    .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert!(
         body["errors"][0]["message"]
@@ -344,19 +366,28 @@ async fn a_failed_push_leaves_items_pending_and_a_later_sync_pushes_them() {
         json!({ "connectionId": conn.to_string() }),
     )
     .await;
-    let run = app
-        .wait_for_run(&token, r["runId"].as_str().unwrap())
-        .await;
+    let run = app.wait_for_run(&token, r["runId"].as_str().unwrap()).await;
     assert_eq!(run["status"], "FAILED", "{run}");
     assert_eq!(run["errorCode"], "UPSTREAM_ERROR");
-    assert_eq!(run["counters"]["updated"], 1, "the import's own figures stay: {run}");
+    assert_eq!(
+        run["counters"]["updated"], 1,
+        "the import's own figures stay: {run}"
+    );
     // Nothing lost: the local cost stands and the link still owes the push.
-    assert_eq!(cost_of(&app.item_by_code(account, "MAT-000004").await), "42.42");
-    assert_eq!(link_of(&app, item.id).await.sync_status, LinkStatus::PendingPush);
+    assert_eq!(
+        cost_of(&app.item_by_code(account, "MAT-000004").await),
+        "42.42"
+    );
+    assert_eq!(
+        link_of(&app, item.id).await.sync_status,
+        LinkStatus::PendingPush
+    );
     assert_eq!(remote_cost(&app, &link), remote_before);
 
     app.emulator().faults().clear();
-    let later = app.run_sync(conn, RunMode::Incremental, json!({}), false).await;
+    let later = app
+        .run_sync(conn, RunMode::Incremental, json!({}), false)
+        .await;
     assert_eq!(later.status, RunStatus::Succeeded, "{:?}", later.error);
     assert_eq!(later.pushed, 1);
     assert_eq!(remote_cost(&app, &link), 42.42);
@@ -392,7 +423,11 @@ async fn vendor_prices_are_local_upserted_and_survive_remote_deletes() {
     let run = app.wait_for_run(&token, &run_id).await;
     assert_eq!(run["status"], "SUCCEEDED");
     assert_eq!(run["counters"]["pushed"], 0);
-    assert_eq!(app.emulator().stats().writes(), writes_before, "vendor prices are never pushed");
+    assert_eq!(
+        app.emulator().stats().writes(),
+        writes_before,
+        "vendor prices are never pushed"
+    );
 
     let first = app.item_by_code(account, "MAT-000001").await;
     let d = app
@@ -420,7 +455,11 @@ async fn vendor_prices_are_local_upserted_and_survive_remote_deletes() {
         json!({ "target": "VENDOR_PRICES", "connectionId": conn.to_string() }),
     )
     .await;
-    assert_eq!((r["updated"].as_i64(), r["unchanged"].as_i64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(
+        (r["updated"].as_i64(), r["unchanged"].as_i64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
     assert_eq!(
         r["preview"][0],
         json!({ "key": "MAT-000001", "itemId": first.id.to_string(), "code": "MAT-000001", "field": "vendorPrice", "old": "2.5", "new": "3" })
@@ -428,7 +467,10 @@ async fn vendor_prices_are_local_upserted_and_survive_remote_deletes() {
 
     // The item goes away upstream; its vendor prices stay.
     let link = link_of(&app, first.id).await;
-    assert!(app.emulator().delete_remote("materials", link.remote_id.parse().unwrap()));
+    assert!(
+        app.emulator()
+            .delete_remote("materials", link.remote_id.parse().unwrap())
+    );
     let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(run.deleted, 1);
     let left = entity::vendor_price::Entity::find()
@@ -458,7 +500,10 @@ async fn a_hundred_thousand_row_file_imports() {
         json!({ "target": "VENDOR_PRICES", "connectionId": Value::Null }),
     )
     .await;
-    eprintln!("100,000 vendor prices imported in {:.2} s (debug build)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "100,000 vendor prices imported in {:.2} s (debug build)",
+        started.elapsed().as_secs_f64()
+    );
     assert_eq!(r["errors"], json!([]), "{}", r["errors"]);
     assert_eq!(r["updated"], n);
     assert_eq!(r["connectionId"], conn.to_string());
@@ -474,7 +519,9 @@ async fn a_hundred_thousand_row_file_imports() {
 async fn viewers_cannot_import_and_other_accounts_items_are_not_matched() {
     let app = TestApp::spawn().await;
     let (token, _, conn) = synced(&app, json!({})).await;
-    let viewer = app.user_token("default", "viewer@a.test", Role::Viewer).await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", Role::Viewer)
+        .await;
     let body = upload(
         &app,
         &viewer,
@@ -505,7 +552,11 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     let (token, account, _) = synced(&app, json!({})).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("costs.csv");
-    std::fs::write(&file, "Part_Num,Trade_Cost\nMAT-000007,3.21\nNOPE,1\nMAT-000008,x\n").unwrap();
+    std::fs::write(
+        &file,
+        "Part_Num,Trade_Cost\nMAT-000007,3.21\nNOPE,1\nMAT-000008,x\n",
+    )
+    .unwrap();
     // Not std::process: the server under test shares this runtime and must keep serving
     // the emulator while the command pushes to it.
     let cli = |args: Vec<&str>| {
@@ -524,11 +575,18 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     };
     let path = file.to_str().unwrap();
     let dry = cli(vec![path, "--connection", "st", "--dry-run"]).await;
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     let out: Value = serde_json::from_slice(&dry.stdout).unwrap();
     assert_eq!(out["updated"], 1);
     assert_eq!(out["run_id"], Value::Null);
-    assert_ne!(cost_of(&app.item_by_code(account, "MAT-000007").await), "3.21");
+    assert_ne!(
+        cost_of(&app.item_by_code(account, "MAT-000007").await),
+        "3.21"
+    );
 
     let done = cli(vec![path, "--connection", "st"]).await;
     assert!(
@@ -549,9 +607,7 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     let item = app.item_by_code(account, "MAT-000007").await;
     assert_eq!(cost_of(&item), "3.21");
     assert_eq!(remote_cost(&app, &link_of(&app, item.id).await), 3.21);
-    let run = app
-        .wait_for_run(&token, &out["run_id"].to_string())
-        .await;
+    let run = app.wait_for_run(&token, &out["run_id"].to_string()).await;
     assert_eq!(run["trigger"], "CLI");
 
     // Nothing applicable: non-zero exit, same JSON shape.
@@ -559,10 +615,18 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     let none = cli(vec![path, "--connection", "st"]).await;
     assert!(!none.status.success());
     let out: Value = serde_json::from_slice(&none.stdout).unwrap();
-    assert_eq!((out["updated"].as_i64(), out["skus_not_found"].clone()), (Some(0), json!(["NOPE"])));
+    assert_eq!(
+        (out["updated"].as_i64(), out["skus_not_found"].clone()),
+        (Some(0), json!(["NOPE"]))
+    );
     std::fs::write(&file, "no,header\n").unwrap();
     let bad = cli(vec![path, "--connection", "st"]).await;
     assert!(!bad.status.success());
     let out: Value = serde_json::from_slice(&bad.stdout).unwrap();
-    assert!(out["errors"][0]["message"].as_str().unwrap().contains("no usable header"));
+    assert!(
+        out["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no usable header")
+    );
 }

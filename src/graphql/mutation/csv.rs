@@ -30,9 +30,9 @@ impl CsvMutation {
             .as_ref()
             .map(|id| parse_id(id, "connection"))
             .transpose()?;
-        let upload = file
-            .value(ctx)
-            .map_err(|e| crate::error::AppError::bad_input(format!("cannot read the upload: {e}")))?;
+        let upload = file.value(ctx).map_err(|e| {
+            crate::error::AppError::bad_input(format!("cannot read the upload: {e}"))
+        })?;
         let file_name = upload.filename.clone();
         let bytes = tokio::task::spawn_blocking(move || {
             let mut buf = Vec::new();

@@ -337,7 +337,8 @@ async fn apply_vendor_prices(
             .into_iter()
             .collect();
     // Keyed by the stored identity: two keys reaching one item and vendor SKU, last wins.
-    let mut upserts: Vec<(q::VendorPriceKey, Money, usize, &Row)> = Vec::with_capacity(matched.len());
+    let mut upserts: Vec<(q::VendorPriceKey, Money, usize, &Row)> =
+        Vec::with_capacity(matched.len());
     let mut at: HashMap<q::VendorPriceKey, (usize, u64)> = HashMap::new();
     for (row, i) in matched {
         let item = &candidates[i];
@@ -389,8 +390,14 @@ async fn apply_vendor_prices(
     }
     let txn = store::db::begin_write(db).await?;
     let run = record_run(&txn, req, connection.id, RunStatus::Succeeded, &report).await?;
-    q::upsert_vendor_prices(&txn, req.account_id, Some(run.id), &changed, chrono::Utc::now())
-        .await?;
+    q::upsert_vendor_prices(
+        &txn,
+        req.account_id,
+        Some(run.id),
+        &changed,
+        chrono::Utc::now(),
+    )
+    .await?;
     txn.commit().await?;
     report.run = Some(run);
     Ok(report)

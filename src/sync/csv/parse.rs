@@ -128,7 +128,9 @@ impl Mapping {
             return Ok(m);
         };
         let obj = value.as_object().ok_or_else(|| {
-            AppError::bad_input(r#"mapping must be a JSON object like {"sku": "Part_Num", "cost": "Trade_Cost"}"#)
+            AppError::bad_input(
+                r#"mapping must be a JSON object like {"sku": "Part_Num", "cost": "Trade_Cost"}"#,
+            )
         })?;
         for (k, v) in obj {
             let text = v
@@ -235,8 +237,16 @@ pub fn parse(bytes: &[u8], opts: &Options) -> AppResult<Parsed> {
     // The header: the first non-blank record.
     let (header_line, header) = loop {
         match records.next() {
-            None => return Err(AppError::bad_input("the file is empty: no header and no rows")),
-            Some(Err(e)) => return Err(AppError::bad_input(format!("the file is not valid CSV: {e}"))),
+            None => {
+                return Err(AppError::bad_input(
+                    "the file is empty: no header and no rows",
+                ));
+            }
+            Some(Err(e)) => {
+                return Err(AppError::bad_input(format!(
+                    "the file is not valid CSV: {e}"
+                )));
+            }
             Some(Ok(r)) if is_blank(&r) => continue,
             Some(Ok(r)) => break (lines.of(&r), r),
         }
@@ -633,7 +643,11 @@ pub fn parse_money(raw: &str) -> Result<(Decimal, bool), String> {
     if t.starts_with('-') || (t.starts_with('(') && t.ends_with(')')) {
         return Err(format!("'{s}' is negative; amounts cannot be negative"));
     }
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ' ' | '\'')) {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ' ' | '\''))
+    {
         return Err(bad());
     }
     // The decimal separator is the last of '.' / ',' when both appear; a lone ',' is
@@ -643,7 +657,9 @@ pub fn parse_money(raw: &str) -> Result<(Decimal, bool), String> {
     let decimal_sep = match (last_dot, last_comma) {
         (Some(d), Some(c)) => Some(if d > c { '.' } else { ',' }),
         (Some(_), None) => (t.matches('.').count() == 1).then_some('.'),
-        (None, Some(_)) => (t.matches(',').count() == 1 && !groups_of_three(&t, ',')).then_some(','),
+        (None, Some(_)) => {
+            (t.matches(',').count() == 1 && !groups_of_three(&t, ',')).then_some(',')
+        }
         (None, None) => None,
     };
     let (int_part, frac_part) = match decimal_sep {
@@ -676,7 +692,8 @@ pub fn parse_money(raw: &str) -> Result<(Decimal, bool), String> {
         format!("{digits}.{frac_part}")
     };
     let value = Decimal::from_str(&plain).map_err(|_| format!("'{s}' is too large"))?;
-    let rounded = value.round_dp_with_strategy(SCALE, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let rounded =
+        value.round_dp_with_strategy(SCALE, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     Ok((rounded.normalize(), rounded != value))
 }
 
@@ -767,7 +784,11 @@ mod tests {
         ] {
             let row = if header.contains(';') { "A;1" } else { "A,1" };
             let p = costs(&format!("{header}\n{row}\n"));
-            assert_eq!(keys_and_amounts(&p), vec![("A".into(), dec("1"), 2)], "{header}");
+            assert_eq!(
+                keys_and_amounts(&p),
+                vec![("A".into(), dec("1"), 2)],
+                "{header}"
+            );
         }
     }
 
@@ -808,7 +829,11 @@ mod tests {
         assert_eq!(sniff_delimiter("sku;cost\nA;1,5"), b';');
         assert_eq!(sniff_delimiter("sku\tcost"), b'\t');
         assert_eq!(sniff_delimiter("sku,cost"), b',');
-        assert_eq!(sniff_delimiter("\"a;b\",cost"), b',', "quoted delimiters do not count");
+        assert_eq!(
+            sniff_delimiter("\"a;b\",cost"),
+            b',',
+            "quoted delimiters do not count"
+        );
         let p = costs("sku;cost\nA;1,5\nB;\"1.234,50\"\n");
         assert_eq!(
             keys_and_amounts(&p),
@@ -835,7 +860,11 @@ mod tests {
 
     #[test]
     fn money_formats() {
-        let ok = |s: &str| parse_money(s).map(|(v, _)| v).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let ok = |s: &str| {
+            parse_money(s)
+                .map(|(v, _)| v)
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+        };
         assert_eq!(ok("$1,234.50"), dec("1234.5"));
         assert_eq!(ok("  12.5 "), dec("12.5"));
         assert_eq!(ok("$ 0.99"), dec("0.99"));
@@ -843,12 +872,18 @@ mod tests {
         assert_eq!(ok("1.234,50"), dec("1234.5"));
         assert_eq!(ok("1 234,50"), dec("1234.5"));
         assert_eq!(ok("12,5"), dec("12.5"));
-        assert_eq!(ok("1,234"), dec("1234"), "a lone comma grouping by three is thousands");
+        assert_eq!(
+            ok("1,234"),
+            dec("1234"),
+            "a lone comma grouping by three is thousands"
+        );
         assert_eq!(ok("1.234.567"), dec("1234567"));
         assert_eq!(ok("€9"), dec("9"));
         assert_eq!(ok("0"), dec("0"));
         assert_eq!(parse_money("1.23456"), Ok((dec("1.2346"), true)));
-        for bad in ["abc", "1,23,4", "12.3.4x", "1..2", "$", "", "1e5", "12,34,5"] {
+        for bad in [
+            "abc", "1,23,4", "12.3.4x", "1..2", "$", "", "1e5", "12,34,5",
+        ] {
             assert!(parse_money(bad).is_err(), "{bad} should be rejected");
         }
         assert!(parse_money("-5").unwrap_err().contains("negative"));
@@ -868,7 +903,11 @@ mod tests {
         assert_eq!(p.rows[0].amount, dec("1.0001"));
         assert_eq!(
             p.warnings,
-            vec![problem(2, 2, "cost '1.00005' has more than 4 decimal places; rounded to 1.0001")]
+            vec![problem(
+                2,
+                2,
+                "cost '1.00005' has more than 4 decimal places; rounded to 1.0001"
+            )]
         );
     }
 
@@ -918,7 +957,11 @@ mod tests {
         );
         assert_eq!(
             p.warnings,
-            vec![problem(4, 1, "duplicate sku 'A' on lines 2 and 4: line 4 wins")]
+            vec![problem(
+                4,
+                1,
+                "duplicate sku 'A' on lines 2 and 4: line 4 wins"
+            )]
         );
     }
 
@@ -930,7 +973,10 @@ mod tests {
         assert!(bad_input(parse(b"sku,cost\n", &o)).contains("no data rows"));
         assert!(bad_input(parse(b"sku,cost\n\n,\n", &o)).contains("no data rows"));
         let m = bad_input(parse(b"foo,bar\n1,2\n", &o));
-        assert!(m.contains("no SKU/code column") && m.contains("foo, bar"), "{m}");
+        assert!(
+            m.contains("no SKU/code column") && m.contains("foo, bar"),
+            "{m}"
+        );
         let m = bad_input(parse(b"sku,qty\nA,2\n", &o));
         assert!(m.contains("no cost column"), "{m}");
         let m = bad_input(parse(b"A-1,12.50\nA-2,3\n", &o));
@@ -939,7 +985,10 @@ mod tests {
 
     #[test]
     fn an_explicit_mapping_overrides_the_aliases() {
-        let mapping = Mapping::from_json(Some(&serde_json::json!({ "sku": "Ref", "cost": "Amount (USD)" }))).unwrap();
+        let mapping = Mapping::from_json(Some(
+            &serde_json::json!({ "sku": "Ref", "cost": "Amount (USD)" }),
+        ))
+        .unwrap();
         let o = Options {
             mapping,
             ..opts(Target::ItemCosts)
@@ -947,7 +996,10 @@ mod tests {
         let p = parse(b"Cost,Ref,Amount (USD)\n9,A,1.5\n", &o).unwrap();
         assert_eq!(keys_and_amounts(&p), vec![("A".into(), dec("1.5"), 2)]);
         let m = bad_input(parse(b"sku,cost\nA,1\n", &o));
-        assert!(m.contains("mapping: column 'Ref' for sku is not in the header"), "{m}");
+        assert!(
+            m.contains("mapping: column 'Ref' for sku is not in the header"),
+            "{m}"
+        );
         assert!(Mapping::from_json(Some(&serde_json::json!({ "colour": "x" }))).is_err());
         assert!(Mapping::from_json(Some(&serde_json::json!(["sku"]))).is_err());
         assert!(Mapping::from_json(Some(&serde_json::json!({ "sku": "" }))).is_err());
@@ -965,20 +1017,44 @@ mod tests {
         let rows: Vec<(String, String, String, Decimal, NaiveDate)> = p
             .rows
             .iter()
-            .map(|r| (r.key.clone(), r.vendor.clone(), r.vendor_sku.clone(), r.amount, r.effective_date))
+            .map(|r| {
+                (
+                    r.key.clone(),
+                    r.vendor.clone(),
+                    r.vendor_sku.clone(),
+                    r.amount,
+                    r.effective_date,
+                )
+            })
             .collect();
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(
             rows,
             vec![
-                ("A".into(), "Acme".into(), "AC-1".into(), dec("2.5"), d(2026, 12, 1)),
-                ("B".into(), "Acme".into(), "B".into(), dec("3"), d(2026, 12, 24)),
+                (
+                    "A".into(),
+                    "Acme".into(),
+                    "AC-1".into(),
+                    dec("2.5"),
+                    d(2026, 12, 1)
+                ),
+                (
+                    "B".into(),
+                    "Acme".into(),
+                    "B".into(),
+                    dec("3"),
+                    d(2026, 12, 24)
+                ),
             ]
         );
         assert_eq!(
             p.errors,
             vec![
-                problem(4, 5, "effective date 'someday' is not a date (use YYYY-MM-DD)"),
+                problem(
+                    4,
+                    5,
+                    "effective date 'someday' is not a date (use YYYY-MM-DD)"
+                ),
                 problem(5, 2, "vendor is empty"),
             ]
         );
@@ -990,12 +1066,16 @@ mod tests {
         let m = bad_input(parse(b"sku,price\nA,1\n", &o));
         assert!(m.contains("no vendor column"), "{m}");
         let o = Options {
-            mapping: Mapping::from_json(Some(&serde_json::json!({ "vendorName": "Acme" }))).unwrap(),
+            mapping: Mapping::from_json(Some(&serde_json::json!({ "vendorName": "Acme" })))
+                .unwrap(),
             ..opts(Target::VendorPrices)
         };
         let p = parse(b"sku,price\nA,1\n", &o).unwrap();
         assert_eq!(p.rows[0].vendor, "Acme");
-        assert_eq!(p.rows[0].effective_date, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(
+            p.rows[0].effective_date,
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
     }
 
     #[test]
