@@ -1,5 +1,7 @@
 //! The `pricebook-sync` command line.
 
+mod import_csv;
+
 use crate::app::Application;
 use crate::auth::password;
 use crate::config::Settings;
@@ -79,6 +81,30 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a CSV file into a connection: item costs (changed locally, then pushed
+    /// upstream) or vendor prices (local only). Prints
+    /// `{"updated": N, "skus_not_found": [...], "errors": [...]}`; exits non-zero when
+    /// nothing could be applied.
+    ImportCsv {
+        file: PathBuf,
+        /// Connection id or name.
+        #[arg(long)]
+        connection: String,
+        #[arg(long, value_enum, default_value = "item-costs")]
+        target: CsvTargetArg,
+        /// Header mapping as JSON, e.g. '{"sku": "Part_Num", "cost": "Trade_Cost"}'.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CsvTargetArg {
+    ItemCosts,
+    VendorPrices,
 }
 
 #[derive(Subcommand, Debug)]
@@ -232,6 +258,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             sync_foreground(settings, &connection, mode.into(), params, dry_run).await
         }
+        Command::ImportCsv {
+            file,
+            connection,
+            target,
+            mapping,
+            dry_run,
+        } => import_csv::run(settings, &file, &connection, target, mapping, dry_run).await,
         Command::User {
             command:
                 UserCommand::Add {

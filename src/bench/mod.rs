@@ -2,6 +2,7 @@
 //! in-process emulator on loopback, one JSON line of figures per scenario. With several
 //! scenarios each runs in a child process, so peak RSS is that scenario's own.
 
+pub mod fixtures;
 mod scenarios;
 
 use crate::config::Settings;

@@ -140,6 +140,13 @@ impl Jobs {
         }
     }
 
+    /// Announces a run queued by someone else (a CSV import's push): subscribers see it
+    /// and an idle worker picks it up now rather than at its next poll.
+    pub fn announce_queued(&self, run: sync_run::Model) {
+        self.inner.bus.publish(run, true);
+        self.inner.wake.notify_one();
+    }
+
     /// Cancels a queued run at once, or asks a running one to stop between pages.
     pub async fn cancel(&self, account_id: i64, run_id: i64) -> AppResult<sync_run::Model> {
         let run = store::runs::get(&self.inner.db, account_id, run_id).await?;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod categories;
 pub mod conflicts;
 pub mod connections;
+pub mod csv_import;
 pub mod db;
 pub mod finances;
 pub mod items;

@@ -412,3 +412,16 @@ pub async fn count_events(
         .count(db)
         .await?)
 }
+
+pub async fn save_summary(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    summary: serde_json::Value,
+) -> AppResult<()> {
+    sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::Summary, Expr::value(summary))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -121,7 +121,8 @@ pub async fn run(
             run.single_records(&entities).await?;
             None
         }
-        RunMode::Push => None,
+        // A CSV import changed local costs already; its run only pushes them.
+        RunMode::Push | RunMode::CsvImport => None,
         _ => {
             run.listings(&entities).await?;
             run.pull_finances().await?

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod canonical;
 pub mod conflicts;
+pub mod csv;
 pub mod diff;
 pub mod engine;
 pub mod finances;

@@ -6,7 +6,7 @@ use super::progress::Reporter;
 use crate::connectors::registry::Registry;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db, runs::Finish};
-use entity::enums::RunStatus;
+use entity::enums::{RunMode, RunStatus};
 use entity::sync_run;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +36,7 @@ pub async fn execute(
     cancel: &CancellationToken,
 ) -> AppResult<sync_run::Model> {
     let result = execute_inner(db, registry, run, reporter, cancel).await;
+    let result = keep_import_figures(run, result);
     let finish = match result {
         Ok(outcome) => Finish {
             status: RunStatus::Succeeded,
@@ -69,7 +70,11 @@ pub async fn execute(
                 status,
                 stage,
                 counters,
-                summary: serde_json::json!({}),
+                summary: if run.mode == RunMode::CsvImport {
+                    run.summary.clone()
+                } else {
+                    serde_json::json!({})
+                },
                 error: Some((err.code().to_owned(), err.public_message())),
             }
         }
@@ -78,6 +83,33 @@ pub async fn execute(
 }
 
 type Failure = (AppError, super::progress::Counters);
+
+/// A CSV import's run keeps what the import recorded (its summary and counters) and
+/// adds what the push did.
+fn keep_import_figures(
+    run: &sync_run::Model,
+    result: Result<engine::Outcome, Failure>,
+) -> Result<engine::Outcome, Failure> {
+    if run.mode != RunMode::CsvImport {
+        return result;
+    }
+    let base = super::csv::import::import_counters(&run.summary);
+    let with_base = |mut c: super::progress::Counters| {
+        c.add(&base);
+        c
+    };
+    match result {
+        Ok(outcome) => {
+            let mut summary = run.summary.clone();
+            summary["push"] = outcome.summary;
+            Ok(engine::Outcome {
+                counters: with_base(outcome.counters),
+                summary,
+            })
+        }
+        Err((e, counters)) => Err((e, with_base(counters))),
+    }
+}
 
 async fn execute_inner(
     db: &Db,
@@ -110,14 +142,15 @@ async fn execute_inner(
         codes: params.codes,
         checkpoint,
     };
-    let counters = std::sync::Arc::new(std::sync::Mutex::new(super::progress::Counters::default()));
-    let recorder = Recording {
-        inner: reporter,
-        last: counters.clone(),
+    let base = if run.mode == RunMode::CsvImport {
+        super::csv::import::import_counters(&run.summary)
+    } else {
+        Default::default()
     };
+    let recorder = Recording::new(reporter, base);
     engine::run(db, connector.as_ref(), &spec, &recorder, cancel)
         .await
-        .map_err(|e| (e, counters.lock().map(|c| *c).unwrap_or_default()))
+        .map_err(|e| (e, recorder.counters()))
 }
 
 async fn bulk_resolve(
@@ -134,11 +167,7 @@ async fn bulk_resolve(
             Default::default(),
         )
     })?;
-    let counters = std::sync::Arc::new(std::sync::Mutex::new(super::progress::Counters::default()));
-    let recorder = Recording {
-        inner: reporter,
-        last: counters.clone(),
-    };
+    let recorder = Recording::new(reporter, Default::default());
     let done = super::conflicts::run_bulk(
         db,
         registry,
@@ -149,7 +178,7 @@ async fn bulk_resolve(
         cancel,
     )
     .await
-    .map_err(|e| (e, counters.lock().map(|c| *c).unwrap_or_default()))?;
+    .map_err(|e| (e, recorder.counters()))?;
     Ok(engine::Outcome {
         counters: done,
         summary: serde_json::json!({
@@ -166,6 +195,23 @@ async fn bulk_resolve(
 struct Recording<'a> {
     inner: &'a dyn Reporter,
     last: std::sync::Arc<std::sync::Mutex<super::progress::Counters>>,
+    /// Shown under the run's own counters (a CSV import's figures while it pushes).
+    base: super::progress::Counters,
+}
+
+impl<'a> Recording<'a> {
+    fn new(inner: &'a dyn Reporter, base: super::progress::Counters) -> Self {
+        Recording {
+            inner,
+            last: Default::default(),
+            base,
+        }
+    }
+
+    /// What the run had done when it stopped.
+    fn counters(&self) -> super::progress::Counters {
+        self.last.lock().map(|c| *c).unwrap_or_default()
+    }
 }
 
 impl Reporter for Recording<'_> {
@@ -173,6 +219,8 @@ impl Reporter for Recording<'_> {
         if let Ok(mut c) = self.last.lock() {
             *c = *counters;
         }
-        self.inner.progress(stage, percent, counters);
+        let mut shown = *counters;
+        shown.add(&self.base);
+        self.inner.progress(stage, percent, &shown);
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod conflicts;
 mod crash;
+mod csv;
 mod helpers;
 mod http;
 mod instances;

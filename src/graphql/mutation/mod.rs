@@ -1,6 +1,7 @@
 mod auth;
 mod conflicts;
 mod connections;
+mod csv;
 mod items;
 pub mod oauth;
 mod sync;
@@ -17,4 +18,5 @@ pub struct MutationRoot(
     sync::SyncMutation,
     conflicts::ConflictMutation,
     oauth::OAuthMutation,
+    csv::CsvMutation,
 );

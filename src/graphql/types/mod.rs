@@ -4,6 +4,7 @@ pub mod audit;
 pub mod category;
 pub mod conflict;
 pub mod connection;
+pub mod csv;
 pub mod enums;
 pub mod finance;
 pub mod item;

@@ -1,0 +1,70 @@
+use crate::graphql::types::csv::{CsvImportResult, CsvTarget};
+use crate::graphql::{editor, parse_id, state};
+use crate::sync::csv::import::{self, ImportRequest, MAX_FILE_BYTES};
+use async_graphql::{Context, ID, Json, Object, Upload};
+use entity::enums::{RunStatus, RunTrigger};
+use std::io::Read;
+
+#[derive(Default)]
+pub struct CsvMutation;
+
+#[Object]
+impl CsvMutation {
+    /// Imports a CSV file (GraphQL multipart request). Item costs change locally at once
+    /// and a `csv_import` run pushes them upstream in the background (`runId`); vendor
+    /// prices are local only. With `dryRun` nothing is written and `preview` shows what
+    /// would change. Bad rows are reported in `errors` and skipped; a file without a
+    /// usable header or rows is `BAD_USER_INPUT`.
+    async fn upload_csv(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        target: CsvTarget,
+        connection_id: Option<ID>,
+        mapping: Option<Json<serde_json::Value>>,
+        #[graphql(default)] dry_run: bool,
+    ) -> async_graphql::Result<CsvImportResult> {
+        let c = editor(ctx)?;
+        let st = state(ctx);
+        let connection_id = connection_id
+            .as_ref()
+            .map(|id| parse_id(id, "connection"))
+            .transpose()?;
+        let upload = file.value(ctx).map_err(|e| {
+            crate::error::AppError::bad_input(format!("cannot read the upload: {e}"))
+        })?;
+        let file_name = upload.filename.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            let mut buf = Vec::new();
+            upload
+                .into_read()
+                .take(MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+        })
+        .await
+        .map_err(crate::error::AppError::internal)?
+        .map_err(|e| crate::error::AppError::bad_input(format!("cannot read the upload: {e}")))?;
+        let req = ImportRequest {
+            account_id: c.account_id,
+            user_id: Some(c.user_id),
+            actor: c.email.clone(),
+            connection_id,
+            target: target.into(),
+            mapping: mapping.map(|m| m.0),
+            dry_run,
+            trigger: RunTrigger::User,
+            push_status: RunStatus::Queued,
+            file_name: Some(file_name),
+        };
+        let report = import::import(&st.db, bytes, req).await?;
+        if let Some(run) = &report.run {
+            if run.status == RunStatus::Queued {
+                st.jobs.announce_queued(run.clone());
+            } else {
+                st.jobs.bus().publish(run.clone(), true);
+            }
+        }
+        Ok(report.into())
+    }
+}
