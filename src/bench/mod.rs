@@ -2,6 +2,7 @@
 //! in-process emulator on loopback, one JSON line of figures per scenario. With several
 //! scenarios each runs in a child process, so peak RSS is that scenario's own.
 
+mod fulfil_shiphero;
 mod scenarios;
 
 use crate::config::Settings;
@@ -15,6 +16,7 @@ pub const ALL: &[&str] = &[
     "graphql_items_first_100",
     "progress_fanout_1000_ws",
     "csv_100k_vendor_prices",
+    "fulfil_shiphero_10k",
 ];
 
 /// Figures of one scenario, printed as one JSON line.

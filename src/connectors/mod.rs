@@ -2,11 +2,14 @@
 //! wire format, know nothing of the database, and are tested against the emulators in
 //! `sandbox`.
 
+pub mod fulfil;
 pub mod http;
 pub mod registry;
 pub mod servicetitan;
 pub mod settings;
+pub mod shiphero;
 pub mod token;
+pub mod units;
 
 use crate::sync::diff::Fields;
 use async_trait::async_trait;

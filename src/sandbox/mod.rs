@@ -3,7 +3,9 @@
 //! fault injection. Used by the demo, the tests and the benchmarks.
 
 pub mod faults;
+pub mod fulfil;
 pub mod servicetitan;
+pub mod shiphero;
 
 use axum::Router;
 
@@ -11,17 +13,24 @@ use axum::Router;
 #[derive(Clone)]
 pub struct Sandboxes {
     pub servicetitan: servicetitan::Emulator,
+    pub fulfil: fulfil::Emulator,
+    pub shiphero: shiphero::Emulator,
 }
 
 impl Sandboxes {
     pub fn new() -> Self {
         Sandboxes {
             servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
+            fulfil: fulfil::Emulator::new(fulfil::EmulatorConfig::default()),
+            shiphero: shiphero::Emulator::new(shiphero::EmulatorConfig::default()),
         }
     }
 
     pub fn router(&self) -> Router {
-        Router::new().nest("/sandbox/servicetitan", self.servicetitan.router())
+        Router::new()
+            .nest("/sandbox/servicetitan", self.servicetitan.router())
+            .nest("/sandbox/fulfil", self.fulfil.router())
+            .nest("/sandbox/shiphero", self.shiphero.router())
     }
 }
 

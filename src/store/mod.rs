@@ -11,6 +11,7 @@ pub mod db;
 pub mod items;
 pub mod links;
 pub mod page;
+pub mod route_links;
 pub mod runs;
 pub mod sync_state;
 pub mod users;

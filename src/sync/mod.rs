@@ -9,4 +9,5 @@ pub mod diff;
 pub mod engine;
 pub mod progress;
 pub mod push;
+pub mod route;
 pub mod runner;

@@ -107,9 +107,17 @@ async fn execute_inner(
         inner: reporter,
         last: counters.clone(),
     };
+    let failed = |e| (e, counters.lock().map(|c| *c).unwrap_or_default());
+    // A ShipHero connection with `config.source` is a route (Fulfil → ShipHero).
+    if let Some(source) = super::route::source_of(&spec.connection) {
+        let source = source.map_err(fail)?;
+        return super::route::run(db, registry, &spec, source, &recorder, cancel)
+            .await
+            .map_err(failed);
+    }
     engine::run(db, connector.as_ref(), &spec, &recorder, cancel)
         .await
-        .map_err(|e| (e, counters.lock().map(|c| *c).unwrap_or_default()))
+        .map_err(failed)
 }
 
 /// Remembers the last counters so a failed run still records what it did.

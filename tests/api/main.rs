@@ -5,6 +5,7 @@
 mod auth;
 mod browser;
 mod crash;
+mod fulfil_shiphero;
 mod helpers;
 mod http;
 mod instances;
