@@ -57,14 +57,21 @@ pub fn to_cm(value: Decimal, unit: &str) -> Result<Decimal, String> {
         .ok_or_else(|| format!("unknown length unit '{unit}'"))
 }
 
+/// Rounded half-even and written with exactly `places` decimals ("1.0000", not "1").
+fn fixed(value: Decimal, places: u32) -> Decimal {
+    let mut out = value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
+    out.rescale(places);
+    out
+}
+
 /// Kilograms as pounds, 4 places half-even.
 pub fn kg_to_lb(kg: Decimal) -> Decimal {
-    (kg / KG_PER_LB).round_dp_with_strategy(LB_PLACES, RoundingStrategy::MidpointNearestEven)
+    fixed(kg / KG_PER_LB, LB_PLACES)
 }
 
 /// Centimetres as inches, 2 places half-even.
 pub fn cm_to_in(cm: Decimal) -> Decimal {
-    (cm / CM_PER_IN).round_dp_with_strategy(IN_PLACES, RoundingStrategy::MidpointNearestEven)
+    fixed(cm / CM_PER_IN, IN_PLACES)
 }
 
 /// Parses a decimal held as canonical text (`"1.25"`), as items store measures.
@@ -91,7 +98,7 @@ mod tests {
             ("1", "g", "0.001", "0.0022"),
             ("0", "kg", "0", "0.0000"),
             ("3", "lb", "1.36077711", "3.0000"),
-            ("12.3456", "lb", "5.599868962272", "12.3456"),
+            ("12.3456", "lb", "5.599869963072", "12.3456"),
             ("16", "oz", "0.45359237", "1.0000"),
             ("1000", "kg", "1000", "2204.6226"),
             ("0.1", "KG", "0.1", "0.2205"),
