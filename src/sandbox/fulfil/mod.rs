@@ -126,7 +126,7 @@ impl Data {
 pub fn seeded_product(i: usize) -> Product {
     let n = i as i64;
     let metric_weight = i % 2 == 1;
-    let metric_size = i % 3 != 0;
+    let metric_size = !i.is_multiple_of(3);
     let grams = Decimal::from(50 + (n * 37) % 4950);
     Product {
         id: n,
@@ -165,7 +165,7 @@ pub fn seeded_product(i: usize) -> Product {
         dimensions_uom: Some(if metric_size { "cm" } else { "mm" }.into()),
         list_price: Some(Decimal::new(999 + (n % 500) * 100, 2)),
         cost_price: Some(Decimal::new(4_50 + (n % 300) * 25, 2)),
-        active: i % 50 != 0,
+        active: !i.is_multiple_of(50),
         // Seeded history: one product a minute from 2026-01-01, long before any edit.
         write_date: Some(
             Utc.timestamp_opt(1_767_225_600 + n * 60, 0)

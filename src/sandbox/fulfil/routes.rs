@@ -84,7 +84,7 @@ async fn guard(inner: &Inner, headers: &HeaderMap, model: &str) -> Result<(), Re
 
 /// Rows matching the domain, in the requested order (only `write_date, id` ascending or
 /// `id` ascending are emulated).
-fn select(inner: &Inner, req: &SearchRead) -> Result<Vec<Product>, Response> {
+fn select(inner: &Inner, req: &SearchRead) -> Result<Vec<Product>, Box<Response>> {
     let by_id = match req.order.as_slice() {
         [] => true,
         [(f, d)] if f == "id" && d.eq_ignore_ascii_case("asc") => true,
@@ -97,16 +97,16 @@ fn select(inner: &Inner, req: &SearchRead) -> Result<Vec<Product>, Response> {
             false
         }
         other => {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::BAD_REQUEST,
                 &format!("order {other:?} is not emulated"),
-            ));
+            )));
         }
     };
     let data = inner
         .data
         .read()
-        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "lock"))?;
+        .map_err(|_| Box::new(error(StatusCode::INTERNAL_SERVER_ERROR, "lock")))?;
     let rows: Box<dyn Iterator<Item = &Product>> = if by_id {
         Box::new(data.rows.values())
     } else {
@@ -117,7 +117,7 @@ fn select(inner: &Inner, req: &SearchRead) -> Result<Vec<Product>, Response> {
         match domain::matches(p, &req.filters) {
             Ok(true) => out.push(p.clone()),
             Ok(false) => {}
-            Err(e) => return Err(error(StatusCode::BAD_REQUEST, &e)),
+            Err(e) => return Err(Box::new(error(StatusCode::BAD_REQUEST, &e))),
         }
     }
     Ok(out)
@@ -142,7 +142,7 @@ async fn search_read(
     }
     let rows = match select(&inner, &req) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let page: Vec<Value> = rows
         .iter()
@@ -175,7 +175,7 @@ async fn search_count(
     inner.stats.search_count.fetch_add(1, Ordering::Relaxed);
     match select(&inner, &req) {
         Ok(rows) => Json(rows.len()).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -210,17 +210,17 @@ fn not_found() -> Response {
         .into_response()
 }
 
-fn only_products(entity: &str) -> Result<(), Response> {
+fn only_products(entity: &str) -> Result<(), Box<Response>> {
     if entity == "products" || entity == PRODUCT_MODEL {
         Ok(())
     } else {
-        Err(not_found())
+        Err(Box::new(not_found()))
     }
 }
 
 async fn ctl_get(State(inner): S, Path((entity, id)): Path<(String, i64)>) -> Response {
     if let Err(r) = only_products(&entity) {
-        return r;
+        return *r;
     }
     match inner
         .data
@@ -239,7 +239,7 @@ async fn ctl_patch(
     Json(patch): Json<Value>,
 ) -> Response {
     if let Err(r) = only_products(&entity) {
-        return r;
+        return *r;
     }
     match control_patch(&inner, id, &patch) {
         Ok(v) => Json(v).into_response(),
@@ -253,7 +253,7 @@ async fn ctl_patch(
 
 async fn ctl_delete(State(inner): S, Path((entity, id)): Path<(String, i64)>) -> Response {
     if let Err(r) = only_products(&entity) {
-        return r;
+        return *r;
     }
     let removed = inner.data.write().ok().and_then(|mut d| d.remove(id));
     if removed.is_some() {
