@@ -30,6 +30,8 @@ const BATCH: u64 = 500;
 /// Writes in flight at once: enough to keep ShipHero's credit bucket the limit.
 const PUSH_CONCURRENCY: usize = 8;
 const ENTITY: &str = "products";
+/// Longest wait for a run of the source connection to end before this one starts.
+const SOURCE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The source connection id of a route, when this connection is one.
 pub fn source_of(conn: &connection::Model) -> Option<AppResult<i64>> {
@@ -89,6 +91,7 @@ pub async fn run(
             source.provider.as_str()
         )));
     }
+    wait_for_source(db, source_id, cancel).await?;
     let target = registry.shiphero_for(db, &spec.connection).await?;
     let mut pulled = Outcome {
         counters: Counters::default(),
@@ -146,6 +149,24 @@ pub async fn run(
         );
     }
     Ok(Outcome { counters, summary })
+}
+
+/// A run of the source connection itself writes the same links and cursor: let it
+/// finish first (bounded), rather than pull the same changes twice at once.
+async fn wait_for_source(db: &Db, source_id: i64, cancel: &CancellationToken) -> AppResult<()> {
+    let deadline = std::time::Instant::now() + SOURCE_WAIT;
+    loop {
+        let Some(active) = store::runs::active_for_connection(db, source_id).await? else {
+            return Ok(());
+        };
+        if std::time::Instant::now() >= deadline {
+            return Err(AppError::SyncInProgress { run_id: active.id });
+        }
+        if cancel.is_cancelled() {
+            return Err(AppError::Cancelled("cancelled".into()));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 #[derive(Default)]
