@@ -50,9 +50,9 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("no admin"))?;
     let account = admin.account_id;
-    let connection = |provider, config| NewConnection {
+    let connection = |provider: Provider, config| NewConnection {
         provider,
-        name: "bench".into(),
+        name: format!("bench-{}", provider.as_str()),
         config,
         directions: crate::connectors::settings::default_directions(),
         secrets: None,
