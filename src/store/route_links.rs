@@ -23,3 +23,18 @@ pub async fn source_links(
         .all(db)
         .await?)
 }
+
+/// How many live links `source_links` will walk (for progress).
+pub async fn count_source_links(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+    entity: &str,
+) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(item_link::Entity::find()
+        .filter(item_link::Column::ConnectionId.eq(connection_id))
+        .filter(item_link::Column::EntityType.eq(entity))
+        .filter(item_link::Column::DeletedRemotely.eq(false))
+        .count(db)
+        .await?)
+}

@@ -198,10 +198,13 @@ impl RoutePush<'_> {
         let mut total = Pushed::default();
         if self.spec.mode == RunMode::Entity {
             let ids = self.single_record_items().await?;
-            self.push_items(&ids, &mut total).await?;
+            self.push_items(&ids, &mut total, 100).await?;
             return Ok(total);
         }
+        let expected =
+            store::route_links::count_source_links(self.db, self.source_id, ENTITY).await?;
         let mut after = 0;
+        let mut seen = 0u64;
         loop {
             if self.cancel.is_cancelled() {
                 return Err(AppError::Cancelled("cancelled while pushing".into()));
@@ -214,7 +217,9 @@ impl RoutePush<'_> {
             };
             after = last.id;
             let ids: Vec<i64> = links.iter().map(|l| l.item_id).collect();
-            self.push_items(&ids, &mut total).await?;
+            seen += ids.len() as u64;
+            let percent = (seen * 100 / expected.max(1)).min(100) as i32;
+            self.push_items(&ids, &mut total, percent).await?;
         }
     }
 
@@ -248,7 +253,13 @@ impl RoutePush<'_> {
         RunEvent::error(kind, message).for_record(Some(item.id), Some(&item.code), Some(&item.code))
     }
 
-    async fn push_items(&self, item_ids: &[i64], total: &mut Pushed) -> AppResult<()> {
+    /// Writes what changed among `item_ids`; `percent` is how far the phase will be after.
+    async fn push_items(
+        &self,
+        item_ids: &[i64],
+        total: &mut Pushed,
+        percent: i32,
+    ) -> AppResult<()> {
         let items = state::items_by_ids(self.db, self.spec.account_id, item_ids).await?;
         let mut links: HashMap<i64, item_link::Model> =
             state::links_of_items(self.db, self.spec.connection.id, item_ids)
@@ -369,7 +380,7 @@ impl RoutePush<'_> {
                 "writing products to ShipHero ({} sent)",
                 total.counters.pushed
             ),
-            0,
+            percent,
             &total.counters,
         );
         match stop {
