@@ -75,34 +75,30 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
         ),
     )
     .await?;
-    let started = Instant::now();
-    let req = StartRequest {
-        mode: RunMode::Full,
-        params: Default::default(),
-        dry_run: false,
-        trigger: RunTrigger::Cli,
-        requested_by: None,
-        force: false,
-    };
-    let (run, _) = state.jobs.start_sync(account, route.id, req).await?;
-    let mut updates = state.jobs.bus().subscribe();
-    let done = loop {
-        let r = store::runs::get(&state.db, account, run.id).await?;
-        if !r.status.is_active() {
-            break r;
-        }
-        let _ = tokio::time::timeout(Duration::from_millis(200), updates.recv()).await;
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    if done.status != RunStatus::Succeeded {
-        anyhow::bail!("route run ended {}: {:?}", done.status.as_str(), done.error);
-    }
+    let (seconds, done) = run_route(&state, account, route.id).await?;
     let written = sandboxes.shiphero.stats().writes();
     let throttled = sandboxes
         .shiphero
         .stats()
         .throttled
         .load(std::sync::atomic::Ordering::Relaxed);
+    // The same writes with the bucket out of the way: what our side costs on its own
+    // (a second route fed by the same source, into an emptied ShipHero).
+    sandboxes.shiphero.clear();
+    sandboxes.shiphero.set_credits(shiphero::CreditConfig {
+        max: 1e12,
+        refill_per_second: 1e12,
+        query_cost: 1.0,
+        mutation_cost: MUTATION_COST,
+    });
+    let mut unthrottled = connection(
+        Provider::ShipHero,
+        json!({ "sandbox": true, "source": source.id }),
+    );
+    unthrottled.name = "bench-unthrottled".into();
+    let unthrottled =
+        store::connections::create(&state.db, &state.secrets, account, unthrottled).await?;
+    let (alone, _) = run_route(&state, account, unthrottled.id).await?;
     // What the bucket allows at best: the burst, then the refill rate.
     let floor = ((n as f64 * MUTATION_COST - CREDITS) / REFILL).max(0.0);
     Ok(Figures {
@@ -114,8 +110,38 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
         target: json!({ "rate_limit_floor_seconds": (floor * 100.0).round() / 100.0, "seconds_max": floor * 1.5 + 5.0 }),
         met: done.pushed as usize == n && seconds <= floor * 1.5 + 5.0,
         note: Some(format!(
-            "{n} products, ShipHero bucket {CREDITS} credits refilled {REFILL}/s at {MUTATION_COST} per write; {written} writes, {throttled} code-30 answers"
+            "{n} products, ShipHero bucket {CREDITS} credits refilled {REFILL}/s at {MUTATION_COST} per write; {written} writes, {throttled} code-30 answers; same writes with unlimited credits: {alone:.2} s"
         )),
         ..Default::default()
     })
+}
+
+/// Runs a full sync of the route through the job queue; (seconds, finished run).
+async fn run_route(
+    state: &crate::app::AppState,
+    account: i64,
+    route: i64,
+) -> anyhow::Result<(f64, entity::sync_run::Model)> {
+    let started = Instant::now();
+    let req = StartRequest {
+        mode: RunMode::Full,
+        params: Default::default(),
+        dry_run: false,
+        trigger: RunTrigger::Cli,
+        requested_by: None,
+        force: false,
+    };
+    let (run, _) = state.jobs.start_sync(account, route, req).await?;
+    let mut updates = state.jobs.bus().subscribe();
+    let done = loop {
+        let r = store::runs::get(&state.db, account, run.id).await?;
+        if !r.status.is_active() {
+            break r;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), updates.recv()).await;
+    };
+    if done.status != RunStatus::Succeeded {
+        anyhow::bail!("route run ended {}: {:?}", done.status.as_str(), done.error);
+    }
+    Ok((started.elapsed().as_secs_f64(), done))
 }
