@@ -3,6 +3,7 @@
 //! scenarios each runs in a child process, so peak RSS is that scenario's own.
 
 pub mod fixtures;
+mod fulfil_shiphero;
 mod scenarios;
 
 use crate::config::Settings;
@@ -16,6 +17,7 @@ pub const ALL: &[&str] = &[
     "graphql_items_first_100",
     "progress_fanout_1000_ws",
     "csv_100k_vendor_prices",
+    "fulfil_shiphero_10k",
 ];
 
 /// Figures of one scenario, printed as one JSON line.

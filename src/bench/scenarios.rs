@@ -167,6 +167,7 @@ pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result
         "single_record" => single_record(settings, quick).await?,
         "graphql_items_first_100" => graphql_items(settings, quick).await?,
         "progress_fanout_1000_ws" => fanout(settings, quick).await?,
+        "fulfil_shiphero_10k" => super::fulfil_shiphero::run(settings, quick).await?,
         "csv_100k_vendor_prices" => csv_vendor_prices(settings, quick).await?,
         other => anyhow::bail!("unknown scenario '{other}'"),
     };

@@ -4,14 +4,17 @@
 
 pub mod amazon;
 pub mod finances;
+pub mod fulfil;
 pub mod http;
 pub mod jobber;
 pub mod oauth;
 pub mod registry;
 pub mod servicetitan;
 pub mod settings;
+pub mod shiphero;
 pub mod stored_secrets;
 pub mod token;
+pub mod units;
 
 use crate::sync::diff::Fields;
 use async_trait::async_trait;

@@ -4,8 +4,10 @@
 
 use super::Connector;
 use super::amazon::{self, Amazon};
+use super::fulfil::{self, Fulfil};
 use super::jobber;
 use super::servicetitan::{self, ServiceTitan};
+use super::shiphero::{self, ShipHero};
 use super::stored_secrets::ConnectionSecrets;
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
@@ -18,10 +20,13 @@ use std::sync::Arc;
 
 /// Connection id → (settings fingerprint, connector).
 type Cache = DashMap<i64, (String, Arc<dyn Connector>)>;
+/// The same for ShipHero, typed: routes need its upsert, not only the trait.
+type ShipHeroCache = DashMap<i64, (String, Arc<ShipHero>)>;
 
 #[derive(Clone)]
 pub struct Registry {
     cache: Arc<Cache>,
+    shiphero: Arc<ShipHeroCache>,
     secrets: SecretBox,
     /// Where sandbox connections find the emulators (this server's own URL).
     sandbox_base: Arc<std::sync::RwLock<String>>,
@@ -31,6 +36,7 @@ impl Registry {
     pub fn new(secrets: SecretBox, sandbox_base: String) -> Self {
         Registry {
             cache: Arc::new(DashMap::new()),
+            shiphero: Arc::new(DashMap::new()),
             secrets,
             sandbox_base: Arc::new(std::sync::RwLock::new(sandbox_base)),
         }
@@ -87,12 +93,12 @@ impl Registry {
                 &secrets,
                 &self.sandbox_base(),
             )?)),
-            other => {
-                return Err(AppError::bad_input(format!(
-                    "syncing {} connections is not available yet",
-                    other.as_str()
-                )));
-            }
+            Provider::Fulfil => Arc::new(Fulfil::new(fulfil::Settings::from_connection(
+                &conn.config,
+                &secrets,
+                &self.sandbox_base(),
+            )?)),
+            Provider::ShipHero => self.shiphero_for(db, conn).await?,
         };
         self.cache.insert(conn.id, (fingerprint, built.clone()));
         Ok(built)
@@ -100,5 +106,39 @@ impl Registry {
 
     pub fn forget(&self, connection_id: i64) {
         self.cache.remove(&connection_id);
+        self.shiphero.remove(&connection_id);
+    }
+
+    /// The ShipHero connector of a connection (cached like `connector_for`, so its token
+    /// survives between runs).
+    pub async fn shiphero_for(
+        &self,
+        db: &Db,
+        conn: &connection::Model,
+    ) -> AppResult<Arc<ShipHero>> {
+        if conn.provider != Provider::ShipHero {
+            return Err(AppError::bad_input(format!(
+                "connection {} is not a ShipHero connection",
+                conn.id
+            )));
+        }
+        let secrets = store::connections::read_secrets(db, &self.secrets, conn.id)
+            .await?
+            .unwrap_or_else(|| serde_json::json!({}));
+        let fingerprint = hex::encode(Sha256::digest(
+            format!("{}|{}|{}", conn.config, secrets, conn.updated_at).as_bytes(),
+        ));
+        if let Some(entry) = self.shiphero.get(&conn.id)
+            && entry.0 == fingerprint
+        {
+            return Ok(entry.1.clone());
+        }
+        let built = Arc::new(ShipHero::new(shiphero::Settings::from_connection(
+            &conn.config,
+            &secrets,
+            &self.sandbox_base(),
+        )?));
+        self.shiphero.insert(conn.id, (fingerprint, built.clone()));
+        Ok(built)
     }
 }

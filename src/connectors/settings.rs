@@ -32,6 +32,11 @@ pub fn validate_settings(
             return Err(AppError::bad_input("config.baseUrl must be an http(s) URL"));
         }
     }
+    if provider == Provider::ShipHero
+        && let Some(source) = config.get("source").filter(|v| !v.is_null())
+    {
+        crate::sync::route::parse_source(source)?;
+    }
     let sandbox = config
         .get("sandbox")
         .and_then(|v| v.as_bool())

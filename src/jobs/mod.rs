@@ -106,7 +106,7 @@ impl Jobs {
         req: StartRequest,
     ) -> AppResult<(sync_run::Model, bool)> {
         let connection = store::connections::get(&self.inner.db, account_id, connection_id).await?;
-        validate(&req)?;
+        validate(&req, connection.provider)?;
         if req.force
             && let Some(active) =
                 store::runs::active_for_connection(&self.inner.db, connection.id).await?
@@ -168,14 +168,19 @@ impl Jobs {
     }
 }
 
-fn validate(req: &StartRequest) -> AppResult<()> {
+fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppResult<()> {
+    // Fulfil and ShipHero sync products only: naming the entity type is optional.
+    let one_entity = matches!(
+        provider,
+        entity::enums::Provider::Fulfil | entity::enums::Provider::ShipHero
+    );
     match req.mode {
         RunMode::Entity if req.params.remote_ids.is_empty() && req.params.codes.is_empty() => {
             Err(AppError::bad_input("mode ENTITY needs remoteIds or codes"))
         }
-        RunMode::Entity if req.params.entity_types.len() != 1 => Err(AppError::bad_input(
-            "mode ENTITY needs exactly one entity type in entityTypes",
-        )),
+        RunMode::Entity if req.params.entity_types.len() != 1 && !one_entity => Err(
+            AppError::bad_input("mode ENTITY needs exactly one entity type in entityTypes"),
+        ),
         RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
         RunMode::Resolve if req.params.conflict_ids.is_empty() => Err(AppError::bad_input(
             "bulk resolutions start with resolveConflicts",

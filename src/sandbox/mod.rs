@@ -4,8 +4,10 @@
 
 pub mod amazon;
 pub mod faults;
+pub mod fulfil;
 pub mod jobber;
 pub mod servicetitan;
+pub mod shiphero;
 
 use axum::Router;
 
@@ -15,6 +17,8 @@ pub struct Sandboxes {
     pub servicetitan: servicetitan::Emulator,
     pub jobber: jobber::Emulator,
     pub amazon: amazon::Emulator,
+    pub fulfil: fulfil::Emulator,
+    pub shiphero: shiphero::Emulator,
 }
 
 impl Sandboxes {
@@ -23,6 +27,8 @@ impl Sandboxes {
             servicetitan: servicetitan::Emulator::new(servicetitan::EmulatorConfig::default()),
             jobber: jobber::Emulator::default(),
             amazon: amazon::Emulator::default(),
+            fulfil: fulfil::Emulator::new(fulfil::EmulatorConfig::default()),
+            shiphero: shiphero::Emulator::new(shiphero::EmulatorConfig::default()),
         }
     }
 
@@ -31,6 +37,8 @@ impl Sandboxes {
             .nest("/sandbox/servicetitan", self.servicetitan.router())
             .nest("/sandbox/jobber", self.jobber.router())
             .nest("/sandbox/amazon", self.amazon.router())
+            .nest("/sandbox/fulfil", self.fulfil.router())
+            .nest("/sandbox/shiphero", self.shiphero.router())
     }
 }
 

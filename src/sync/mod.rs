@@ -12,4 +12,5 @@ pub mod engine;
 pub mod finances;
 pub mod progress;
 pub mod push;
+pub mod route;
 pub mod runner;

@@ -148,9 +148,17 @@ async fn execute_inner(
         Default::default()
     };
     let recorder = Recording::new(reporter, base);
+    let failed = |e| (e, recorder.counters());
+    // A ShipHero connection with `config.source` is a route (Fulfil → ShipHero).
+    if let Some(source) = super::route::source_of(&spec.connection) {
+        let source = source.map_err(fail)?;
+        return super::route::run(db, registry, &spec, source, &recorder, cancel)
+            .await
+            .map_err(failed);
+    }
     engine::run(db, connector.as_ref(), &spec, &recorder, cancel)
         .await
-        .map_err(|e| (e, recorder.counters()))
+        .map_err(failed)
 }
 
 async fn bulk_resolve(
