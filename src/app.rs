@@ -14,7 +14,6 @@ use crate::web;
 use axum::Router;
 use axum::routing::get;
 use entity::enums::Role;
-use governor::DefaultKeyedRateLimiter;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +33,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub secrets: SecretBox,
-    pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    pub login_throttle: Arc<session::LoginThrottle>,
     pub registry: Registry,
     pub jobs: Jobs,
     /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
@@ -133,7 +132,7 @@ fn build_state(
         jwt: Arc::new(JwtKeys::new(&keys.jwt_secret, settings.token_ttl_minutes)),
         registry,
         secrets,
-        login_limiter: Arc::new(session::login_limiter()),
+        login_throttle: Default::default(),
         sandboxes: settings.sandbox.then(Sandboxes::new),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),

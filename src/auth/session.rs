@@ -1,17 +1,59 @@
-//! Signing in: throttled per email+IP, constant-ish time for unknown emails, audited.
+//! Signing in: failed attempts throttled per email+IP, constant-ish time for unknown
+//! emails, audited.
 
 use super::Caller;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::store;
+use dashmap::DashMap;
 use entity::user;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
 
-/// At most 10 attempts a minute for one email from one address.
-pub fn login_limiter() -> DefaultKeyedRateLimiter<String> {
-    RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).expect("non-zero")))
+/// How long one email from one address stays locked after too many failures.
+const LOCKOUT: Duration = Duration::from_secs(60);
+
+/// Counts failed sign-ins per email+address (10 a minute); one more locks that pair out
+/// for a minute, correct password or not. Successful sign-ins are never counted, so a
+/// user (or a dashboard) signing in often is not locked out.
+pub struct LoginThrottle {
+    failures: DefaultKeyedRateLimiter<String>,
+    locked_until: DashMap<String, Instant>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            failures: RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))),
+            locked_until: DashMap::new(),
+        }
+    }
+}
+
+impl LoginThrottle {
+    fn is_locked(&self, key: &str) -> bool {
+        let until = self.locked_until.get(key).map(|u| *u);
+        match until {
+            Some(until) if until > Instant::now() => true,
+            Some(_) => {
+                self.locked_until.remove(key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a failure; true when it was one too many and the pair is now locked.
+    fn record_failure(&self, key: &str) -> bool {
+        let exhausted = self.failures.check_key(&key.to_owned()).is_err();
+        if exhausted {
+            self.locked_until
+                .insert(key.to_owned(), Instant::now() + LOCKOUT);
+        }
+        exhausted
+    }
 }
 
 pub struct Session {
@@ -28,7 +70,7 @@ pub async fn login(
 ) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
     let key = format!("{email}|{}", ip.map(|i| i.to_string()).unwrap_or_default());
-    if state.login_limiter.check_key(&key).is_err() {
+    if state.login_throttle.is_locked(&key) {
         return Err(AppError::RateLimited(
             "too many sign-in attempts; wait a minute and try again".into(),
         ));
@@ -40,6 +82,11 @@ pub async fn login(
     };
     let ok = super::password::verify(password, stored_hash).await?;
     let Some(user) = found.filter(|_| ok) else {
+        if state.login_throttle.record_failure(&key) {
+            return Err(AppError::RateLimited(
+                "too many sign-in attempts; wait a minute and try again".into(),
+            ));
+        }
         tracing::info!(
             email_domain = email.split('@').nth(1).unwrap_or(""),
             "sign-in refused"

@@ -29,6 +29,10 @@ async fn login_good_and_bad() {
 #[tokio::test]
 async fn login_attempts_are_rate_limited() {
     let app = TestApp::spawn().await;
+    // Successful sign-ins are not counted: a dashboard may sign in often.
+    for _ in 0..15 {
+        app.admin_token().await;
+    }
     let mut codes = Vec::new();
     for _ in 0..12 {
         let r = app.login(ADMIN_EMAIL, "wrong-password").await;
