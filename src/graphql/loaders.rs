@@ -42,12 +42,12 @@ impl LoaderSet {
 
     /// Loads the selected relations of a page of items in one query each and caches them,
     /// so each item's nested fields are answered from memory.
-    pub async fn prime_items(
+    pub async fn prime_items<'a>(
         &self,
-        items: &[item::Model],
+        items: impl Iterator<Item = &'a item::Model> + Clone,
         wants: ItemRelations,
     ) -> Result<(), Arc<AppError>> {
-        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let ids: Vec<i64> = items.clone().map(|i| i.id).collect();
         if wants.links {
             let mut found = self.links.loader().load(&keys(&ids, LinksOfItem)).await?;
             let all = ids.iter().map(|id| {
@@ -69,7 +69,7 @@ impl LoaderSet {
             self.links.feed_many(all.collect::<Vec<_>>()).await;
         }
         if wants.category {
-            let mut categories: Vec<i64> = items.iter().filter_map(|i| i.category_id).collect();
+            let mut categories: Vec<i64> = items.filter_map(|i| i.category_id).collect();
             categories.sort_unstable();
             categories.dedup();
             let found = self
@@ -110,7 +110,7 @@ fn group<K: std::hash::Hash + Eq, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> Has
 }
 
 impl Loader<LinksOfItem> for AccountLoader {
-    type Value = Vec<item_link::Model>;
+    type Value = Vec<store::links::LinkSummary>;
     type Error = Arc<AppError>;
 
     async fn load(
@@ -118,7 +118,7 @@ impl Loader<LinksOfItem> for AccountLoader {
         keys: &[LinksOfItem],
     ) -> Result<HashMap<LinksOfItem, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::links::for_items(&self.db, self.account_id, &ids)
+        let rows = store::links::summaries_for_items(&self.db, self.account_id, &ids)
             .await
             .map_err(Arc::new)?;
         Ok(group(rows, |r| LinksOfItem(r.item_id)))

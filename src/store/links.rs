@@ -4,7 +4,60 @@ use entity::item_link;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-/// Links of many items at once (DataLoader batch).
+/// What the API shows of a link: everything but the stored base record, which is large
+/// and only the engine reads.
+#[derive(Debug, Clone, sea_orm::DerivePartialModel)]
+#[sea_orm(entity = "item_link::Entity")]
+pub struct LinkSummary {
+    pub id: i64,
+    pub item_id: i64,
+    pub connection_id: i64,
+    pub entity_type: String,
+    pub remote_id: String,
+    pub sync_status: LinkStatus,
+    pub last_synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub remote_modified_on: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_remotely: bool,
+    pub paused: bool,
+    pub last_error: Option<String>,
+    pub attempts: i32,
+}
+
+impl From<item_link::Model> for LinkSummary {
+    fn from(l: item_link::Model) -> Self {
+        LinkSummary {
+            id: l.id,
+            item_id: l.item_id,
+            connection_id: l.connection_id,
+            entity_type: l.entity_type,
+            remote_id: l.remote_id,
+            sync_status: l.sync_status,
+            last_synced_at: l.last_synced_at,
+            remote_modified_on: l.remote_modified_on,
+            deleted_remotely: l.deleted_remotely,
+            paused: l.paused,
+            last_error: l.last_error,
+            attempts: l.attempts,
+        }
+    }
+}
+
+/// Link summaries of many items at once (DataLoader batch).
+pub async fn summaries_for_items(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    item_ids: &[i64],
+) -> AppResult<Vec<LinkSummary>> {
+    Ok(item_link::Entity::find()
+        .filter(item_link::Column::AccountId.eq(account_id))
+        .filter(item_link::Column::ItemId.is_in(item_ids.iter().copied()))
+        .order_by_asc(item_link::Column::Id)
+        .into_partial_model()
+        .all(db)
+        .await?)
+}
+
+/// Links of many items at once.
 pub async fn for_items(
     db: &impl ConnectionTrait,
     account_id: i64,

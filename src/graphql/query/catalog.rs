@@ -67,9 +67,8 @@ impl CatalogQuery {
             category: node.field("category").exists(),
             vendor_prices: node.field("vendorPrices").exists(),
         };
-        let rows: Vec<entity::item::Model> = page.rows.iter().map(|(_, m)| m.clone()).collect();
         ctx.data_unchecked::<Loaders>()
-            .prime_items(&rows, wants)
+            .prime_items(page.rows.iter().map(|(_, m)| m), wants)
             .await
             .map_err(shared_err)?;
         let account = c.account_id;

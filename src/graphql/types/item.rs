@@ -141,6 +141,12 @@ pub struct ItemLink {
 
 impl From<item_link::Model> for ItemLink {
     fn from(l: item_link::Model) -> Self {
+        crate::store::links::LinkSummary::from(l).into()
+    }
+}
+
+impl From<crate::store::links::LinkSummary> for ItemLink {
+    fn from(l: crate::store::links::LinkSummary) -> Self {
         ItemLink {
             id: l.id.into(),
             connection_id: l.connection_id.into(),
