@@ -42,8 +42,9 @@ export const PROVIDERS = {
     secrets: [
       { key: 'clientId', label: 'LWA client ID', required: true },
       { key: 'clientSecret', label: 'LWA client secret', required: true, password: true },
-      { key: 'refreshToken', label: 'Refresh token', required: false, password: true, hint: 'From authorising the app in Seller Central' },
+      { key: 'refreshToken', label: 'Refresh token', required: false, password: true, hint: 'Leave empty and use “Connect to Amazon Seller Central” after saving' },
     ],
+    oauth: 'amazon',
   },
 };
 
@@ -51,11 +52,6 @@ export function providerLabel(value) {
   return PROVIDERS[String(value).toUpperCase()]?.label || String(value);
 }
 
-export function oauthStartUrl(provider, connectionId) {
-  const u = new URL(`oauth/${provider}/start`, document.baseURI);
-  u.searchParams.set('connectionId', connectionId);
-  return u.href;
-}
 
 export const DIRECTIONS = [['both', 'Two-way (pull and push)'], ['pull', 'Pull only (upstream → here)'], ['push', 'Push only (here → upstream)']];
 

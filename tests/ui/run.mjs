@@ -626,6 +626,27 @@ scenario('upload a CSV with a bad row, then apply', ['mutation:uploadCsv'], asyn
   fs.rmSync(file, { force: true });
 });
 
+scenario('connect Jobber through OAuth from the connection page', ['mutation:startOAuth'], async () => {
+  const name = `ui-jobber-${STAMP}`;
+  const created = await api('mutation($n: String!) { createConnection(input: { name: $n, provider: JOBBER, config: { sandbox: true } }) { id } }', { n: name });
+  const id = created.createConnection.id;
+  const runsOf = async () => (await api('query($c: ID!) { syncRuns(connectionId: $c) { edges { node { id trigger } } } }', { c: id }))
+    .syncRuns.edges.map((e) => e.node);
+  assert((await runsOf()).length === 0, 'a sync started before consent');
+  const s = await openPage();
+  const { page } = s;
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await go(page, `/connections/${id}`);
+  await page.getByTestId('oauth-connect').click();
+  // The emulator approves at once; the callback sends the browser back to this connection.
+  await page.waitForURL((u) => u.hash === `#/connections/${id}`, { timeout: 15000 });
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  const runs = await runsOf();
+  assert(runs.length === 1 && runs[0].trigger === 'CONNECT', `expected one CONNECT run, got ${JSON.stringify(runs)}`);
+  await waitForRun(runs[0].id);
+  await api('mutation($id: ID!) { deleteConnection(id: $id) }', { id }).catch(() => {});
+});
+
 // ---------------------------------------------------------------- runner
 
 async function closeSession(s) {

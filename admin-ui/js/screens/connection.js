@@ -11,7 +11,7 @@ import { Badge } from '../components/badges.js';
 import { TextField, SelectField, CheckboxField } from '../components/fields.js';
 import { toast } from '../components/toast.js';
 import { formatDateTime, humanize } from '../format.js';
-import { PROVIDERS, providerLabel, oauthStartUrl, DIRECTIONS, timeZones } from '../providers.js';
+import { PROVIDERS, providerLabel, DIRECTIONS, timeZones } from '../providers.js';
 import { DeleteConnection } from './connections.js';
 
 const FIELDS = `id name provider status config directions timeZone incrementalCron fullCron scheduleEnabled
@@ -225,6 +225,24 @@ function Details({ c }) {
     </div>`;
 }
 
+/** Asks the server for a signed consent URL (startOAuth) and opens it; the provider
+ *  sends the user back to /oauth/{provider}/callback, which returns here. */
+function OAuthConnect({ connection, label }) {
+  const [busy, setBusy] = useState(false);
+  const start = async () => {
+    setBusy(true);
+    try {
+      const d = await gql('mutation($id: ID!) { startOAuth(connectionId: $id) { authorizeUrl } }', { id: connection.id });
+      window.location.assign(d.startOAuth.authorizeUrl);
+    } catch (e) {
+      toast(e.message || `Could not start connecting to ${label}`, { kind: 'error' });
+      setBusy(false);
+    }
+  };
+  return html`<button type="button" class="btn btn-primary" disabled=${busy} onClick=${start} data-testid="oauth-connect">
+    ${busy ? 'Opening…' : `Connect to ${label}`}</button>`;
+}
+
 export function ConnectionPage({ id }) {
   const { isAdmin } = useApp();
   const isNew = id === 'new';
@@ -247,12 +265,12 @@ export function ConnectionPage({ id }) {
   }
   if (!c) return html`<section><${PageHeader} title="Connection" /><${Loading} /></section>`;
   const spec = PROVIDERS[c.provider];
-  const oauth = spec?.oauth && c.config?.sandbox !== true;
+  const oauth = Boolean(spec?.oauth);
   return html`
     <section>
       <p class="breadcrumb"><a href="#/connections">Connections</a> / ${c.name}</p>
       <${PageHeader} title=${c.name} subtitle=${`${providerLabel(c.provider)} · ${humanize(c.status)}`}>
-        ${isAdmin && oauth ? html`<a class="btn btn-primary" href=${oauthStartUrl(spec.oauth, c.id)} data-testid="oauth-connect">Connect to ${spec.label}</a>` : null}
+        ${isAdmin && oauth ? html`<${OAuthConnect} connection=${c} label=${spec.label} />` : null}
         ${isAdmin ? html`<${DeleteConnection} connection=${c} label="Delete connection" onDeleted=${() => navigate('/connections')} />` : null}
       <//>
       <div class="two-col">
