@@ -637,10 +637,14 @@ scenario('connect Jobber through OAuth from the connection page', ['mutation:sta
   const { page } = s;
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await go(page, `/connections/${id}`);
+  // The emulator approves at once; the callback stores the tokens, queues the first sync
+  // and sends the browser back to this connection (a full page load).
+  const backHere = page.waitForEvent('load', { timeout: 15000 });
   await page.getByTestId('oauth-connect').click();
-  // The emulator approves at once; the callback sends the browser back to this connection.
-  await page.waitForURL((u) => u.hash === `#/connections/${id}`, { timeout: 15000 });
+  await backHere;
   await page.getByRole('heading', { level: 1, name }).waitFor();
+  const end = Date.now() + 15000;
+  while ((await runsOf()).length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
   const runs = await runsOf();
   assert(runs.length === 1 && runs[0].trigger === 'CONNECT', `expected one CONNECT run, got ${JSON.stringify(runs)}`);
   await waitForRun(runs[0].id);
