@@ -17,13 +17,57 @@ pub trait TokenSource: Send + Sync {
 /// token about to die.
 const EARLY_REFRESH: Duration = Duration::from_secs(60);
 
+/// One cached access token and when it expires. The lock is held while fetching, so a
+/// refresh happens at most once at a time per connection.
+#[derive(Default)]
+pub struct TokenCache(Mutex<Option<(String, Instant)>>);
+
+impl TokenCache {
+    /// The cached token while it stays valid for `margin` more; else a fresh one.
+    pub async fn get<F>(&self, margin: Duration, fetch: F) -> Result<String, UpstreamError>
+    where
+        F: Future<Output = Result<(String, Instant), UpstreamError>>,
+    {
+        let mut cached = self.0.lock().await;
+        if let Some((token, expires)) = cached.as_ref()
+            && Instant::now() + margin < *expires
+        {
+            return Ok(token.clone());
+        }
+        Self::store(&mut cached, fetch.await?)
+    }
+
+    /// The upstream refused `stale`: a fresh token, unless another caller already got one.
+    pub async fn replace<F>(&self, stale: &str, fetch: F) -> Result<String, UpstreamError>
+    where
+        F: Future<Output = Result<(String, Instant), UpstreamError>>,
+    {
+        let mut cached = self.0.lock().await;
+        if let Some((token, _)) = cached.as_ref()
+            && token != stale
+        {
+            return Ok(token.clone());
+        }
+        Self::store(&mut cached, fetch.await?)
+    }
+
+    fn store(
+        cached: &mut Option<(String, Instant)>,
+        fresh: (String, Instant),
+    ) -> Result<String, UpstreamError> {
+        let token = fresh.0.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+}
+
 /// OAuth2 client-credentials grant (ServiceTitan).
 pub struct ClientCredentials {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
     client_secret: String,
-    cached: Mutex<Option<(String, Instant)>>,
+    cached: TokenCache,
 }
 
 impl ClientCredentials {
@@ -38,7 +82,7 @@ impl ClientCredentials {
             token_url,
             client_id,
             client_secret,
-            cached: Mutex::new(None),
+            cached: TokenCache::default(),
         }
     }
 
@@ -78,28 +122,11 @@ impl ClientCredentials {
 #[async_trait]
 impl TokenSource for ClientCredentials {
     async fn token(&self) -> Result<String, UpstreamError> {
-        // Holding the lock while fetching makes refresh single-flight per connection.
-        let mut cached = self.cached.lock().await;
-        if let Some((token, expires)) = cached.as_ref()
-            && Instant::now() + EARLY_REFRESH < *expires
-        {
-            return Ok(token.clone());
-        }
-        let fresh = self.fetch().await?;
-        *cached = Some(fresh.clone());
-        Ok(fresh.0)
+        self.cached.get(EARLY_REFRESH, self.fetch()).await
     }
 
     async fn refresh(&self, stale: &str) -> Result<String, UpstreamError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, _)) = cached.as_ref()
-            && token != stale
-        {
-            return Ok(token.clone());
-        }
-        let fresh = self.fetch().await?;
-        *cached = Some(fresh.clone());
-        Ok(fresh.0)
+        self.cached.replace(stale, self.fetch()).await
     }
 }
 

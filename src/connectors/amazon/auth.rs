@@ -6,11 +6,10 @@
 
 use super::wire::{TokenError, TokenResponse};
 use crate::connectors::http::UpstreamError;
-use crate::connectors::token::TokenSource;
+use crate::connectors::token::{TokenCache, TokenSource};
 use crate::error::{AppError, AppResult};
 use async_trait::async_trait;
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 
 pub const PRODUCTION_TOKEN_URL: &str = "https://api.amazon.com/auth/o2/token";
 /// Credentials and ids the sandbox emulator accepts.
@@ -223,7 +222,7 @@ pub struct LwaToken {
     client_id: String,
     client_secret: String,
     refresh_token: String,
-    cached: Mutex<Option<(String, Instant)>>,
+    cached: TokenCache,
 }
 
 impl LwaToken {
@@ -240,7 +239,7 @@ impl LwaToken {
             client_id,
             client_secret,
             refresh_token,
-            cached: Mutex::new(None),
+            cached: TokenCache::default(),
         }
     }
 
@@ -266,27 +265,12 @@ impl LwaToken {
 #[async_trait]
 impl TokenSource for LwaToken {
     async fn token(&self) -> Result<String, UpstreamError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, expires)) = cached.as_ref()
-            && Instant::now() < *expires
-        {
-            return Ok(token.clone());
-        }
-        let fresh = self.fetch().await?;
-        *cached = Some(fresh.clone());
-        Ok(fresh.0)
+        // `fetch` already dates the expiry early.
+        self.cached.get(Duration::ZERO, self.fetch()).await
     }
 
     async fn refresh(&self, stale: &str) -> Result<String, UpstreamError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, _)) = cached.as_ref()
-            && token != stale
-        {
-            return Ok(token.clone());
-        }
-        let fresh = self.fetch().await?;
-        *cached = Some(fresh.clone());
-        Ok(fresh.0)
+        self.cached.replace(stale, self.fetch()).await
     }
 }
 
