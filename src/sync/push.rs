@@ -5,8 +5,8 @@
 use super::canonical;
 use super::diff;
 use super::progress::{Counters, RunEvent, Tracker};
-use crate::connectors::Connector;
 use crate::connectors::http::UpstreamError;
+use crate::connectors::{Connector, RemoteRecord};
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, sync_state as state};
 use entity::enums::LinkStatus;
@@ -84,15 +84,7 @@ pub async fn push_pending(
             }
             match connector.update(entity, &link.remote_id, &local).await {
                 Ok(answer) => {
-                    link.base = canonical::to_json(&answer.fields);
-                    link.base_hash = diff::fields_hash(&answer.fields);
-                    link.remote_modified_on = answer.modified_on.or(link.remote_modified_on);
-                    link.last_pushed_hash = Some(hash);
-                    link.last_synced_at = Some(chrono::Utc::now());
-                    link.sync_status = LinkStatus::Synced;
-                    link.last_error = None;
-                    link.attempts = 0;
-                    link.updated_at = chrono::Utc::now();
+                    mark_pushed(&mut link, &answer, hash);
                     updates.push(link);
                     counters.pushed += 1;
                 }
@@ -123,6 +115,20 @@ pub async fn push_pending(
         total.add(&counters);
     }
     Ok(total)
+}
+
+/// The link now matches what upstream answered to a write whose payload hashed `sent`.
+pub(crate) fn mark_pushed(link: &mut item_link::Model, answer: &RemoteRecord, sent: String) {
+    let now = chrono::Utc::now();
+    link.base = canonical::to_json(&answer.fields);
+    link.base_hash = diff::fields_hash(&answer.fields);
+    link.remote_modified_on = answer.modified_on.or(link.remote_modified_on);
+    link.last_pushed_hash = Some(sent);
+    link.last_synced_at = Some(now);
+    link.sync_status = LinkStatus::Synced;
+    link.last_error = None;
+    link.attempts = 0;
+    link.updated_at = now;
 }
 
 async fn save(

@@ -11,7 +11,7 @@ use crate::store::{self, Db, sync_state as state};
 use crate::sync::apply::{self, Direction};
 use crate::sync::canonical;
 use crate::sync::diff::{self, Category, Fields};
-use crate::sync::push::upstream_error;
+use crate::sync::push::{mark_pushed, upstream_error};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus, Resolution};
 use entity::{conflict, item, item_link};
 use std::collections::{BTreeMap, HashMap};
@@ -214,7 +214,7 @@ async fn resolve_fields(
     let mut push_error = None;
     if push_needed && can_push {
         match connector.update(&s.entity, &link.remote_id, &chosen).await {
-            Ok(answer) => rebase_pushed(&mut link, &answer, &chosen),
+            Ok(answer) => mark_pushed(&mut link, &answer, diff::fields_hash(&chosen)),
             Err(e) => {
                 push_error = Some(e.to_string());
                 owe_push(&mut link, &remote, e.to_string());
@@ -222,7 +222,7 @@ async fn resolve_fields(
         }
     } else {
         // Base = remote: a local difference on a pull-only connection stays local.
-        rebase_pushed(&mut link, &remote, &chosen);
+        mark_pushed(&mut link, &remote, diff::fields_hash(&chosen));
         if !push_needed {
             link.last_pushed_hash = None;
         }
@@ -276,22 +276,8 @@ async fn resolve_delete(
         .map_err(upstream_error)?;
     link.remote_id = answer.remote_id.clone();
     link.deleted_remotely = false;
-    rebase_pushed(&mut link, &answer, &local);
+    mark_pushed(&mut link, &answer, diff::fields_hash(&local));
     save(db, actor, s.conflict, None, link, &req, None, &None).await
-}
-
-/// The link now matches what upstream answered after a write of `sent`.
-fn rebase_pushed(link: &mut item_link::Model, answer: &RemoteRecord, sent: &Fields) {
-    let now = chrono::Utc::now();
-    link.base = canonical::to_json(&answer.fields);
-    link.base_hash = diff::fields_hash(&answer.fields);
-    link.remote_modified_on = answer.modified_on.or(link.remote_modified_on);
-    link.last_pushed_hash = Some(diff::fields_hash(sent));
-    link.last_synced_at = Some(now);
-    link.sync_status = LinkStatus::Synced;
-    link.last_error = None;
-    link.attempts = 0;
-    link.updated_at = now;
 }
 
 /// The write failed: base = the remote as it is, so the next sync sees a local-only
