@@ -4,6 +4,7 @@
 //! ([`LoaderSet::prime_items`]), so nested fields resolve without waiting for a batch.
 
 use crate::error::AppError;
+use crate::store::items::ItemSummary;
 use crate::store::{self, Db};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, item, item_link, vendor_price};
@@ -24,6 +25,8 @@ pub struct LoaderSet {
 /// Which relations of a page of items the query selects.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemRelations {
+    /// Lists read items without their `attributes` document (see `ItemSummary`).
+    pub attributes: bool,
     pub links: bool,
     pub category: bool,
     pub vendor_prices: bool,
@@ -44,10 +47,14 @@ impl LoaderSet {
     /// so each item's nested fields are answered from memory.
     pub async fn prime_items<'a>(
         &self,
-        items: impl Iterator<Item = &'a item::Model> + Clone,
+        items: impl Iterator<Item = &'a ItemSummary> + Clone,
         wants: ItemRelations,
     ) -> Result<(), Arc<AppError>> {
         let ids: Vec<i64> = items.clone().map(|i| i.id).collect();
+        if wants.attributes {
+            let found = self.links.loader().load(&keys(&ids, ItemId)).await?;
+            self.links.feed_many(found).await;
+        }
         if wants.links {
             let mut found = self.links.loader().load(&keys(&ids, LinksOfItem)).await?;
             let all = ids.iter().map(|id| {

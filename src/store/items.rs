@@ -29,6 +29,61 @@ pub enum ItemSort {
     UpdatedAt,
 }
 
+/// An item as lists show it: every column but `attributes`, a JSON document per row that
+/// would cost a parse each while most list queries never select it. The API loads it by
+/// id, in one batch per page, when a query does ask for it.
+#[derive(Debug, Clone, sea_orm::DerivePartialModel)]
+#[sea_orm(entity = "item::Entity")]
+pub struct ItemSummary {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub cost: Option<Money>,
+    pub price: Option<Money>,
+    pub member_price: Option<Money>,
+    pub add_on_price: Option<Money>,
+    pub active: bool,
+    pub category_id: Option<i64>,
+    pub weight_kg: Option<String>,
+    pub length_cm: Option<String>,
+    pub width_cm: Option<String>,
+    pub height_cm: Option<String>,
+    pub quantity: Option<i64>,
+    pub local_modified_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<item::Model> for ItemSummary {
+    fn from(m: item::Model) -> Self {
+        ItemSummary {
+            id: m.id,
+            kind: m.kind,
+            code: m.code,
+            name: m.name,
+            description: m.description,
+            cost: m.cost,
+            price: m.price,
+            member_price: m.member_price,
+            add_on_price: m.add_on_price,
+            active: m.active,
+            category_id: m.category_id,
+            weight_kg: m.weight_kg,
+            length_cm: m.length_cm,
+            width_cm: m.width_cm,
+            height_cm: m.height_cm,
+            quantity: m.quantity,
+            local_modified_at: m.local_modified_at,
+            deleted_at: m.deleted_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 /// A local edit; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ItemPatch {
@@ -100,7 +155,7 @@ pub async fn list(
     sort: ItemSort,
     descending: bool,
     args: &PageArgs,
-) -> AppResult<Page<item::Model>> {
+) -> AppResult<Page<ItemSummary>> {
     let window = args.window()?;
     let q = filtered(account_id, f);
     match sort {
@@ -110,13 +165,13 @@ pub async fn list(
                 id: item::Column::Id,
                 descending,
             };
-            page::fetch(
+            page::fetch_as(
                 db,
                 q,
                 ordering,
                 &window,
                 string_key,
-                |m| m.code.clone().into(),
+                |m: &ItemSummary| m.code.clone().into(),
                 |m| m.id,
             )
             .await
@@ -127,13 +182,13 @@ pub async fn list(
                 id: item::Column::Id,
                 descending,
             };
-            page::fetch(
+            page::fetch_as(
                 db,
                 q,
                 ordering,
                 &window,
                 string_key,
-                |m| m.name.clone().into(),
+                |m: &ItemSummary| m.name.clone().into(),
                 |m| m.id,
             )
             .await
@@ -144,13 +199,13 @@ pub async fn list(
                 id: item::Column::Id,
                 descending,
             };
-            page::fetch(
+            page::fetch_as(
                 db,
                 q,
                 ordering,
                 &window,
                 time_key,
-                |m| m.updated_at.to_rfc3339().into(),
+                |m: &ItemSummary| m.updated_at.to_rfc3339().into(),
                 |m| m.id,
             )
             .await

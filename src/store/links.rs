@@ -48,13 +48,16 @@ pub async fn summaries_for_items(
     account_id: i64,
     item_ids: &[i64],
 ) -> AppResult<Vec<LinkSummary>> {
-    Ok(item_link::Entity::find()
+    // Sorted here, not in SQL: `ORDER BY id` next to an `item_id IN (…)` look-up makes SQLite
+    // build a temporary b-tree per page, a tenth of a dashboard request's database time.
+    let mut rows: Vec<LinkSummary> = item_link::Entity::find()
         .filter(item_link::Column::AccountId.eq(account_id))
         .filter(item_link::Column::ItemId.is_in(item_ids.iter().copied()))
-        .order_by_asc(item_link::Column::Id)
         .into_partial_model()
         .all(db)
-        .await?)
+        .await?;
+    rows.sort_unstable_by_key(|l| l.id);
+    Ok(rows)
 }
 
 /// Links of many items at once.

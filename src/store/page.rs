@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, EntityTrait, Order, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Value,
 };
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -130,7 +131,7 @@ pub struct Ordering<C: ColumnTrait> {
 /// `key_of` gives the cursor key of a row (must match the `key` column's value).
 pub async fn fetch<E, C>(
     db: &impl sea_orm::ConnectionTrait,
-    mut select: Select<E>,
+    select: Select<E>,
     ordering: Ordering<C>,
     window: &Window,
     key_value: impl Fn(&serde_json::Value) -> AppResult<Value>,
@@ -140,6 +141,24 @@ pub async fn fetch<E, C>(
 where
     E: EntityTrait,
     C: ColumnTrait,
+{
+    fetch_as(db, select, ordering, window, key_value, key_of, id_of).await
+}
+
+/// [`fetch`] reading only the columns of a partial model `M` (lists that skip heavy columns).
+pub async fn fetch_as<E, C, M>(
+    db: &impl sea_orm::ConnectionTrait,
+    mut select: Select<E>,
+    ordering: Ordering<C>,
+    window: &Window,
+    key_value: impl Fn(&serde_json::Value) -> AppResult<Value>,
+    key_of: impl Fn(&M) -> serde_json::Value,
+    id_of: impl Fn(&M) -> i64,
+) -> AppResult<Page<M>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+    M: PartialModelTrait,
 {
     // Walking backwards is walking the reversed order forwards, then flipping the page.
     let ascending = ordering.descending == window.backwards;
@@ -165,7 +184,7 @@ where
         select = select.order_by(key, order.clone());
     }
     select = select.order_by(ordering.id, order).limit(window.limit + 1);
-    let mut rows = select.all(db).await?;
+    let mut rows = select.into_partial_model::<M>().all(db).await?;
     let more = rows.len() as u64 > window.limit;
     rows.truncate(window.limit as usize);
     if window.backwards {

@@ -11,13 +11,18 @@ const PAGE: &str = "query($n:Int!){ items(first:$n) { edges { node { id code cos
     links { connectionId remoteId syncStatus lastSyncedAt } category { id name } \
     vendorPrices { vendor price } } } pageInfo { hasNextPage } } }";
 
+/// Lists read items without their `attributes` document; a page that asks for it loads
+/// it in one more batched statement.
+const PAGE_WITH_ATTRIBUTES: &str =
+    "query($n:Int!){ items(first:$n) { edges { node { id attributes } } } }";
+
 /// Statements one request runs; the least of three tries, so a background poll of the
 /// job queue landing in the same instant does not count.
-async fn statements_for(app: &TestApp, token: &str, n: usize) -> u64 {
+async fn statements_for(app: &TestApp, token: &str, query: &str, n: usize) -> u64 {
     let mut least = u64::MAX;
     for _ in 0..3 {
         let before = app.state.queries.get();
-        let d = app.gql_ok(token, PAGE, json!({ "n": n })).await;
+        let d = app.gql_ok(token, query, json!({ "n": n })).await;
         let after = app.state.queries.get();
         assert_eq!(d["items"]["edges"].as_array().unwrap().len(), n);
         least = least.min(after - before);
@@ -25,8 +30,7 @@ async fn statements_for(app: &TestApp, token: &str, n: usize) -> u64 {
     least
 }
 
-#[tokio::test]
-async fn an_items_page_costs_the_same_statements_at_any_size() {
+async fn synced_app() -> (TestApp, String) {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let spec: SeedSpec =
@@ -36,13 +40,58 @@ async fn an_items_page_costs_the_same_statements_at_any_size() {
     let conn = app.sandbox_connection(&token, "st", json!({})).await;
     let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    (app, token)
+}
 
-    let small = statements_for(&app, &token, 5).await;
-    let large = statements_for(&app, &token, 200).await;
+#[tokio::test]
+async fn an_items_page_costs_the_same_statements_at_any_size() {
+    let (app, token) = synced_app().await;
+    let small = statements_for(&app, &token, PAGE, 5).await;
+    let large = statements_for(&app, &token, PAGE, 200).await;
     assert!(small > 0, "the counter sees the page's statements");
     assert_eq!(
         small, large,
         "a page of 200 must cost what a page of 5 costs"
     );
     assert!(large <= 6, "{large} statements for one page");
+}
+
+#[tokio::test]
+async fn a_page_asking_for_attributes_loads_them_in_one_batch() {
+    let (app, token) = synced_app().await;
+    let small = statements_for(&app, &token, PAGE_WITH_ATTRIBUTES, 5).await;
+    let large = statements_for(&app, &token, PAGE_WITH_ATTRIBUTES, 200).await;
+    assert_eq!(small, large, "attributes of 200 items cost what 5 cost");
+    assert!(
+        large <= 2,
+        "{large} statements: the page and one batch of attributes"
+    );
+
+    // Each node's attributes are the item's own, as the single-item query reads them.
+    let page = app
+        .gql_ok(&token, PAGE_WITH_ATTRIBUTES, json!({ "n": 200 }))
+        .await;
+    let nodes = page["items"]["edges"].as_array().unwrap();
+    let mut with_content = 0;
+    for edge in nodes {
+        let node = &edge["node"];
+        let one = app
+            .gql_ok(
+                &token,
+                "query($id:ID!){ item(id:$id) { attributes } }",
+                json!({ "id": node["id"] }),
+            )
+            .await;
+        assert_eq!(node["attributes"], one["item"]["attributes"], "{node}");
+        if node["attributes"]
+            .as_object()
+            .is_some_and(|o| !o.is_empty())
+        {
+            with_content += 1;
+        }
+    }
+    assert!(
+        with_content > 100,
+        "seeded items carry attributes ({with_content})"
+    );
 }

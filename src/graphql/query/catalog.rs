@@ -63,6 +63,7 @@ impl CatalogQuery {
             store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?;
         let node = ctx.look_ahead().field("edges").field("node");
         let wants = ItemRelations {
+            attributes: node.field("attributes").exists(),
             links: node.field("links").exists(),
             category: node.field("category").exists(),
             vendor_prices: node.field("vendorPrices").exists(),

@@ -2,7 +2,8 @@ use super::category::Category;
 use super::enums::{ItemKind, LinkStatus};
 use super::vendor_price::VendorPrice;
 use crate::error::AppError;
-use crate::graphql::loaders::{CategoryId, LinksOfItem, Loaders, VendorPricesOfItem};
+use crate::graphql::loaders::{CategoryId, ItemId, LinksOfItem, Loaders, VendorPricesOfItem};
+use crate::store::items::ItemSummary;
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use entity::{item, item_link};
 use rust_decimal::Decimal;
@@ -41,8 +42,9 @@ pub struct Item {
     pub width_cm: Option<Decimal>,
     pub height_cm: Option<Decimal>,
     pub quantity: Option<i64>,
-    /// Provider-specific fields (e.g. materialsIncluded, vendors, unit of measure).
-    pub attributes: Json<serde_json::Value>,
+    /// Known when built from a whole row; lists leave it to the `attributes` resolver.
+    #[graphql(skip)]
+    pub attributes: Option<serde_json::Value>,
     pub local_modified_at: Option<chrono::DateTime<chrono::Utc>>,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -55,6 +57,24 @@ pub struct Item {
 
 #[ComplexObject]
 impl Item {
+    /// Provider-specific fields (e.g. materialsIncluded, vendors, unit of measure).
+    async fn attributes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Json<serde_json::Value>> {
+        if let Some(known) = &self.attributes {
+            return Ok(Json(known.clone()));
+        }
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let item = loaders
+            .links
+            .load_one(ItemId(self.raw_id))
+            .await
+            .map_err(shared_err)?
+            .ok_or_else(|| AppError::not_found("item", self.raw_id))?;
+        Ok(Json(item.attributes))
+    }
+
     /// One row per connection this item syncs with.
     async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ItemLink>> {
         let loaders = ctx.data_unchecked::<Loaders>();
@@ -94,7 +114,17 @@ impl Item {
 }
 
 impl From<item::Model> for Item {
-    fn from(m: item::Model) -> Self {
+    fn from(mut m: item::Model) -> Self {
+        let attributes = Some(std::mem::take(&mut m.attributes));
+        Item {
+            attributes,
+            ..ItemSummary::from(m).into()
+        }
+    }
+}
+
+impl From<ItemSummary> for Item {
+    fn from(m: ItemSummary) -> Self {
         Item {
             id: m.id.into(),
             code: m.code,
@@ -112,7 +142,7 @@ impl From<item::Model> for Item {
             width_cm: decimal_text(&m.width_cm),
             height_cm: decimal_text(&m.height_cm),
             quantity: m.quantity,
-            attributes: Json(m.attributes),
+            attributes: None,
             local_modified_at: m.local_modified_at,
             deleted_at: m.deleted_at,
             created_at: m.created_at,
