@@ -90,6 +90,23 @@ impl LoaderSet {
     }
 }
 
+/// One value through the request's loaders (batched and cached per request), its error
+/// mapped for GraphQL.
+pub async fn load<K>(
+    ctx: &async_graphql::Context<'_>,
+    key: K,
+) -> async_graphql::Result<Option<<AccountLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    AccountLoader: Loader<K, Error = Arc<AppError>>,
+{
+    ctx.data_unchecked::<Loaders>()
+        .links
+        .load_one(key)
+        .await
+        .map_err(crate::graphql::types::item::shared_err)
+}
+
 fn keys<K>(ids: &[i64], key: impl Fn(i64) -> K) -> Vec<K> {
     ids.iter().map(|id| key(*id)).collect()
 }

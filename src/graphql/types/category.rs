@@ -1,5 +1,4 @@
-use crate::graphql::loaders::{CategoryId, ChildrenOf, Loaders};
-use crate::graphql::types::item::shared_err;
+use crate::graphql::loaders::{CategoryId, ChildrenOf, load};
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use entity::category;
 
@@ -24,23 +23,13 @@ impl Category {
         let Some(p) = self.raw_parent else {
             return Ok(None);
         };
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .links
-            .load_one(CategoryId(p))
-            .await
-            .map_err(shared_err)?
-            .map(Into::into))
+        Ok(load(ctx, CategoryId(p)).await?.map(Into::into))
     }
 
     /// Direct subcategories (batched across the page).
     async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        let rows = loaders
-            .links
-            .load_one(ChildrenOf(self.raw_id))
-            .await
-            .map_err(shared_err)?
+        let rows = load(ctx, ChildrenOf(self.raw_id))
+            .await?
             .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
     }

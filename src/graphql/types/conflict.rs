@@ -2,9 +2,9 @@
 //! and how (and by whom) a conflict was resolved.
 
 use super::connection::Connection;
-use super::item::{Item, ItemLink, shared_err};
+use super::item::{Item, ItemLink};
 use super::run::SyncRun;
-use crate::graphql::loaders::{ItemId, LinkId, Loaders};
+use crate::graphql::loaders::{ItemId, LinkId, load};
 use crate::graphql::state;
 use crate::store;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, SimpleObject};
@@ -96,13 +96,7 @@ pub struct Conflict {
 #[ComplexObject]
 impl Conflict {
     async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Item>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .links
-            .load_one(ItemId(self.raw.item_id))
-            .await
-            .map_err(shared_err)?
-            .map(Into::into))
+        Ok(load(ctx, ItemId(self.raw.item_id)).await?.map(Into::into))
     }
 
     /// The item's link to the connection: sync status, last error, attempts.
@@ -154,12 +148,7 @@ impl Conflict {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<entity::item_link::Model>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        loaders
-            .links
-            .load_one(LinkId(self.raw.link_id))
-            .await
-            .map_err(shared_err)
+        load(ctx, LinkId(self.raw.link_id)).await
     }
 }
 
@@ -214,13 +203,7 @@ pub struct FailedRecord {
 #[ComplexObject]
 impl FailedRecord {
     async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Item>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .links
-            .load_one(ItemId(self.item_id))
-            .await
-            .map_err(shared_err)?
-            .map(Into::into))
+        Ok(load(ctx, ItemId(self.item_id)).await?.map(Into::into))
     }
 }
 

@@ -2,7 +2,7 @@ use super::category::Category;
 use super::enums::{ItemKind, LinkStatus};
 use super::vendor_price::VendorPrice;
 use crate::error::AppError;
-use crate::graphql::loaders::{CategoryId, ItemId, LinksOfItem, Loaders, VendorPricesOfItem};
+use crate::graphql::loaders::{CategoryId, ItemId, LinksOfItem, VendorPricesOfItem, load};
 use crate::store::items::ItemSummary;
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use entity::{item, item_link};
@@ -65,24 +65,16 @@ impl Item {
         if let Some(known) = &self.attributes {
             return Ok(Json(known.clone()));
         }
-        let loaders = ctx.data_unchecked::<Loaders>();
-        let item = loaders
-            .links
-            .load_one(ItemId(self.raw_id))
-            .await
-            .map_err(shared_err)?
+        let item = load(ctx, ItemId(self.raw_id))
+            .await?
             .ok_or_else(|| AppError::not_found("item", self.raw_id))?;
         Ok(Json(item.attributes))
     }
 
     /// One row per connection this item syncs with.
     async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ItemLink>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        let rows = loaders
-            .links
-            .load_one(LinksOfItem(self.raw_id))
-            .await
-            .map_err(shared_err)?
+        let rows = load(ctx, LinksOfItem(self.raw_id))
+            .await?
             .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -91,23 +83,13 @@ impl Item {
         let Some(id) = self.raw_category else {
             return Ok(None);
         };
-        let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .links
-            .load_one(CategoryId(id))
-            .await
-            .map_err(shared_err)?
-            .map(Into::into))
+        Ok(load(ctx, CategoryId(id)).await?.map(Into::into))
     }
 
     /// Local vendor price list entries, newest effective date first.
     async fn vendor_prices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VendorPrice>> {
-        let loaders = ctx.data_unchecked::<Loaders>();
-        let rows = loaders
-            .links
-            .load_one(VendorPricesOfItem(self.raw_id))
-            .await
-            .map_err(shared_err)?
+        let rows = load(ctx, VendorPricesOfItem(self.raw_id))
+            .await?
             .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
     }
