@@ -1,7 +1,7 @@
 //! The scenarios. Each builds its own server (temp SQLite, or a fresh PostgreSQL
 //! database under --database-url) with the emulator mounted, like `demo` does.
 
-use super::{Figures, peak_rss_mb};
+use super::{Figures, peak_rss_mb, reset_peak_rss};
 use crate::app::{AppState, Application};
 use crate::config::Settings;
 use crate::jobs::StartRequest;
@@ -246,6 +246,8 @@ async fn full_sync(settings: &Settings, quick: bool) -> anyhow::Result<Figures> 
     let n = scale(50_000, quick);
     let h = harness(settings).await?;
     h.emulator().seed(&materials(n));
+    // Generating 50,000 fixtures briefly costs more than holding them; measure the sync.
+    reset_peak_rss();
     let (seconds, run) = h.sync(RunMode::Full, RunParams::default()).await?;
     let db = h.db_name();
     let limit = if db == "postgres" { 15.0 } else { 10.0 };
@@ -257,7 +259,11 @@ async fn full_sync(settings: &Settings, quick: bool) -> anyhow::Result<Figures> 
         met: seconds <= limit && rss <= 300.0,
         target: json!({ "seconds_max": limit, "peak_rss_mb_max": 300 }),
         db,
-        note: Some("includes the emulator's 60 requests/s limit; peak RSS includes the in-process emulator".into()),
+        note: Some(
+            "includes the emulator's 60 requests/s limit; peak RSS is the sync's, with the \
+             seeded in-process emulator resident"
+                .into(),
+        ),
         ..Default::default()
     })
 }

@@ -309,16 +309,12 @@ async fn list(
     let Ok(data) = inner.data.read() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let descending = q.sort.as_deref().is_some_and(|s| s.starts_with('-'));
-    let by_modified = q
-        .sort
-        .as_deref()
-        .is_some_and(|s| s.to_lowercase().contains("modifiedon"));
+    // The search text is built only when there is a search.
     let keep = |active_flag: bool,
                 modified: Option<DateTime<Utc>>,
                 created: Option<DateTime<Utc>>,
                 id: i64,
-                text: String| {
+                text: &dyn Fn() -> String| {
         active.is_none_or(|a| a == active_flag)
             && ids.as_ref().is_none_or(|v| v.contains(&id))
             && q.modified_on_or_after
@@ -329,84 +325,70 @@ async fn list(
                 .is_none_or(|t| created.is_some_and(|c| c >= t))
             && search
                 .as_ref()
-                .is_none_or(|s| text.to_lowercase().contains(s.as_str()))
-    };
-    let paged = |mut rows: Vec<serde_json::Value>, modified: Vec<i64>| -> Response {
-        if by_modified {
-            let mut paired: Vec<(i64, serde_json::Value)> =
-                modified.into_iter().zip(rows).collect();
-            paired.sort_by_key(|(m, _)| *m);
-            rows = paired.into_iter().map(|(_, r)| r).collect();
-        }
-        if descending {
-            rows.reverse();
-        }
-        let total = rows.len();
-        let data: Vec<serde_json::Value> = rows
-            .into_iter()
-            .skip((page - 1) * size)
-            .take(size)
-            .collect();
-        let has_more = page * size < total;
-        Json(Paged {
-            page: page as i64,
-            page_size: size as i64,
-            has_more,
-            total_count: q.include_total.unwrap_or(false).then_some(total as i64),
-            data,
-        })
-        .into_response()
+                .is_none_or(|s| text().to_lowercase().contains(s.as_str()))
     };
     if entity == "categories" {
-        let rows: Vec<_> = data
+        let rows = data
             .categories
             .rows
             .values()
-            .filter(|c| keep(c.active, c.modified_on, c.created_on, c.id, c.name.clone()))
-            .cloned()
+            .filter(|c| {
+                keep(c.active, c.modified_on, c.created_on, c.id, &|| {
+                    c.name.clone()
+                })
+            })
             .collect();
-        let modified = rows
-            .iter()
-            .map(|r| r.modified().timestamp_millis())
-            .collect();
-        return paged(
-            rows.into_iter()
-                .filter_map(|r| serde_json::to_value(r).ok())
-                .collect(),
-            modified,
-        );
+        return page_of(rows, &q, page, size);
     }
     let Some(table) = data.skus(&entity) else {
         return api_error(StatusCode::NOT_FOUND, "Unknown entity", BTreeMap::new());
     };
-    let rows: Vec<Sku> = table
+    let rows = table
         .rows
         .values()
         .filter(|s| {
-            keep(
-                s.active,
-                s.modified_on,
-                s.created_on,
-                s.id,
+            keep(s.active, s.modified_on, s.created_on, s.id, &|| {
                 format!(
                     "{} {}",
-                    s.code.clone().unwrap_or_default(),
-                    s.display_name.clone().unwrap_or_default()
-                ),
-            )
+                    s.code.as_deref().unwrap_or_default(),
+                    s.display_name.as_deref().unwrap_or_default()
+                )
+            })
         })
-        .cloned()
         .collect();
-    let modified = rows
-        .iter()
-        .map(|r| r.modified().timestamp_millis())
+    page_of(rows, &q, page, size)
+}
+
+/// The requested page of matching rows, in the requested order. Only the page is
+/// serialised: a `pageSize=1&includeTotal=true` count of 50,000 rows builds one document.
+fn page_of<T: Stamped + serde::Serialize>(
+    mut rows: Vec<&T>,
+    q: &ListQuery,
+    page: usize,
+    size: usize,
+) -> Response {
+    let sort = q.sort.as_deref().unwrap_or_default();
+    if sort.to_lowercase().contains("modifiedon") {
+        rows.sort_by_key(|r| r.modified().timestamp_millis());
+    }
+    if sort.starts_with('-') {
+        rows.reverse();
+    }
+    let total = rows.len();
+    let data: Vec<serde_json::Value> = rows
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .filter_map(|r| serde_json::to_value(r).ok())
         .collect();
-    paged(
-        rows.into_iter()
-            .filter_map(|r| serde_json::to_value(r).ok())
-            .collect(),
-        modified,
-    )
+    Json(Paged {
+        page: page as i64,
+        page_size: size as i64,
+        has_more: page * size < total,
+        total_count: q.include_total.unwrap_or(false).then_some(total as i64),
+        data,
+    })
+    .into_response()
 }
 
 async fn get_one(
