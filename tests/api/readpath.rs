@@ -95,3 +95,81 @@ async fn a_page_asking_for_attributes_loads_them_in_one_batch() {
         "seeded items carry attributes ({with_content})"
     );
 }
+
+/// Page objects skip async-graphql's per-field tasks for plain selections (aliases and
+/// `__typename` included) and take async-graphql's own path for fragments, directives and
+/// a field selected twice; both must read exactly as the plain query does.
+#[tokio::test]
+async fn a_page_reads_the_same_through_fragments_aliases_and_directives() {
+    let (app, token) = synced_app().await;
+    let plain = app
+        .gql_ok(
+            &token,
+            "{ items(first: 50) { edges { node { id code name cost \
+             links { remoteId syncStatus } category { id name } } } } }",
+            json!({}),
+        )
+        .await;
+    let aliased = app
+        .gql_ok(
+            &token,
+            "{ items(first: 50) { edges { node { \
+               __typename code cost title: name id \
+               links { __typename remoteId sync: syncStatus } \
+               category { id name __typename } \
+             } } } }",
+            json!({}),
+        )
+        .await;
+    let dressed = app
+        .gql_ok(
+            &token,
+            "query($yes: Boolean!) { items(first: 50) { edges { node { \
+               __typename ...Basic title: name id @include(if: $yes) \
+               links { __typename ... on ItemLink { remoteId } sync: syncStatus } \
+               category { id } category { name __typename } \
+             } } } } \
+             fragment Basic on Item { code cost }",
+            json!({ "yes": true }),
+        )
+        .await;
+    let plain = plain["items"]["edges"].as_array().unwrap();
+    assert_eq!(plain.len(), 50);
+    for other in [aliased, dressed] {
+        let other = other["items"]["edges"].as_array().unwrap();
+        assert_eq!(other.len(), 50);
+        let mut with_category = 0;
+        for (p, d) in plain.iter().zip(other) {
+            let (p, d) = (&p["node"], &d["node"]);
+            assert_eq!(d["__typename"], "Item");
+            for key in ["id", "code", "cost"] {
+                assert_eq!(d[key], p[key], "{key} of {p}");
+            }
+            assert_eq!(d["title"], p["name"]);
+            assert!(
+                d.get("name").is_none(),
+                "an alias replaces the field name: {d}"
+            );
+            let (pl, dl) = (
+                p["links"].as_array().unwrap(),
+                d["links"].as_array().unwrap(),
+            );
+            assert_eq!(pl.len(), dl.len());
+            assert!(!pl.is_empty(), "synced items have a link");
+            for (pl, dl) in pl.iter().zip(dl) {
+                assert_eq!(dl["__typename"], "ItemLink");
+                assert_eq!(dl["remoteId"], pl["remoteId"]);
+                assert_eq!(dl["sync"], pl["syncStatus"]);
+            }
+            if p["category"].is_null() {
+                assert!(d["category"].is_null(), "{d}");
+            } else {
+                with_category += 1;
+                assert_eq!(d["category"]["id"], p["category"]["id"]);
+                assert_eq!(d["category"]["name"], p["category"]["name"]);
+                assert_eq!(d["category"]["__typename"], "Category");
+            }
+        }
+        assert!(with_category > 0, "seeded items have categories");
+    }
+}

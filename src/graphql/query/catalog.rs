@@ -1,3 +1,4 @@
+use crate::graphql::eager::Eager;
 use crate::graphql::loaders::{ItemRelations, Loaders};
 use crate::graphql::types::category::Category;
 use crate::graphql::types::enums::{ItemKind, ItemSort, LinkStatus};
@@ -34,7 +35,7 @@ impl CatalogQuery {
         connection_id: Option<ID>,
         #[graphql(default)] sort: ItemSort,
         #[graphql(default)] descending: bool,
-    ) -> async_graphql::Result<RelayConnection<Item>> {
+    ) -> async_graphql::Result<RelayConnection<Eager<Item>>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
         let filter = ItemFilter {
@@ -73,10 +74,14 @@ impl CatalogQuery {
             .await
             .map_err(shared_err)?;
         let account = c.account_id;
-        Ok(relay::connection(page, Item::from, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::items::count(&db, account, &filter).await })
-        }))
+        Ok(relay::connection(
+            page,
+            |m| Eager(m.into()),
+            move || {
+                let (db, filter) = (db.clone(), filter.clone());
+                Box::pin(async move { store::items::count(&db, account, &filter).await })
+            },
+        ))
     }
 
     async fn item(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Item> {

@@ -2,6 +2,7 @@ use super::category::Category;
 use super::enums::{ItemKind, LinkStatus};
 use super::vendor_price::VendorPrice;
 use crate::error::AppError;
+use crate::graphql::eager::Eager;
 use crate::graphql::loaders::{CategoryId, ItemId, LinksOfItem, VendorPricesOfItem, load};
 use crate::store::items::ItemSummary;
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
@@ -72,18 +73,18 @@ impl Item {
     }
 
     /// One row per connection this item syncs with.
-    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ItemLink>> {
+    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Eager<ItemLink>>> {
         let rows = load(ctx, LinksOfItem(self.raw_id))
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().map(|l| Eager(l.into())).collect())
     }
 
-    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Eager<Category>>> {
         let Some(id) = self.raw_category else {
             return Ok(None);
         };
-        Ok(load(ctx, CategoryId(id)).await?.map(Into::into))
+        Ok(load(ctx, CategoryId(id)).await?.map(|c| Eager(c.into())))
     }
 
     /// Local vendor price list entries, newest effective date first.
