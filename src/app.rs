@@ -3,12 +3,13 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::secrets::SecretBox;
-use crate::auth::{keys, password, session};
+use crate::auth::{keys, password};
 use crate::config::Settings;
 use crate::connectors::registry::Registry;
-use crate::graphql::{self, AppSchema};
+use crate::graphql;
 use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
+use crate::state::AppState;
 use crate::store::{self, Db};
 use crate::web;
 use axum::Router;
@@ -23,23 +24,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-
-/// Everything a request handler or resolver needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    /// Statements run on `db` (N+1 guard, metrics).
-    pub queries: store::db::QueryCounter,
-    pub settings: Arc<Settings>,
-    pub jwt: Arc<JwtKeys>,
-    pub secrets: SecretBox,
-    pub login_throttle: Arc<session::LoginThrottle>,
-    pub registry: Registry,
-    pub jobs: Jobs,
-    /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
-    pub sandboxes: Option<Sandboxes>,
-    pub schema: AppSchema,
-}
 
 pub struct Application {
     listener: TcpListener,

@@ -1,9 +1,9 @@
 //! The demo: a seeded ServiceTitan sandbox and a connection named `demo` to it, with its
 //! first full sync queued.
 
-use crate::app::AppState;
 use crate::error::AppResult;
 use crate::sandbox::servicetitan::SeedSpec;
+use crate::state::AppState;
 use crate::store::{self, connections::NewConnection};
 use entity::enums::{Provider, RunMode, RunTrigger};
 

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`app`]: the single assembly point — state, routes, middleware, server lifecycle.
+//! - [`app`]: the single assembly point — builds the state, routes, middleware, server lifecycle.
+//! - [`state`]: `AppState`, what handlers, resolvers and jobs share; built by `app`, read elsewhere.
 //! - [`config`]: settings, flags > environment > defaults.
 //! - [`error`]: the one domain error enum, mapped once to GraphQL codes and HTTP statuses.
 //! - [`auth`]: session tokens (JWT), password hashing, roles, secret encryption, sign-in.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod graphql;
 pub mod jobs;
 pub mod sandbox;
+pub mod state;
 pub mod store;
 pub mod sync;
 pub mod web;

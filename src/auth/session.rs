@@ -2,8 +2,8 @@
 //! emails, audited.
 
 use super::Caller;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store;
 use dashmap::DashMap;
 use entity::user;

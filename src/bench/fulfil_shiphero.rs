@@ -118,7 +118,7 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
 
 /// Runs a full sync of the route through the job queue; (seconds, finished run).
 async fn run_route(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     account: i64,
     route: i64,
 ) -> anyhow::Result<(f64, entity::sync_run::Model)> {

@@ -2,11 +2,12 @@
 //! database under --database-url) with the emulator mounted, like `demo` does.
 
 use super::{Figures, peak_rss_mb, reset_peak_rss};
-use crate::app::{AppState, Application};
+use crate::app::Application;
 use crate::config::Settings;
 use crate::jobs::StartRequest;
 use crate::sandbox::faults::FaultKind;
 use crate::sandbox::servicetitan::{Emulator, EmulatorConfig, SeedSpec};
+use crate::state::AppState;
 use crate::store::{self, connections::NewConnection};
 use crate::sync::runner::RunParams;
 use entity::enums::{Provider, RunMode, RunStatus, RunTrigger};

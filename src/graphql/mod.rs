@@ -7,9 +7,9 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use crate::app::AppState;
 use crate::auth::{Authentication, Caller};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use async_graphql::{Context, ID, Schema};
 
 pub type AppSchema =

@@ -4,10 +4,10 @@
 //! `application/graphql-response+json` when asked for (with 4xx on request errors),
 //! plain `application/json` with 200 otherwise; mutations are refused over GET.
 
-use crate::app::AppState;
 use crate::auth::Authentication;
 use crate::graphql::ClientIp;
 use crate::graphql::loaders::LoaderSet;
+use crate::state::AppState;
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};

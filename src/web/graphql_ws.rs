@@ -1,10 +1,10 @@
 //! GraphQL subscriptions over WebSocket (graphql-transport-ws and the legacy protocol).
 //! The JWT travels in the `connection_init` payload as `{"authorization": "Bearer …"}`.
 
-use crate::app::AppState;
 use crate::auth::Authentication;
 use crate::error::AppError;
 use crate::graphql::loaders::LoaderSet;
+use crate::state::AppState;
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;

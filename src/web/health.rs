@@ -1,4 +1,4 @@
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::db;
 use axum::Json;
 use axum::extract::State;

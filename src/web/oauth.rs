@@ -4,12 +4,12 @@
 //! first full sync (not waited for), and sends the browser to the connection in the UI.
 //! A bad state stores nothing. Codes and tokens are never logged or shown.
 
-use crate::app::AppState;
 use crate::auth::jwt::OAuthState;
 use crate::connectors::oauth;
 use crate::error::{AppError, AppResult};
 use crate::graphql::mutation::oauth::{NONCE_KEY, redirect_uri};
 use crate::jobs::StartRequest;
+use crate::state::AppState;
 use crate::store::{self, connections::ConnectionPatch};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};

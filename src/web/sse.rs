@@ -1,9 +1,9 @@
 //! Server-sent events of one run's progress, for clients without WebSockets: the same
 //! payloads as the `syncProgress` subscription, bearer-authenticated.
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::graphql::subscription::run_progress;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -2,9 +2,9 @@
 //! incremental sync. The body is authenticated with HMAC-SHA256 of the raw bytes, keyed
 //! by the connection's webhook secret, in `X-Pricebook-Signature: sha256=<hex>`.
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::jobs::StartRequest;
+use crate::state::AppState;
 use crate::store;
 use axum::Json;
 use axum::body::Bytes;

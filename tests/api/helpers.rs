@@ -1,6 +1,7 @@
 use entity::enums::Role;
-use pricebook_sync::app::{AppState, Application};
+use pricebook_sync::app::Application;
 use pricebook_sync::config::Settings;
+use pricebook_sync::state::AppState;
 use pricebook_sync::store;
 use serde_json::{Value, json};
 use std::sync::Once;

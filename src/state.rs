@@ -1,0 +1,31 @@
+//! What every request handler, resolver and background job shares: the database, settings,
+//! keys, connectors, jobs and the schema. [`crate::app`] builds it once at start-up; every
+//! other module only reads it, so the state has no dependency on the routes that use it.
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::secrets::SecretBox;
+use crate::auth::session;
+use crate::config::Settings;
+use crate::connectors::registry::Registry;
+use crate::graphql::AppSchema;
+use crate::jobs::Jobs;
+use crate::sandbox::Sandboxes;
+use crate::store::{self, Db};
+use std::sync::Arc;
+
+/// Everything a request handler or resolver needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    /// Statements run on `db` (N+1 guard, metrics).
+    pub queries: store::db::QueryCounter,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub secrets: SecretBox,
+    pub login_throttle: Arc<session::LoginThrottle>,
+    pub registry: Registry,
+    pub jobs: Jobs,
+    /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
+    pub sandboxes: Option<Sandboxes>,
+    pub schema: AppSchema,
+}
