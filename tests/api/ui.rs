@@ -24,7 +24,10 @@ fn header(r: &reqwest::Response, name: reqwest::header::HeaderName) -> String {
 
 /// The import map of the shell: module path ("./js/api.js") -> versioned URL.
 fn import_map(html: &str) -> serde_json::Map<String, Value> {
-    let start = html.find("<script type=\"importmap\">").expect("an import map") + 25;
+    let start = html
+        .find("<script type=\"importmap\">")
+        .expect("an import map")
+        + 25;
     let end = start + html[start..].find("</script>").unwrap();
     let map: Value = serde_json::from_str(&html[start..end]).expect("import map is JSON");
     map["imports"].as_object().unwrap().clone()
@@ -45,7 +48,10 @@ async fn the_shell_is_compressed_revalidated_and_maps_every_module_to_a_hashed_u
     let etag = header(&shell, ETAG);
     assert!(etag.starts_with("W/\""), "{etag}");
     let html = gunzip(&shell.bytes().await.unwrap());
-    assert!(html.contains("<meta name=\"pricebook-schema\" content=\""), "{html}");
+    assert!(
+        html.contains("<meta name=\"pricebook-schema\" content=\""),
+        "{html}"
+    );
     assert!(html.contains("src=\"js/main.js?v="), "{html}");
     assert!(html.contains("href=\"app.css?v="), "{html}");
     assert!(html.contains("rel=\"modulepreload\""), "{html}");
@@ -57,7 +63,11 @@ async fn the_shell_is_compressed_revalidated_and_maps_every_module_to_a_hashed_u
     // Every module the app can load is in the map, screens loaded on demand included, and
     // each versioned URL is cached for a year and sent gzipped.
     let map = import_map(&html);
-    for module in ["./js/main.js", "./vendor/preact.js", "./js/screens/review.js"] {
+    for module in [
+        "./js/main.js",
+        "./vendor/preact.js",
+        "./js/screens/review.js",
+    ] {
         assert!(map.contains_key(module), "{module} missing from {map:?}");
     }
     for (module, url) in &map {
