@@ -1,6 +1,7 @@
 // GraphQL over HTTP: JSON requests and multipart uploads, errors carrying `extensions.code`.
 
 import { currentToken, clearSession, EXPIRED_MESSAGE } from './session.js';
+import { summarizeError } from './format.js';
 
 export const GRAPHQL_URL = () => new URL('graphql', document.baseURI).href;
 
@@ -22,14 +23,21 @@ const FRIENDLY = {
   INTERNAL: 'The server hit an internal error. Try again; if it keeps happening, check the server log.',
 };
 
-/** A message fit for a person, from any error. */
+function rawMessage(err) {
+  if (!err) return '';
+  if (err instanceof ApiError && (err.code === 'NETWORK' || err.code === 'INTERNAL')) return FRIENDLY[err.code];
+  return typeof err === 'string' ? err : (err.message || (err instanceof ApiError && FRIENDLY[err.code]) || String(err));
+}
+
+/** A message fit for a person, from any error: one line (status and title), never raw JSON. */
 export function describeError(err) {
   if (!err) return '';
-  if (err instanceof ApiError) {
-    if (err.code === 'NETWORK' || err.code === 'INTERNAL') return FRIENDLY[err.code];
-    return err.message || FRIENDLY[err.code] || 'Something went wrong.';
-  }
-  return err.message || String(err);
+  return summarizeError(rawMessage(err)).line || 'Something went wrong.';
+}
+
+/** The raw text behind describeError's line, when the line left something out (else null). */
+export function errorDetail(err) {
+  return err ? summarizeError(rawMessage(err)).detail : null;
 }
 
 function authHeaders(auth) {

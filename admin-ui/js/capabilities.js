@@ -1,5 +1,7 @@
-// What the server offers, learned once by introspection after sign-in, so screens and buttons
-// appear only when the fields behind them exist (the UI lights up as the API grows).
+// What the server offers, learned by introspection, so screens and buttons appear only when
+// the fields behind them exist (the UI lights up as the API grows). The answer is kept in
+// localStorage under the schema's hash, which the server puts in the page
+// (<meta name="pricebook-schema">): a sign-in asks again only after the API changed.
 
 import { gql } from './api.js';
 
@@ -108,7 +110,23 @@ export class Capabilities {
   }
 }
 
+const CACHE_KEY = 'pricebook.schema';
+
+function schemaVersion() {
+  return document.querySelector('meta[name="pricebook-schema"]')?.content || null;
+}
+
 export async function loadCapabilities() {
+  const version = schemaVersion();
+  if (version) {
+    try {
+      const cached = JSON.parse(localStorage.getItem(CACHE_KEY) || 'null');
+      if (cached?.version === version && cached.schema) return new Capabilities(cached.schema);
+    } catch { /* unreadable cache: ask the server */ }
+  }
   const data = await gql(INTROSPECTION);
+  if (version) {
+    try { localStorage.setItem(CACHE_KEY, JSON.stringify({ version, schema: data.__schema })); } catch { /* full or off */ }
+  }
   return new Capabilities(data.__schema);
 }

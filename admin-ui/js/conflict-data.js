@@ -1,12 +1,60 @@
 // Conflict fields, value comparison and the resolve mutations, shared by list and page.
 
+import { useEffect, useRef } from './lib.js';
 import { gql } from './api.js';
+import { subscribe } from './ws.js';
 import { runSelection } from './live-run.js';
 
+// `change` (LOCAL / REMOTE / BOTH per field) is selected once the server has it.
 export const CONFLICT_SPEC = [
   'id', 'status', 'kind', ['item', ['id', 'code', 'name', 'kind']], 'connectionId', 'runId',
-  ['fields', ['field', 'base', 'local', 'remote']], 'resolution', 'resolvedAt', 'comment', 'createdAt',
+  ['fields', ['field', 'base', 'local', 'remote', 'change']], 'resolution', 'resolvedAt', 'comment', 'createdAt',
 ];
+
+/**
+ * What each conflict kind means for the admin: a list badge, a banner on the conflict page
+ * and what the two one-click resolutions do. Kinds the server does not have never show.
+ */
+export const KIND_INFO = {
+  DELETE: {
+    badge: 'Deleted upstream',
+    tone: 'bad',
+    title: 'Deleted upstream',
+    banner: (upstream) => `${upstream} no longer has this record, and it was edited here since the last sync.`,
+    useRemote: 'Accept the deletion',
+    useRemoteEffect: 'deletes the item here too (soft delete; vendor prices stay)',
+    useLocal: 'Keep the item',
+    useLocalEffect: 'keeps your version and re-creates it upstream where the connection can',
+    merge: false,
+  },
+  FIRST_LINK: {
+    badge: 'First link',
+    tone: 'warn',
+    title: 'Linked for the first time',
+    banner: (upstream) => `An item with this code existed both here and in ${upstream} with different values when they were first linked; neither side was changed.`,
+    useRemote: 'Use remote',
+    useRemoteEffect: 'takes the upstream values here',
+    useLocal: 'Use local',
+    useLocalEffect: 'keeps the values here and pushes them upstream',
+    merge: true,
+  },
+};
+
+export const kindInfo = (kind) => KIND_INFO[String(kind || '').toUpperCase()] || null;
+
+/**
+ * Which side changed a field since the last sync: the API's `change` when it sends one,
+ * else derived from the three versions. LOCAL / REMOTE / BOTH (null: neither).
+ */
+export function fieldChange(row) {
+  if (row.change) return String(row.change).toUpperCase();
+  const local = !same(row.local, row.base);
+  const remote = !same(row.remote, row.base);
+  if (local && remote) return 'BOTH';
+  if (local) return 'LOCAL';
+  if (remote) return 'REMOTE';
+  return null;
+}
 export const CONFLICT_FULL_SPEC = [...CONFLICT_SPEC, 'local', 'remote', 'base'];
 
 export function conflictType(caps) {
@@ -41,21 +89,36 @@ export async function resolveOne(caps, id, resolution, { fields = null, comment 
 }
 
 /**
- * Resolves many conflicts the same way: resolveConflicts (one run) when the server has it,
- * else one by one. Resolves to { run, done, failed: [{id, error}] }.
+ * Resolves many conflicts the same way. With resolveConflicts the server runs one
+ * background run per connection (it takes one connection at a time): resolves to
+ * { runs, done: 0, failed } and the caller follows the runs. Without it, one by one:
+ * { runs: [], done, failed: [{id, error}] }. `conflicts` are nodes with id and connectionId.
  */
-export async function resolveMany(caps, ids, resolution) {
+export async function resolveMany(caps, conflicts, resolution) {
   if (caps.mutation('resolveConflicts')) {
     const runType = caps.returns('mutation', 'resolveConflicts');
     const kind = caps.types.get(runType)?.kind;
     const sel = kind === 'OBJECT' ? `{ ${runType === 'SyncRun' || caps.has(runType, 'status') ? runSelection(caps) : '__typename'} }` : '';
-    const d = await gql(`mutation($ids: [ID!]!, $resolution: Resolution!) { resolveConflicts(ids: $ids, resolution: $resolution) ${sel} }`, { ids, resolution });
-    const run = d.resolveConflicts && typeof d.resolveConflicts === 'object' && d.resolveConflicts.id ? d.resolveConflicts : null;
-    return { run, done: ids.length, failed: [] };
+    const byConnection = new Map();
+    for (const c of conflicts) {
+      const key = String(c.connectionId ?? '');
+      byConnection.set(key, [...(byConnection.get(key) || []), c.id]);
+    }
+    const runs = [];
+    const failed = [];
+    for (const ids of byConnection.values()) {
+      try {
+        const d = await gql(`mutation($ids: [ID!]!, $resolution: Resolution!) { resolveConflicts(ids: $ids, resolution: $resolution) ${sel} }`, { ids, resolution });
+        if (d.resolveConflicts?.id) runs.push(d.resolveConflicts);
+      } catch (error) {
+        for (const id of ids) failed.push({ id, error });
+      }
+    }
+    return { runs, done: 0, failed };
   }
   const failed = [];
   let done = 0;
-  for (const id of ids) {
+  for (const { id } of conflicts) {
     try {
       await resolveOne(caps, id, resolution);
       done += 1;
@@ -63,5 +126,24 @@ export async function resolveMany(caps, ids, resolution) {
       failed.push({ id, error });
     }
   }
-  return { run: null, done, failed };
+  return { runs: [], done, failed };
+}
+
+/**
+ * Calls `reload` (debounced) whenever a sync stores a new conflict: the conflictCreated
+ * feed, when the server has it.
+ */
+export function useConflictFeed(caps, reload, connectionId = null) {
+  const ref = useRef(reload);
+  ref.current = reload;
+  useEffect(() => {
+    if (!caps.subscription('conflictCreated')) return undefined;
+    let timer = null;
+    const args = connectionId && caps.arg('subscription', 'conflictCreated', 'connectionId') ? '(connectionId: $c)' : '';
+    const stop = subscribe(`subscription${args ? '($c: ID)' : ''} { conflictCreated${args} { id } }`, args ? { c: connectionId } : {}, {
+      next: () => { clearTimeout(timer); timer = setTimeout(() => ref.current(), 300); },
+      error: () => {},
+    });
+    return () => { clearTimeout(timer); stop(); };
+  }, [connectionId]); // eslint-disable-line react-hooks/exhaustive-deps
 }

@@ -1,7 +1,7 @@
 // Saving a local edit of an item (name, money fields, active), shared by the list and the page.
 
 import { gql } from './api.js';
-import { normaliseDecimalInput } from './format.js';
+import { parseMoneyInput } from './format.js';
 
 export const MONEY_FIELDS = [
   ['cost', 'Cost'], ['price', 'Price'], ['memberPrice', 'Member price'], ['addOnPrice', 'Add-on price'],
@@ -24,14 +24,12 @@ export function buildItemInput(item, draft) {
   }
   for (const [key, label] of MONEY_FIELDS) {
     if (!(key in draft)) continue;
-    const typed = draft[key];
-    const value = normaliseDecimalInput(typed);
-    if (value === null) { errors[key] = `${label} must be a number like 12.50`; continue; }
+    const { value, error } = parseMoneyInput(draft[key]);
+    if (error) { errors[key] = error; continue; }
     if (value === '') {
       if (item[key] !== null && item[key] !== undefined) errors[key] = `${label} cannot be cleared here`;
       continue;
     }
-    if (value.startsWith('-')) { errors[key] = `${label} cannot be negative`; continue; }
     if (!sameDecimal(value, item[key])) input[key] = value;
   }
   if ('active' in draft && draft.active !== item.active) input.active = draft.active;

@@ -111,3 +111,49 @@ export function useLiveRun(caps, runId, initial = null, onDone = null) {
 
   return { run, error, live };
 }
+
+/**
+ * Follows several runs (not a hook: for work started by a click). `onUpdate(run)` on each
+ * change, `onAllDone(runs)` once every run has ended. Returns a function that stops.
+ */
+export function followRuns(caps, runs, { onUpdate = () => {}, onAllDone = () => {} } = {}) {
+  const sel = runSelection(caps);
+  const latest = new Map(runs.map((r) => [String(r.id), r]));
+  const stops = [];
+  let stopped = false;
+  let finished = false;
+  const check = () => {
+    if (!finished && [...latest.values()].every((r) => !isActive(r))) {
+      finished = true;
+      onAllDone([...latest.values()]);
+    }
+  };
+  const update = (r) => {
+    if (stopped || !r) return;
+    latest.set(String(r.id), r);
+    onUpdate(r);
+    check();
+  };
+  const fetchOnce = (id) => gql(`query($id: ID!) { syncRun(id: $id) { ${sel} } }`, { id }).then((d) => d.syncRun);
+  const poll = (id) => {
+    const tick = () => fetchOnce(id).then((r) => {
+      update(r);
+      if (!stopped && isActive(r)) stops.push(clearTimeout.bind(null, setTimeout(tick, 1000)));
+    }, () => { if (!stopped) stops.push(clearTimeout.bind(null, setTimeout(tick, 3000))); });
+    tick();
+  };
+  for (const run of runs) {
+    if (!isActive(run)) continue;
+    if (caps.subscription('syncProgress')) {
+      stops.push(subscribe(`subscription($id: ID!) { syncProgress(runId: $id) { ${sel} } }`, { id: run.id }, {
+        next: (p) => update(p.data?.syncProgress),
+        error: () => { if (!stopped && caps.query('syncRun')) poll(run.id); },
+        complete: () => { if (!stopped) fetchOnce(run.id).then(update, () => {}); },
+      }));
+    } else if (caps.query('syncRun')) {
+      poll(run.id);
+    }
+  }
+  check();
+  return () => { stopped = true; for (const s of stops) s(); };
+}

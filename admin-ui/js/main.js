@@ -1,93 +1,107 @@
-// Entry point: session, capabilities, routing to screens.
+// Entry point: session, capabilities, routing to screens (see routes.js).
+//
+// When the session expires, the screen stays as it is (unsaved input included) under a
+// sign-in dialog; signing in again as the same user carries on where it stopped.
 
 import { html, render, useState, useEffect } from './lib.js';
 import { AppContext } from './context.js';
-import { getSession, isExpired, clearSession, onSessionChange, currentToken, EXPIRED_MESSAGE } from './session.js';
+import {
+  getSession, isExpired, clearSession, onSessionChange, currentToken, EXPIRED_MESSAGE,
+} from './session.js';
 import { loadCapabilities } from './capabilities.js';
 import { useRoute } from './router.js';
-import { Toaster } from './components/toast.js';
+import { screenFor } from './routes.js';
+import { Toaster, toast } from './components/toast.js';
 import { Layout } from './components/layout.js';
 import { Loading, ErrorBox } from './components/feedback.js';
 import { invalidateConnections } from './data.js';
 import { SignIn } from './screens/signin.js';
-import { Dashboard } from './screens/dashboard.js';
-import { Runs } from './screens/runs.js';
-import { RunPage } from './screens/run.js';
-import { Conflicts } from './screens/conflicts.js';
-import { ConflictPage } from './screens/conflict.js';
-import { Items } from './screens/items.js';
-import { ItemPage } from './screens/item.js';
-import { CsvImport } from './screens/csv-import.js';
-import { Connections } from './screens/connections.js';
-import { ConnectionPage } from './screens/connection.js';
-import { Users } from './screens/users.js';
-import { NotFound } from './screens/not-found.js';
 
-function initialSession() {
+function initialAuth() {
   const s = getSession();
   if (s && isExpired(s)) {
     clearSession(EXPIRED_MESSAGE);
-    return { session: null, message: EXPIRED_MESSAGE };
+    return { session: null, message: EXPIRED_MESSAGE, expiredUser: null };
   }
-  return { session: s, message: null };
+  return { session: s, message: null, expiredUser: null };
 }
 
-function screenFor(route) {
-  const [section, id] = route.parts;
-  const key = route.path;
-  switch (section) {
-    case undefined: return html`<${Dashboard} key=${key} />`;
-    case 'runs': return id ? html`<${RunPage} key=${key} id=${id} />` : html`<${Runs} route=${route} />`;
-    case 'conflicts': return id ? html`<${ConflictPage} key=${key} id=${id} />` : html`<${Conflicts} route=${route} />`;
-    case 'items': return id ? html`<${ItemPage} key=${key} id=${id} />` : html`<${Items} route=${route} />`;
-    case 'import': return html`<${CsvImport} route=${route} />`;
-    case 'connections': return id ? html`<${ConnectionPage} key=${key} id=${id} />` : html`<${Connections} />`;
-    case 'users': return html`<${Users} />`;
-    default: return html`<${NotFound} />`;
-  }
+const sameUser = (a, b) => !!a && !!b && String(a.id) === String(b.id) && a.email === b.email;
+
+const screens = new Map(); // loader -> component, once its module has loaded
+
+/** The screen for a route, loading its module on first use. */
+function Screen({ target }) {
+  const [, setLoaded] = useState(0);
+  const [error, setError] = useState(null);
+  const Component = screens.get(target.load);
+  const load = () => {
+    setError(null);
+    target.load().then((c) => { screens.set(target.load, c); setLoaded((n) => n + 1); }, setError);
+  };
+  useEffect(() => { if (!Component) load(); }, [target.load]); // eslint-disable-line react-hooks/exhaustive-deps
+  if (error) return html`<${ErrorBox} error=${error} onRetry=${load} title="Could not load this screen" />`;
+  if (!Component) return html`<${Loading} />`;
+  return html`<${Component} key=${target.key} ...${target.props} />`;
 }
 
 function App() {
-  const [{ session, message }, setState] = useState(initialSession);
+  const [auth, setAuth] = useState(initialAuth);
   const [caps, setCaps] = useState(null);
   const [capsError, setCapsError] = useState(null);
   const route = useRoute();
 
   useEffect(() => onSessionChange((s, msg) => {
-    setState({ session: s, message: s ? null : msg });
-    setCaps(null);
-    setCapsError(null);
-    invalidateConnections();
+    setAuth((prev) => {
+      if (s) {
+        const resumed = sameUser(prev.expiredUser, s.user);
+        if (resumed) toast('Signed in again. Anything you had not saved is still here.', { kind: 'info' });
+        else { setCaps(null); setCapsError(null); invalidateConnections(); }
+        return { session: s, message: null, expiredUser: null };
+      }
+      // Expired while working: keep the screen under the sign-in dialog.
+      const user = prev.session?.user || prev.expiredUser;
+      if (msg === EXPIRED_MESSAGE && user) return { session: null, message: msg, expiredUser: user };
+      setCaps(null);
+      setCapsError(null);
+      invalidateConnections();
+      return { session: null, message: msg, expiredUser: null };
+    });
   }), []);
 
   // Notice an expiry while the tab sits idle, not only on the next request.
   useEffect(() => {
-    const check = () => { if (getSession()) currentToken(); };
+    // Only while the tab is visible: a tab being closed or reloaded turns hidden, and ending
+    // the session there would leave the next page without the "expired" explanation.
+    const check = () => { if (document.visibilityState === 'visible' && getSession()) currentToken(); };
     const timer = setInterval(check, 15000);
     document.addEventListener('visibilitychange', check);
     return () => { clearInterval(timer); document.removeEventListener('visibilitychange', check); };
   }, []);
 
+  const { session, message, expiredUser } = auth;
   const loadCaps = () => {
     setCapsError(null);
     loadCapabilities().then(setCaps, setCapsError);
   };
   useEffect(() => { if (session && !caps) loadCaps(); }, [session]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  const user = session?.user || expiredUser;
   let body;
-  if (!session) {
+  if (user && caps) {
+    body = html`
+      <${AppContext.Provider} value=${{ user, caps }}>
+        <${Layout} user=${user} caps=${caps} route=${route} onSignOut=${() => clearSession()}>
+          <${Screen} target=${screenFor(route)} />
+        <//>
+      <//>
+      ${!session ? html`<${SignIn} message=${message} modal email=${expiredUser.email} />` : null}`;
+  } else if (!session) {
     body = html`<${SignIn} message=${message} />`;
-  } else if (!caps) {
+  } else {
     body = html`<main id="main" class="boot">
       ${capsError ? html`<${ErrorBox} error=${capsError} onRetry=${loadCaps} title="Could not reach the API" />` : html`<${Loading} label="Connecting…" />`}
     </main>`;
-  } else {
-    body = html`
-      <${AppContext.Provider} value=${{ user: session.user, caps }}>
-        <${Layout} user=${session.user} caps=${caps} route=${route} onSignOut=${() => clearSession()}>
-          ${screenFor(route)}
-        <//>
-      <//>`;
   }
   return html`${body}<${Toaster} />`;
 }

@@ -1,15 +1,7 @@
-// Which screens exist for this user on this server.
+// Which screens exist for this user on this server (the navigation half of routes.js).
 
-import { canEdit, isAdmin } from './session.js';
+import { ROUTES } from './routes.js';
 
 export function navItems(caps, user) {
-  return [
-    { path: '/', label: 'Dashboard', show: true },
-    { path: '/runs', label: 'Runs', show: caps.query('syncRuns') },
-    { path: '/conflicts', label: 'Conflicts', show: caps.query('conflicts') },
-    { path: '/items', label: 'Items', show: caps.query('items') },
-    { path: '/import', label: 'CSV import', show: caps.mutation('uploadCsv') && canEdit(user) },
-    { path: '/connections', label: 'Connections', show: caps.query('connections') },
-    { path: '/users', label: 'Users', show: isAdmin(user) && caps.query('users') },
-  ].filter((i) => i.show);
+  return ROUTES.filter((r) => r.nav && r.show(caps, user)).map((r) => ({ path: `/${r.section}`, label: r.nav }));
 }

@@ -1,6 +1,7 @@
 // The signed-in session: JWT, its expiry and the user, kept in sessionStorage (per tab).
 
 const KEY = 'pricebook.session';
+const EMAIL_KEY = 'pricebook.email';
 const listeners = new Set();
 
 export const EXPIRED_MESSAGE = 'Your session expired, sign in again';
@@ -25,8 +26,14 @@ export function isExpired(session) {
 export function setSession({ token, expiresAt, user }) {
   const session = { token, expiresAt, user: { ...user, role: String(user.role).toUpperCase() } };
   sessionStorage.setItem(KEY, JSON.stringify(session));
+  try { localStorage.setItem(EMAIL_KEY, session.user.email); } catch { /* storage off: type it again */ }
   notify(session, null);
   return session;
+}
+
+/** The email of the last sign-in on this browser, to fill the sign-in form. */
+export function lastEmail() {
+  try { return localStorage.getItem(EMAIL_KEY) || ''; } catch { return ''; }
 }
 
 /** Ends the session; `message` is shown on the sign-in screen (e.g. EXPIRED_MESSAGE). */

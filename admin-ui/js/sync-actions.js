@@ -4,7 +4,7 @@ import { gql, describeError } from './api.js';
 import { runSelection } from './live-run.js';
 import { toast, toastError } from './components/toast.js';
 import { href } from './router.js';
-import { humanize } from './format.js';
+import { humanize, summarizeError } from './format.js';
 
 /** Starts a run; resolves to the run (the new one or the one already running), or null. */
 export async function startSync(caps, connectionId, mode, { dryRun = false } = {}) {
@@ -60,7 +60,9 @@ export async function cancelSync(caps, runId) {
 export function runEndMessage(run) {
   const status = String(run.status).toUpperCase();
   const kind = status === 'SUCCEEDED' ? 'success' : status === 'CANCELLED' ? 'info' : 'error';
-  toast(`Run #${run.id} ${humanize(status).toLowerCase()}${run.error ? `: ${run.error}` : '.'}`, {
+  // One line; the raw error (often an upstream's JSON) is on the run page behind "Details".
+  const error = run.error ? summarizeError(run.error).line : '';
+  toast(`Run #${run.id} ${humanize(status).toLowerCase()}${error ? `: ${error}` : '.'}`, {
     kind, link: { href: href(`/runs/${run.id}`), label: 'Details' },
   });
 }

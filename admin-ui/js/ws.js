@@ -119,13 +119,18 @@ export function subscribe(query, variables, sink) {
   };
 }
 
+// Signed out or expired: close the socket. Subscriptions stay registered (their screens
+// unmount on sign-out, which stops them); after signing in again they resume.
 onSessionChange((session) => {
-  if (session) return;
-  subs.clear();
   clearTimeout(retryTimer);
+  if (session) {
+    if (subs.size && !socket) open();
+    return;
+  }
   if (socket) {
     const ws = socket;
     socket = null;
+    ready = false;
     ws.close(1000, 'signed out');
   }
 });

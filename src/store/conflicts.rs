@@ -126,10 +126,13 @@ pub async fn open_counts(
         .collect())
 }
 
+/// Links whose last sync failed and that nobody chose to ignore (a paused link is the
+/// admin's answer, so it leaves the queue).
 fn failed_links(account_id: i64, connection_id: Option<i64>) -> Select<item_link::Entity> {
     let mut q = item_link::Entity::find()
         .filter(item_link::Column::AccountId.eq(account_id))
-        .filter(item_link::Column::SyncStatus.eq(LinkStatus::Error));
+        .filter(item_link::Column::SyncStatus.eq(LinkStatus::Error))
+        .filter(item_link::Column::Paused.eq(false));
     if let Some(c) = connection_id {
         q = q.filter(item_link::Column::ConnectionId.eq(c));
     }

@@ -1,6 +1,7 @@
-//! The admin UI in a real headless Chromium, driven by `tests/ui/run.mjs` (playwright-core)
-//! against this real server and the ServiceTitan emulator. Skipped only when Chromium or
-//! the npm packages are missing and PRICEBOOK_REQUIRE_BROWSER is unset.
+//! The admin UI in a real headless Chromium, driven by `tests/ui/run.mjs` (playwright-core,
+//! with axe-core checking accessibility on every scenario) against this real server and the
+//! ServiceTitan emulator, each issue-17 scenario at 1280 and 375 px. Skipped only when
+//! Chromium or the npm packages are missing and PRICEBOOK_REQUIRE_BROWSER is unset.
 
 use crate::helpers::*;
 use entity::enums::Role;
@@ -25,7 +26,9 @@ fn chromium() -> Option<PathBuf> {
 async fn admin_ui_in_a_real_browser() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ui_tests = root.join("tests/ui");
-    let ready = chromium().is_some() && ui_tests.join("node_modules/playwright-core").exists();
+    let ready = chromium().is_some()
+        && ui_tests.join("node_modules/playwright-core").exists()
+        && ui_tests.join("node_modules/axe-core").exists();
     if !ready {
         if std::env::var("PRICEBOOK_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0") {
             panic!(

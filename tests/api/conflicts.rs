@@ -575,3 +575,40 @@ async fn disjoint_edits_merge_automatically_when_the_connection_allows_it() {
     assert_eq!(events["syncRun"]["summary"]["autoMerged"], 1, "{events}");
     s.assert_settled().await;
 }
+
+#[tokio::test]
+async fn a_failed_record_waits_in_the_review_queue_until_retried_or_ignored() {
+    let s = setup(5).await;
+    // Edited here, gone upstream: the incremental sync's push is refused (HTTP 404).
+    s.local_edit(1, json!({ "price": "19.5" })).await;
+    assert!(s.app.emulator().delete_remote("materials", s.ids[1]));
+    let run = s
+        .app
+        .run_sync(s.conn, RunMode::Incremental, json!({}), false)
+        .await;
+    assert_eq!(run.errors, 1, "{run:?}");
+    let q = "{ reviewQueue { failedRecords failed { totalCount edges { node { error attempts \
+             item { code } link { syncStatus paused } } } } } }";
+    let queue = s.app.gql_ok(&s.token, q, json!({})).await;
+    assert_eq!(queue["reviewQueue"]["failedRecords"], 1, "{queue}");
+    let node = &queue["reviewQueue"]["failed"]["edges"][0]["node"];
+    assert_eq!(node["item"]["code"], code(1));
+    assert_eq!(node["link"]["syncStatus"], "ERROR");
+    assert!(node["error"].as_str().unwrap().contains("404"), "{node}");
+
+    // Ignoring it (pausing its sync) is an answer: it leaves the queue, and comes back
+    // when un-paused.
+    let item = s.app.item_by_code(s.account, &code(1)).await.id.to_string();
+    let pause = "mutation($id:ID!,$p:Boolean!){ setItemSyncPaused(itemId:$id, paused:$p) { id } }";
+    s.app
+        .gql_ok(&s.token, pause, json!({ "id": item, "p": true }))
+        .await;
+    let queue = s.app.gql_ok(&s.token, q, json!({})).await;
+    assert_eq!(queue["reviewQueue"]["failedRecords"], 0, "{queue}");
+    assert_eq!(queue["reviewQueue"]["failed"]["totalCount"], 0, "{queue}");
+    s.app
+        .gql_ok(&s.token, pause, json!({ "id": item, "p": false }))
+        .await;
+    let queue = s.app.gql_ok(&s.token, q, json!({})).await;
+    assert_eq!(queue["reviewQueue"]["failedRecords"], 1, "{queue}");
+}

@@ -20,3 +20,4 @@ mod readpath;
 mod schema;
 mod sync;
 mod tenancy;
+mod ui;

@@ -6,8 +6,10 @@
 //
 // Each scenario prints `ok <name>`, `skip <name>: why` or `FAIL <name>: reason`; the process
 // exits non-zero when any scenario fails. A console error or uncaught page error in the
-// browser fails the scenario it happened in. Without VIEWER_EMAIL a viewer is created
-// through the API with the admin account.
+// browser fails the scenario it happened in, and so does any serious or critical axe-core
+// violation: axe runs on every page a scenario leaves open, and at the states a scenario
+// checks explicitly (`a11y`). Without VIEWER_EMAIL a viewer is created through the API with
+// the admin account.
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -30,6 +32,14 @@ const LAUNCH_ARGS = [
   '--disable-dev-shm-usage',
 ];
 const STAMP = Date.now().toString(36);
+const WIDTHS = [[1280, 900], [375, 812]];
+const AXE_PATH = new URL('./node_modules/axe-core/axe.min.js', import.meta.url);
+if (!fs.existsSync(AXE_PATH)) {
+  console.log('FAIL setup: axe-core is missing; run `npm ci` in tests/ui');
+  process.exit(1);
+}
+const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
+let a11yChecks = 0;
 
 // ---------------------------------------------------------------- API helpers
 
@@ -124,6 +134,7 @@ async function sandboxControl(provider, method, rel, body) {
 
 let browser;
 let sessions = []; // pages opened by the scenario that is running
+let failedPage = null; // kept open by atBothWidths for the failure screenshot
 
 class Session {
   constructor(context, page, errors) {
@@ -172,6 +183,51 @@ async function textsOf(locator) {
 async function settle(page) {
   await page.waitForLoadState('networkidle').catch(() => {});
   await page.locator('.state-loading').first().waitFor({ state: 'detached', timeout: 15000 }).catch(() => {});
+  await page.locator('.is-loading').first().waitFor({ state: 'detached', timeout: 15000 }).catch(() => {});
+}
+
+/** Fails on any serious or critical axe-core violation in the page's current state. */
+async function a11y(page, label) {
+  if (page.isClosed() || !page.url().startsWith(BASE_URL)) return;
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: AXE_SOURCE });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  a11yChecks += 1;
+  if (found.length) throw new Error(`axe, ${label}: ${found.join(' | ')}`);
+}
+
+/** Runs `fn(page, width)` on a fresh signed-in page at 1280 and at 375 px. */
+async function atBothWidths(fn, { signedIn = true } = {}) {
+  for (const [width, height] of WIDTHS) {
+    const s = await openPage({ width, height });
+    try {
+      if (signedIn) await signIn(s.page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await fn(s.page, width);
+      await settle(s.page);
+      await a11y(s.page, `end at ${width} px`);
+      await closeSession(s);
+    } catch (e) {
+      e.message = `at ${width} px: ${e.message}`;
+      failedPage = s.page;
+      throw e;
+    }
+  }
+}
+
+/** Fails when the page scrolls sideways (content wider than the window). */
+async function assertNoOverflow(page, where) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `${where} is ${overflow} px wider than the window`);
+}
+
+/** Fails unless the element is fully inside the window, horizontally. */
+async function assertInView(locator, what) {
+  const box = await locator.boundingBox();
+  const width = await locator.page().evaluate(() => window.innerWidth);
+  assert(box && box.x >= 0 && box.x + box.width <= width + 1, `${what} is outside the window (${JSON.stringify(box)}, window ${width})`);
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -264,7 +320,7 @@ scenario('inline edit of an item price', [], async () => {
   // A bad value is refused before anything is sent.
   await edit.getByTestId('edit-price').fill('12,3.4.5x');
   await edit.getByRole('button', { name: 'Save' }).click();
-  await edit.getByRole('alert').filter({ hasText: /Price must be a number/ }).waitFor();
+  await edit.getByRole('alert').filter({ hasText: /Price: Use digits with a point/ }).waitFor();
   await edit.getByTestId('edit-price').fill(newPrice);
   await edit.getByTestId('edit-price').press('Enter');
   await expectToast(page, new RegExp(`Saved ${item.code}`));
@@ -338,10 +394,10 @@ scenario('viewer sees no mutate buttons', [], async () => {
   const nav = page.getByRole('navigation', { name: 'Main' });
   assert(await nav.getByRole('link', { name: 'Users' }).count() === 0, 'viewer sees Users');
   assert(await nav.getByRole('link', { name: 'CSV import' }).count() === 0, 'viewer sees CSV import');
-  const forbidden = /^(Edit|Edit .*|Delete.*|Save.*|Full sync|Incremental|Dry run|New connection|Create connection|Cancel run|Use remote.*|Use local.*|Merge.*|Apply import|Retry sync|Pause sync|Resume sync|Add user)$/;
+  const forbidden = /^(Edit|Edit .*|Delete.*|Save.*|Full sync|Incremental|Dry run|New connection|Create connection|Cancel run|Use remote.*|Use local.*|Merge.*|Apply import|Retry.*|Ignore.*|Pause sync|Resume sync|Add user)$/;
   const item = (await api('{ items(first: 1) { edges { node { id } } } }')).items.edges[0].node;
   const conn = await firstConnection();
-  const pages = ['/', '/items', `/items/${item.id}`, '/connections', `/connections/${conn.id}`, '/runs', '/conflicts'];
+  const pages = ['/', '/items', `/items/${item.id}`, '/connections', `/connections/${conn.id}`, '/runs', '/conflicts', '/review'];
   for (const p of pages) {
     await go(page, p);
     await page.locator('h1').first().waitFor();
@@ -349,7 +405,7 @@ scenario('viewer sees no mutate buttons', [], async () => {
     const names = await page.locator('main button, main a.btn').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') || e.textContent).trim()));
     const bad = names.filter((n) => forbidden.test(n));
     assert(!bad.length, `viewer sees ${bad.join(', ')} on ${p}`);
-    assert(await page.locator('main input:not([type=search]):not([disabled]), main textarea:not([disabled])').count() === 0 || p === '/items' || p === '/conflicts',
+    assert(await page.locator('main input:not([type=search]):not([disabled]), main textarea:not([disabled])').count() === 0 || ['/items', '/conflicts', '/review'].includes(p),
       `viewer has editable fields on ${p}`);
   }
   // The API agrees: a viewer cannot edit.
@@ -380,6 +436,7 @@ scenario('expired session goes back to sign-in', [], async () => {
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Items' }).waitFor();
+  await page.getByTestId('signin-dialog').waitFor({ state: 'hidden' });
   // 2. The server refuses the token (UNAUTHENTICATED): same outcome.
   await page.evaluate(() => {
     const key = 'pricebook.session';
@@ -411,12 +468,14 @@ scenario('screenshots at 1280 and 375 px', [], async (caps) => {
     if (last && caps.query.has('syncRun')) screens.push(['run', `/runs/${last.id}`, `Run #${last.id}`]);
   }
   if (caps.query.has('conflicts')) screens.push(['conflicts', '/conflicts', 'Conflicts']);
+  if (caps.query.has('reviewQueue')) screens.push(['review', '/review', 'Review queue']);
   if (caps.mutation.has('uploadCsv')) screens.push(['csv-import', '/import', 'CSV import']);
   for (const [width, height] of [[1280, 900], [375, 812]]) {
     const s = await openPage({ width, height });
     const { page } = s;
     await page.goto(`${BASE_URL}/`);
     await page.getByLabel('Email').waitFor();
+    await a11y(page, `sign-in at ${width} px`);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${width}-signin.png`), fullPage: true });
     await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
     for (const [name, hash, heading] of screens) {
@@ -427,12 +486,14 @@ scenario('screenshots at 1280 and 375 px', [], async (caps) => {
       await page.waitForTimeout(150);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert(overflow <= 1, `${name} at ${width} px is ${overflow} px wider than the window`);
+      await a11y(page, `${name} at ${width} px`);
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${width}-${name}.png`), fullPage: true });
     }
     if (width === 375) {
       // The menu opens from its button on a phone.
       await page.getByRole('button', { name: 'Menu' }).click();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Items' }).waitFor();
+      await a11y(page, `menu at ${width} px`);
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${width}-menu.png`) });
     }
   }
@@ -536,7 +597,7 @@ scenario('cancel a running sync', ['mutation:startSync', 'mutation:cancelSync', 
 
 /** An open conflict: an existing one, or one made by editing both sides of a sandbox item. */
 async function openConflict() {
-  const existing = await api('{ conflicts(status: OPEN, first: 1) { edges { node { id item { id code } fields { field } } } } }');
+  const existing = await api('{ conflicts(status: OPEN, kind: FIELDS, first: 1) { edges { node { id item { id code } fields { field } } } } }');
   if (existing.conflicts.edges.length) return existing.conflicts.edges[0].node;
   const conn = await firstConnection();
   const item = await linkedItem(conn.id, 5);
@@ -546,7 +607,7 @@ async function openConflict() {
   await sandboxControl(provider, 'PATCH', `${link.entityType}/${link.remoteId}`, { displayName: 'Remote edit from UI test', price: 222.22 });
   const run = await startSyncApi(conn.id, 'INCREMENTAL');
   await waitForRun(run.id);
-  const d = await api('{ conflicts(status: OPEN, first: 50) { edges { node { id item { id code } fields { field } } } } }');
+  const d = await api('{ conflicts(status: OPEN, kind: FIELDS, first: 50) { edges { node { id item { id code } fields { field } } } } }');
   const c = d.conflicts.edges.map((e) => e.node).find((x) => x.item?.id === item.id);
   if (!c) throw new Error(`editing ${item.code} on both sides made no conflict`);
   return c;
@@ -651,6 +712,510 @@ scenario('connect Jobber through OAuth from the connection page', ['mutation:sta
   await api('mutation($id: ID!) { deleteConnection(id: $id) }', { id }).catch(() => {});
 });
 
+// ---- issue 17: the admin UI an admin can trust with prices (each at 1280 and 375 px)
+
+/** `n` linked materials still in sync, from the end of the list (older scenarios use the start). */
+async function freshItems(n) {
+  const conn = await firstConnection();
+  const d = await api(`query($c: ID!, $f: Int) { items(connectionId: $c, syncStatus: SYNCED, kind: MATERIAL, first: $f,
+    sort: CODE, descending: true) { edges { node { id code name cost price links { connectionId entityType remoteId } } } } }`, { c: conn.id, f: n });
+  const items = d.items.edges.map((e) => e.node);
+  assert(items.length === n, `need ${n} synced materials, found ${items.length}`);
+  return items.map((it) => ({ ...it, link: it.links.find((l) => String(l.connectionId) === String(conn.id)) }));
+}
+
+/** Name and price changed differently here and upstream (a FIELDS conflict at the next sync). */
+async function editBothSides(item, tag) {
+  const conn = await firstConnection();
+  await api('mutation($id: ID!, $n: String!) { updateItem(id: $id, input: { name: $n, price: "111.11" }) { id } }', { id: item.id, n: `Local ${tag}` });
+  await sandboxControl(String(conn.provider).toLowerCase(), 'PATCH', `${item.link.entityType}/${item.link.remoteId}`, { displayName: `Remote ${tag}`, price: 222.22 });
+}
+
+/** Edited here, deleted upstream: a DELETE conflict after a full sync, a failed push after an incremental one. */
+async function editHereDeleteThere(item) {
+  const conn = await firstConnection();
+  await api('mutation($id: ID!) { updateItem(id: $id, input: { price: "19.95" }) { id } }', { id: item.id });
+  await sandboxControl(String(conn.provider).toLowerCase(), 'DELETE', `${item.link.entityType}/${item.link.remoteId}`);
+}
+
+async function syncDemo(mode) {
+  const conn = await firstConnection();
+  const run = await waitForRun((await startSyncApi(conn.id, mode)).id);
+  assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);
+}
+
+async function openConflictIds(codes) {
+  const d = await api('{ conflicts(status: OPEN, first: 500) { edges { node { id kind item { code } } } } }');
+  return d.conflicts.edges.map((e) => e.node).filter((c) => codes.includes(c.item?.code));
+}
+
+async function resolveViaApi(conflicts, resolution = 'USE_REMOTE') {
+  if (!conflicts.length) return;
+  const d = await api('mutation($ids: [ID!]!, $r: Resolution!) { resolveConflicts(ids: $ids, resolution: $r) { id } }', { ids: conflicts.map((c) => c.id), r: resolution });
+  await waitForRun(d.resolveConflicts.id);
+}
+
+async function conflictRow(page, code) {
+  return page.getByTestId('conflict-row').filter({ has: page.getByRole('link', { name: code, exact: true }) });
+}
+
+scenario('money input: one unambiguous rule, the amount shown before saving (#17.1)', ['mutation:updateItem'], async () => {
+  const items = await freshItems(4);
+  await atBothWidths(async (page, width) => {
+    const [onPage, inList] = width === 1280 ? items.slice(0, 2) : items.slice(2, 4);
+    // The item page's form.
+    await go(page, `/items/${onPage.id}`);
+    const form = page.getByTestId('item-edit-form');
+    await form.waitFor();
+    const cost = form.getByTestId('edit-cost');
+    await cost.fill('12,34');
+    await form.getByTestId('edit-cost-error').filter({ hasText: 'use 12.34' }).waitFor();
+    assert(await form.getByTestId('edit-cost-preview').count() === 0, 'an ambiguous amount still shows a preview');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForTimeout(300);
+    const unchanged = await api('query($id: ID!) { item(id: $id) { cost } }', { id: onPage.id });
+    assert(sameDecimal(unchanged.item.cost, onPage.cost), `12,34 was saved as ${unchanged.item.cost}`);
+    await cost.fill('$1,234.50');
+    await form.getByTestId('edit-cost-error').filter({ hasText: 'use 1234.50' }).waitFor();
+    await cost.fill('12.34567');
+    await form.getByTestId('edit-cost-error').filter({ hasText: 'at most 4 decimal places' }).waitFor();
+    await a11y(page, 'money error on the item form');
+    await cost.fill('12.34');
+    const preview = await form.getByTestId('edit-cost-preview').innerText();
+    assert(/\$12\.34\b/.test(preview), `preview says ${preview}`);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await expectToast(page, new RegExp(`Saved ${onPage.code}`));
+    const saved = await api('query($id: ID!) { item(id: $id) { cost } }', { id: onPage.id });
+    assert(sameDecimal(saved.item.cost, '12.34'), `cost is ${saved.item.cost}, expected 12.34`);
+    await page.getByTestId('item-cost').filter({ hasText: '$12.34' }).waitFor();
+
+    // The same rule in the list's inline edit.
+    await go(page, `/items?search=${encodeURIComponent(inList.code)}`);
+    const row = page.locator(`[data-testid="item-row"][data-code="${inList.code}"]`);
+    await row.getByRole('button', { name: `Edit ${inList.code}` }).click();
+    const edit = page.getByTestId('edit-row');
+    await edit.getByTestId('edit-price').fill('58,5');
+    await edit.getByTestId('edit-price-error').filter({ hasText: 'use 58.5' }).waitFor();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.getByRole('alert').filter({ hasText: /Price: .*use 58\.5/ }).waitFor();
+    await edit.getByTestId('edit-price').fill('58.5');
+    assert(/\$58\.50/.test(await edit.getByTestId('edit-price-preview').innerText()), 'no preview in the inline edit');
+    await assertNoOverflow(page, `items inline edit at ${width} px`);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await expectToast(page, new RegExp(`Saved ${inList.code}`));
+    const listed = await api('query($id: ID!) { item(id: $id) { price } }', { id: inList.id });
+    assert(sameDecimal(listed.item.price, '58.5'), `price is ${listed.item.price}`);
+  });
+});
+
+scenario('delete conflicts: banner, list badge, and a bulk dialog that names them (#17.2)', ['query:conflicts', 'mutation:resolveConflicts'], async () => {
+  const [a, b, gone] = await freshItems(3);
+  await editBothSides(a, 'A');
+  await editBothSides(b, 'B');
+  await editHereDeleteThere(gone);
+  await syncDemo('FULL');
+  const open = await openConflictIds([a.code, b.code, gone.code]);
+  assert(open.length === 3 && open.find((c) => c.item.code === gone.code)?.kind === 'DELETE', `conflicts: ${JSON.stringify(open)}`);
+  const conn = await firstConnection();
+  await atBothWidths(async (page) => {
+    await go(page, `/conflicts?connectionId=${conn.id}`);
+    const deletedRow = await conflictRow(page, gone.code);
+    await deletedRow.getByText('Deleted upstream').waitFor();
+    assert(await (await conflictRow(page, a.code)).getByText('Deleted upstream').count() === 0, 'a field conflict has the deletion badge');
+    await deletedRow.getByRole('link', { name: gone.code }).click();
+    const banner = page.getByTestId('kind-banner');
+    await banner.waitFor();
+    assert(/Deleted upstream/.test(await banner.innerText()), `banner says ${await banner.innerText()}`);
+    assert(/Accept the deletion/.test(await page.getByTestId('use-remote').innerText()), 'the use-remote button does not say it deletes');
+    assert(await page.getByRole('button', { name: 'Merge picked values' }).count() === 0, 'a deletion offers a merge');
+    await assertNoOverflow(page, 'delete conflict page');
+    await a11y(page, 'delete conflict page');
+
+    await go(page, `/conflicts?connectionId=${conn.id}`);
+    for (const it of [a, b, gone]) await page.getByRole('checkbox', { name: `Select conflict on ${it.code}` }).check();
+    await page.getByRole('button', { name: 'Use remote for selected' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const summary = await dialog.getByTestId('bulk-summary').innerText();
+    assert(/3 conflicts/.test(summary) && /2 with changed fields/.test(summary) && /1 deleted upstream/.test(summary), `dialog summary: ${summary}`);
+    const deletions = await dialog.getByTestId('bulk-kind-DELETE').innerText();
+    assert(deletions.includes(gone.code) && /deletes the item here/.test(deletions), `deletions line: ${deletions}`);
+    assert(/deletes 1/.test(await dialog.getByRole('button', { name: /Resolve 3/ }).innerText()), 'the confirm button does not count the deletion');
+    await a11y(page, 'bulk dialog');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+  await resolveViaApi(await openConflictIds([a.code, b.code]));
+  await resolveViaApi(await openConflictIds([gone.code]), 'USE_REMOTE');
+});
+
+scenario('the conflict list refreshes itself after a bulk resolve and on new conflicts (#17.3)', ['query:conflicts', 'mutation:resolveConflicts', 'subscription:conflictCreated'], async () => {
+  const conn = await firstConnection();
+  const openCount = async () => (await api('query($c: ID) { conflicts(status: OPEN, connectionId: $c) { totalCount } }', { c: conn.id })).conflicts.totalCount;
+  await atBothWidths(async (page, width) => {
+    const batch = await freshItems(3);
+    for (const [i, it] of batch.entries()) await editBothSides(it, `bulk-${width}-${i}`);
+    await syncDemo('INCREMENTAL');
+    await go(page, `/conflicts?connectionId=${conn.id}`);
+    for (const it of batch) await page.getByRole('checkbox', { name: `Select conflict on ${it.code}` }).check();
+    await page.getByRole('button', { name: 'Use remote for selected' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /Resolve 3/ }).click();
+    // No Refresh: the rows go and the tab count follows by themselves.
+    for (const it of batch) await (await conflictRow(page, it.code)).waitFor({ state: 'detached', timeout: 20000 });
+    await expectToast(page, /3 conflicts resolved/);
+    const expected = await openCount();
+    await page.waitForFunction((n) => {
+      const t = document.querySelector('[data-testid="tab-OPEN"] .tab-count');
+      return t && t.textContent.trim() === String(n);
+    }, expected, { timeout: 10000 }).catch(async () => {
+      throw new Error(`tab says ${await page.getByTestId('tab-OPEN').innerText()}, API ${expected}`);
+    });
+    // A conflict found by a sync appears without a refresh (the conflictCreated feed).
+    const [late] = await freshItems(1);
+    await editBothSides(late, `late-${width}`);
+    await syncDemo('INCREMENTAL');
+    await (await conflictRow(page, late.code)).waitFor({ timeout: 15000 });
+    await resolveViaApi(await openConflictIds([late.code]));
+  });
+});
+
+scenario('errors read as one line with the raw detail folded away, nothing overflows (#17.5)', ['mutation:startSync'], async () => {
+  const name = `errors-${STAMP}`;
+  const created = await api('mutation($n: String!) { createConnection(input: { name: $n, provider: SERVICETITAN, config: { sandbox: true, maxRetries: 0 }, startSync: false }) { id } }', { n: name });
+  const id = created.createConnection.id;
+  try {
+    await sandboxControl('servicetitan', 'POST', 'faults', { kind: '500', count: 1 });
+    const failedRun = await waitForRun((await startSyncApi(id, 'INCREMENTAL')).id);
+    assert(failedRun.status === 'FAILED' && failedRun.error.includes('{'), `expected a raw upstream error, got ${JSON.stringify(failedRun)}`);
+    const [broken] = await freshItems(1);
+    await editHereDeleteThere(broken);
+    await syncDemo('INCREMENTAL');
+    const checkLine = async (scope, what, re) => {
+      const line = await scope.getByTestId('error-line').first().innerText();
+      assert(re.test(line) && !/[{}]/.test(line), `${what} shows "${line}"`);
+      await scope.locator('details.error-detail summary').first().click();
+      const raw = await scope.getByTestId('error-detail').first().innerText();
+      assert(raw.includes('traceId'), `${what}: the detail does not hold the raw answer: ${raw}`);
+    };
+    await atBothWidths(async (page, width) => {
+      const card = page.getByTestId('connection-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
+      await checkLine(card.getByTestId('last-error'), 'dashboard', /Upstream error: HTTP 500/);
+      await assertNoOverflow(page, `dashboard at ${width} px`);
+      // A run that fails while you watch: the toast is one line and fits.
+      await sandboxControl('servicetitan', 'POST', 'faults', { kind: '500', count: 1 });
+      await card.getByRole('button', { name: 'Incremental' }).click();
+      const toast = page.getByTestId('toast').filter({ hasText: /failed: Upstream error: HTTP 500/ });
+      await toast.waitFor({ timeout: 20000 });
+      assert(!/[{}]/.test(await toast.innerText()), `toast: ${await toast.innerText()}`);
+      await assertInView(toast, 'the error toast');
+      await assertNoOverflow(page, `dashboard with a toast at ${width} px`);
+      await a11y(page, 'dashboard with an error and a toast');
+
+      await go(page, `/runs/${failedRun.id}`);
+      await checkLine(page.getByTestId('run-error'), 'run page', /Upstream error: HTTP 500/);
+      await assertNoOverflow(page, `run page at ${width} px`);
+      await a11y(page, 'failed run page');
+
+      await go(page, `/items/${broken.id}`);
+      await checkLine(page.getByTestId('link-error'), 'item link', /HTTP 404/);
+      await assertNoOverflow(page, `item page at ${width} px`);
+    });
+  } finally {
+    await sandboxControl('servicetitan', 'DELETE', 'faults').catch(() => {});
+    await api('mutation($id: ID!) { deleteConnection(id: $id) }', { id }).catch(() => {});
+  }
+});
+
+scenario('CSV import: the connection says when it is required, and applying is idempotent (#17.7)', ['mutation:uploadCsv'], async () => {
+  const conn = await firstConnection();
+  const other = await api('mutation($n: String!) { createConnection(input: { name: $n, provider: SERVICETITAN, config: { sandbox: true }, startSync: false }) { id } }', { n: `csv-second-${STAMP}` });
+  const csvRuns = async () => (await api('query($c: ID) { syncRuns(connectionId: $c, first: 200) { edges { node { id mode } } } }', { c: conn.id }))
+    .syncRuns.edges.filter((e) => e.node.mode === 'CSV_IMPORT').length;
+  try {
+    await atBothWidths(async (page, width) => {
+      const [it] = await freshItems(1);
+      const file = path.join(os.tmpdir(), `ui-import-once-${STAMP}-${width}.csv`);
+      fs.writeFileSync(file, ['sku,cost', `${it.code},${width === 1280 ? '21.5' : '31.5'}`, ''].join('\n'));
+      await go(page, '/import');
+      await page.getByTestId('csv-file').setInputFiles(file);
+      await page.getByTestId('csv-target').selectOption('ITEM_COSTS');
+      const label = await page.getByTestId('csv-connection').locator('xpath=..').innerText();
+      assert(/Connection \(required\)/.test(label) && /has \d+ connections/.test(label), `connection field says: ${label}`);
+      await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+      await page.getByTestId('csv-error').filter({ hasText: /Choose the connection/ }).waitFor();
+      await a11y(page, 'CSV connection required');
+      await page.getByTestId('csv-connection').selectOption(String(conn.id));
+      await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+      await page.getByTestId('csv-preview').waitFor();
+      const before = await csvRuns();
+      await page.getByTestId('csv-apply').click();
+      await page.getByTestId('csv-applied').waitFor();
+      await page.getByTestId('csv-apply').filter({ hasText: 'Applied' }).waitFor();
+      assert(await page.getByTestId('csv-apply').isDisabled(), 'Apply is still enabled after applying');
+      assert(await csvRuns() === before + 1, 'applying did not make exactly one run');
+      // The same file again: it asks first, and Cancel sends nothing.
+      await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+      await page.getByTestId('csv-preview').waitFor();
+      await page.getByTestId('csv-apply').click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByTestId('csv-again').waitFor();
+      await a11y(page, 'CSV apply-again dialog');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await page.waitForTimeout(300);
+      assert(await csvRuns() === before + 1, 'Cancel still started an import');
+      await assertNoOverflow(page, `CSV import at ${width} px`);
+      fs.rmSync(file, { force: true });
+    });
+  } finally {
+    await api('mutation($id: ID!) { deleteConnection(id: $id) }', { id: other.createConnection.id }).catch(() => {});
+  }
+});
+
+scenario('an expired session keeps the unsaved edit and the email, and returns to the same screen (#17.8)', ['mutation:updateItem'], async () => {
+  const items = await freshItems(2);
+  await atBothWidths(async (page, width) => {
+    const it = width === 1280 ? items[0] : items[1];
+    await go(page, `/items/${it.id}`);
+    const form = page.getByTestId('item-edit-form');
+    await form.waitFor();
+    const newName = `Kept through expiry ${width}`;
+    await form.getByLabel('Name').fill(newName);
+    await form.getByTestId('edit-cost').fill('44.4');
+    // The server stops accepting the token while the form is being filled in.
+    await page.evaluate(() => {
+      const key = 'pricebook.session';
+      const sess = JSON.parse(sessionStorage.getItem(key));
+      sess.token = `${sess.token.slice(0, -4)}AAAA`;
+      sessionStorage.setItem(key, JSON.stringify(sess));
+    });
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByTestId('signin-dialog');
+    await dialog.waitFor();
+    await dialog.getByTestId('signin-message').waitFor();
+    const email = await dialog.getByLabel('Email').inputValue();
+    assert(email === ADMIN_EMAIL, `the email field holds "${email}"`);
+    assert(await page.evaluate(() => document.activeElement?.name) === 'password', 'focus is not on the password');
+    await a11y(page, 'sign-in dialog over an expired screen');
+    await dialog.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await dialog.getByRole('button', { name: 'Sign in' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert(await form.getByLabel('Name').inputValue() === newName, 'the typed name is gone');
+    assert(await form.getByTestId('edit-cost').inputValue() === '44.4', 'the typed cost is gone');
+    assert(page.url().endsWith(`#/items/${it.id}`), `back on ${page.url()}`);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await expectToast(page, new RegExp(`Saved ${it.code}`));
+    const saved = await api('query($id: ID!) { item(id: $id) { name cost } }', { id: it.id });
+    assert(saved.item.name === newName && sameDecimal(saved.item.cost, '44.4'), `saved ${JSON.stringify(saved.item)}`);
+    // A reload after expiry: the sign-in page keeps the email, and signing in returns here.
+    await page.evaluate(() => {
+      const key = 'pricebook.session';
+      const sess = JSON.parse(sessionStorage.getItem(key));
+      sess.expiresAt = new Date(Date.now() - 60000).toISOString();
+      sessionStorage.setItem(key, JSON.stringify(sess));
+    });
+    await page.reload();
+    await page.getByTestId('signin-message').waitFor();
+    assert(await page.getByLabel('Email').inputValue() === ADMIN_EMAIL, 'the email is not kept after a reload');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: newName }).waitFor();
+  });
+});
+
+scenario('review queue: conflicts and failed records in one list, bulk retry / ignore / resolve (#17.9)', ['query:reviewQueue', 'mutation:setItemSyncPaused'], async () => {
+  const conn = await firstConnection();
+  const queue = async () => (await api('query($c: ID) { reviewQueue(connectionId: $c) { openConflicts failedRecords } }', { c: conn.id })).reviewQueue;
+  await atBothWidths(async (page, width) => {
+    const [toIgnore, toRetry, conflicted] = await freshItems(3);
+    await editHereDeleteThere(toIgnore);
+    await editHereDeleteThere(toRetry);
+    await editBothSides(conflicted, `queue-${width}`);
+    await syncDemo('INCREMENTAL');
+    // From the dashboard's error count.
+    await go(page, '/');
+    const card = page.getByTestId('connection-card').filter({ has: page.getByRole('heading', { name: conn.name, exact: true }) });
+    await card.getByTestId('stat-errors').getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'Review queue' }).waitFor();
+    assert(page.url().includes('type=failed') && page.url().includes(`connectionId=${conn.id}`), `dashboard led to ${page.url()}`);
+    const row = (code) => page.locator(`[data-testid="queue-row"][data-code="${code}"]`);
+    await row(toIgnore.code).waitFor();
+    assert(await row(conflicted.code).count() === 0, 'the failed-records filter shows a conflict');
+    // Everything, in one list.
+    await page.getByTestId('queue-tab-all').click();
+    await row(conflicted.code).waitFor();
+    assert(await row(toRetry.code).getAttribute('data-type') === 'failed', 'the failed record is missing from the full list');
+    const problem = await row(toRetry.code).getByTestId('error-line').innerText();
+    assert(/HTTP 404/.test(problem) && !/[{}]/.test(problem), `failed record shows ${problem}`);
+    await assertNoOverflow(page, `review queue at ${width} px`);
+    await a11y(page, 'review queue');
+
+    const before = await queue();
+    await page.getByRole('checkbox', { name: `Select failed record ${toIgnore.code}` }).check();
+    await page.getByRole('button', { name: 'Ignore 1 failed' }).click();
+    await row(toIgnore.code).waitFor({ state: 'detached' });
+    assert((await queue()).failedRecords === before.failedRecords - 1, 'ignoring did not take the record out of the queue');
+
+    await page.getByRole('checkbox', { name: `Select failed record ${toRetry.code}` }).check();
+    await page.getByRole('button', { name: 'Retry 1 failed' }).click();
+    await expectToast(page, /Retried 1 record/, 30000);
+    await page.waitForFunction((code) => ![...document.querySelectorAll('[data-testid="queue-row"][data-type="failed"]')]
+      .some((r) => r.dataset.code === code), toRetry.code, { timeout: 15000 });
+
+    await page.getByRole('checkbox', { name: `Select conflict ${conflicted.code}` }).check();
+    await page.getByRole('button', { name: 'Use local for 1' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /Resolve 1/ }).click();
+    await row(conflicted.code).waitFor({ state: 'detached', timeout: 20000 });
+    // The retried record was deleted upstream: it came back as a deletion conflict to decide.
+    const leftover = await openConflictIds([toRetry.code]);
+    await resolveViaApi(leftover, 'USE_REMOTE');
+  });
+});
+
+scenario('money as currency, readable field names and vendors, sortable items that fit at 375 px (#17.10)', ['query:conflict'], async () => {
+  const [it] = await freshItems(1);
+  await editBothSides(it, 'display');
+  await syncDemo('INCREMENTAL');
+  const [conflict] = await openConflictIds([it.code]);
+  const withVendor = (await api('{ items(first: 50, kind: MATERIAL) { edges { node { id attributes } } } }'))
+    .items.edges.map((e) => e.node).find((n) => n.attributes?.primary_vendor?.vendor_name);
+  assert(withVendor, 'no item with a primary vendor to show');
+  await atBothWidths(async (page, width) => {
+    await go(page, `/conflicts/${conflict.id}`);
+    const table = page.getByTestId('diff-table');
+    await table.waitFor();
+    const price = await table.locator('tr[data-field="price"] td').allInnerTexts();
+    assert(price.length >= 3 && price.slice(0, 3).every((t) => /^\$\d[\d,]*\.\d{2,4}$/.test(t.replace(/\s*\(changed\)/, '').trim())), `price cells: ${price.join(' | ')}`);
+    const cells = (await table.locator('td .value').allInnerTexts()).join(' | ');
+    assert(!/\b\d+\.\d{4}\b/.test(cells.replace(/\$[\d,.]+/g, '')), `raw decimals in the comparison: ${cells}`);
+    const names = await table.locator('th[scope="row"]').allInnerTexts();
+    assert(names.some((n) => n.startsWith('Price')) && !names.some((n) => /_/.test(n)), `field names: ${names.join(', ')}`);
+    await page.getByTestId('pick-price-CUSTOM').check();
+    await page.getByTestId('custom-price').fill('99,5');
+    await page.getByTestId('custom-price-error').filter({ hasText: 'use 99.5' }).waitFor();
+    await assertNoOverflow(page, `conflict page at ${width} px`);
+    await a11y(page, 'conflict comparison');
+
+    await go(page, `/items/${withVendor.id}`);
+    const vendor = page.locator('[data-field="primary_vendor"]');
+    await vendor.waitFor();
+    const text = await vendor.innerText();
+    assert(/Primary vendor/.test(text) && text.includes(withVendor.attributes.primary_vendor.vendor_name) && !/[{}"]/.test(text) && /\$\d/.test(text), `vendor shows ${text}`);
+
+    // Sorting by clicking a column header, with paging that follows the sort.
+    await go(page, '/items');
+    await page.getByTestId('item-row').first().waitFor();
+    const apiNames = async (desc, after = null) => (await api('query($d: Boolean!, $a: String) { items(first: 25, after: $a, sort: NAME, descending: $d) { pageInfo { endCursor } edges { node { name } } } }', { d: desc, a: after })).items;
+    const shownNames = async () => (await page.getByTestId('item-row').locator('td.cell-name').allInnerTexts()).map((t) => t.split('\n')[0].replace(/\s*Deleted$/, '').trim());
+    await page.getByTestId('sort-NAME').click();
+    const asc = await apiNames(false);
+    await page.waitForFunction((first) => document.querySelector('[data-testid="item-row"] td.cell-name')?.textContent.startsWith(first), asc.edges[0].node.name);
+    assert(await page.locator('th[aria-sort="ascending"]').innerText() === 'NAME▲' || /Name/i.test(await page.locator('th[aria-sort="ascending"]').innerText()), 'the Name column is not marked as sorted');
+    assert((await shownNames()).join('|') === asc.edges.map((e) => e.node.name).join('|'), 'ascending names differ from the API');
+    await page.getByTestId('sort-NAME').click();
+    const desc = await apiNames(true);
+    await page.waitForFunction((first) => document.querySelector('[data-testid="item-row"] td.cell-name')?.textContent.startsWith(first), desc.edges[0].node.name);
+    assert(await page.locator('th[aria-sort="descending"]').count() === 1, 'no column marked descending');
+    await page.getByRole('button', { name: /Next/ }).click();
+    const page2 = await apiNames(true, desc.pageInfo.endCursor);
+    await page.waitForFunction((first) => document.querySelector('[data-testid="item-row"] td.cell-name')?.textContent.startsWith(first), page2.edges[0].node.name);
+    assert((await shownNames()).join('|') === page2.edges.map((e) => e.node.name).join('|'), 'page 2 of the descending sort differs from the API');
+    // Price and Edit are on screen, without scrolling sideways.
+    const firstRow = page.getByTestId('item-row').first();
+    await assertInView(firstRow.getByTestId('cell-price'), `the price at ${width} px`);
+    await assertInView(firstRow.getByRole('button', { name: /^Edit / }), `the Edit button at ${width} px`);
+    const wrap = await page.locator('.table-wrap').first().evaluate((el) => el.scrollWidth - el.clientWidth);
+    assert(wrap <= 1, `the items table scrolls sideways by ${wrap} px at ${width} px`);
+  });
+  await resolveViaApi([conflict]);
+});
+
+scenario('navigation moves focus to the new page heading and announces it (#17.11)', [], async () => {
+  await atBothWidths(async (page, width) => {
+    for (const [label, heading] of [['Items', 'Items'], ['Runs', 'Runs'], ['Dashboard', 'Dashboard']]) {
+      if (width < 1000) await page.getByRole('button', { name: 'Menu' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.waitForFunction((h) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent.trim() === h, heading, { timeout: 5000 })
+        .catch(async () => { throw new Error(`after going to ${label}, focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`); });
+      await page.getByTestId('route-announcer').filter({ hasText: heading }).waitFor({ state: 'attached' });
+    }
+    // Changing a filter stays where it is: focus is not pulled away.
+    await go(page, '/items');
+    await page.getByTestId('items-search').waitFor();
+    await page.getByTestId('items-search').fill('MAT');
+    await page.waitForTimeout(600);
+    assert(await page.evaluate(() => document.activeElement?.dataset.testid) === 'items-search', 'typing a search lost focus');
+  });
+});
+
+scenario('first load is small, assets are compressed and cached, the schema is not fetched again (#17.12)', [], async () => {
+  const figures = [];
+  for (const [width, height] of WIDTHS) {
+    const s = await openPage({ width, height });
+    const { page } = s;
+    const cdp = await s.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const requests = new Map();
+    cdp.on('Network.requestWillBeSent', (e) => {
+      requests.set(e.requestId, { url: e.request.url, body: e.request.postData || '', bytes: 0, cached: false, done: false, encoding: null });
+    });
+    cdp.on('Network.requestServedFromCache', (e) => { const r = requests.get(e.requestId); if (r) r.cached = true; });
+    cdp.on('Network.responseReceived', (e) => {
+      const r = requests.get(e.requestId);
+      if (!r) return;
+      r.status = e.response.status;
+      r.encoding = e.response.headers['content-encoding'] || e.response.headers['Content-Encoding'] || null;
+      r.cacheControl = e.response.headers['cache-control'] || '';
+      if (e.response.fromDiskCache || e.response.fromMemoryCache) r.cached = true;
+    });
+    cdp.on('Network.loadingFinished', (e) => { const r = requests.get(e.requestId); if (r) { r.bytes = e.encodedDataLength; r.done = true; } });
+    const measure = () => {
+      const all = [...requests.values()].filter((r) => r.url.startsWith(BASE_URL) && !r.url.startsWith('data:'));
+      const network = all.filter((r) => !r.cached);
+      const isStatic = (r) => !new URL(r.url).pathname.startsWith('/graphql');
+      return {
+        staticRequests: network.filter(isStatic).length,
+        apiRequests: network.filter((r) => !isStatic(r)).length,
+        bytes: network.reduce((n, r) => n + r.bytes, 0),
+        staticBytes: network.filter(isStatic).reduce((n, r) => n + r.bytes, 0),
+        introspection: all.some((r) => r.body.includes('__schema')),
+        uncompressed: network.filter((r) => isStatic(r) && r.status === 200 && r.bytes > 1500 && r.encoding !== 'gzip' && r.encoding !== 'br').map((r) => r.url),
+        notCached: network.filter((r) => isStatic(r) && r.status === 200 && !new URL(r.url).pathname.endsWith('/') && !/immutable/.test(r.cacheControl)).map((r) => r.url),
+      };
+    };
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.getByTestId('stat-total').first().waitFor();
+    await settle(page);
+    const first = measure();
+    assert(!first.uncompressed.length, `sent uncompressed: ${first.uncompressed.join(', ')}`);
+    assert(!first.notCached.length, `not long-cached: ${first.notCached.join(', ')}`);
+    assert(first.bytes < 80 * 1024, `first load moved ${first.bytes} bytes`);
+    // Second visit in the same browser: the shell is revalidated, everything else is cached.
+    requests.clear();
+    await page.goto('about:blank');
+    await page.goto(`${BASE_URL}/`);
+    await page.getByTestId('stat-total').first().waitFor();
+    await settle(page);
+    const second = measure();
+    assert(second.staticRequests <= 2, `the second load fetched ${second.staticRequests} static files`);
+    assert(!second.introspection, 'the second load introspected the schema again');
+    // Signing in again (a new tab) reuses the schema learned before.
+    requests.clear();
+    const tab = await s.context.newPage();
+    const cdp2 = await s.context.newCDPSession(tab);
+    await cdp2.send('Network.enable');
+    let introspected = false;
+    cdp2.on('Network.requestWillBeSent', (e) => { if ((e.request.postData || '').includes('__schema')) introspected = true; });
+    await signIn(tab, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await tab.getByTestId('stat-total').first().waitFor();
+    assert(!introspected, 'signing in again fetched the whole schema');
+    await tab.close();
+    figures.push(`${width} px: first load ${first.staticRequests} static + ${first.apiRequests} API requests, ${(first.bytes / 1024).toFixed(1)} KB `
+      + `(static ${(first.staticBytes / 1024).toFixed(1)} KB); second load ${second.staticRequests} static + ${second.apiRequests} API requests, ${(second.bytes / 1024).toFixed(1)} KB`);
+  }
+  for (const f of figures) console.log(`# payload ${f}`);
+});
+
 // ---------------------------------------------------------------- runner
 
 async function closeSession(s) {
@@ -694,7 +1259,12 @@ async function main() {
     sessions = [];
     try {
       await sc.fn(caps);
-      await sessions.at(-1)?.page?.waitForTimeout(200);
+      const live = sessions.filter((y) => !y.closed && !y.page.isClosed());
+      await live.at(-1)?.page.waitForTimeout(200);
+      for (const x of live) {
+        await settle(x.page);
+        await a11y(x.page, 'end of scenario');
+      }
       const errors = sessions.flatMap((x) => x.errors);
       if (errors.length) throw new Error(`browser reported: ${errors.join(' | ')}`);
       console.log(`ok ${sc.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -703,7 +1273,8 @@ async function main() {
       failed += 1;
       const msg = String(e?.message || e).split('\n')[0];
       console.log(`FAIL ${sc.name}: ${msg}`);
-      const page = sessions.at(-1)?.page;
+      const page = (failedPage || sessions.at(-1)?.page);
+      failedPage = null;
       if (page && !page.isClosed()) {
         fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
         await page.screenshot({ path: path.join(SCREENSHOT_DIR, `failed-${sc.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
@@ -713,7 +1284,7 @@ async function main() {
     }
   }
   await browser.close();
-  console.log(`# ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  console.log(`# ${passed} passed, ${failed} failed, ${skipped} skipped; ${a11yChecks} axe checks`);
   process.exit(failed ? 1 : 0);
 }
 

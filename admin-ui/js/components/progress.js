@@ -5,6 +5,7 @@ import { Badge } from './badges.js';
 import { formatInt, formatDuration, humanize } from '../format.js';
 import { href } from '../router.js';
 import { isActive, runDuration } from '../live-run.js';
+import { ErrorText } from './feedback.js';
 
 export function ProgressBar({ value, label, status }) {
   const v = Math.max(0, Math.min(100, Math.round(Number(value) || 0)));
@@ -51,7 +52,7 @@ export function RunSummary({ run, live, showLink = true }) {
         ${run.stage ? html`<span>${run.stage}</span>` : null}
         ${active && run.etaSeconds !== null && run.etaSeconds !== undefined ? html`<span>ETA ${formatDuration(run.etaSeconds)}</span>` : null}
         ${!active && run.startedAt ? html`<span>took ${formatDuration(runDuration(run))}</span>` : null}
-        ${run.error ? html`<span class="text-bad">${run.error}</span>` : null}
+        ${run.error ? html`<${ErrorText} message=${run.error} />` : null}
       </div>
     </div>`;
 }

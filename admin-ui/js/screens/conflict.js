@@ -11,10 +11,18 @@ import { Loading, ErrorBox } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
 import { Badge } from '../components/badges.js';
 import { toast } from '../components/toast.js';
-import { formatDateTime, formatJsonValue, formatRelative, humanize } from '../format.js';
-import { CONFLICT_FULL_SPEC, conflictType, resolveOne, same } from '../conflict-data.js';
+import { MoneyField } from '../components/fields.js';
+import {
+  formatDateTime, formatRelative, humanize, fieldLabel, formatFieldValue, isMoneyField, parseMoneyInput, plainDecimal,
+} from '../format.js';
+import { providerLabel } from '../providers.js';
+import { CONFLICT_FULL_SPEC, conflictType, resolveOne, same, kindInfo } from '../conflict-data.js';
 
-const asText = (v) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+const asText = (field, v) => {
+  if (v === null || v === undefined) return '';
+  if (isMoneyField(field)) return plainDecimal(v);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
 
 const PICKS = [['LOCAL', 'Local'], ['REMOTE', 'Remote'], ['BASE', 'Base'], ['CUSTOM', 'Custom']];
 
@@ -31,7 +39,7 @@ function compareRows(c) {
   }
   return names.map((name) => {
     const f = diff.get(name);
-    const row = f ? { field: name, base: f.base, local: f.local, remote: f.remote, inDiff: true }
+    const row = f ? { field: name, base: f.base, local: f.local, remote: f.remote, change: f.change, inDiff: true }
       : { field: name, base: base[name], local: local[name], remote: remote[name], inDiff: false };
     row.localChanged = !same(row.local, row.base);
     row.remoteChanged = !same(row.remote, row.base);
@@ -40,9 +48,21 @@ function compareRows(c) {
   });
 }
 
-function Cell({ value, changed, label }) {
+function Cell({ field, value, changed, label }) {
   return html`<td data-label=${label} class=${changed ? 'cell-changed' : ''}>
-    <span class="json">${formatJsonValue(value)}</span>${changed ? html`<span class="sr-only"> (changed)</span>` : null}</td>`;
+    <span class="value">${formatFieldValue(field, value)}</span>${changed ? html`<span class="sr-only"> (changed)</span>` : null}</td>`;
+}
+
+/** What a kind of conflict means, above the comparison (deleted upstream, first link…). */
+function KindBanner({ info, upstream }) {
+  return html`
+    <div class="notice notice-bad kind-banner" role="note" data-testid="kind-banner">
+      <strong>${info.title}.</strong> ${info.banner(upstream)}
+      <ul>
+        <li><strong>${info.useRemote}</strong> (use remote) ${info.useRemoteEffect}.</li>
+        <li><strong>${info.useLocal}</strong> (use local) ${info.useLocalEffect}.</li>
+      </ul>
+    </div>`;
 }
 
 function StaleNotice({ onReload }) {
@@ -81,6 +101,10 @@ function ConflictDetails({ id }) {
   const diffRows = rows.filter((r) => r.inDiff);
   const open = String(c.status).toUpperCase() === 'OPEN';
   const canResolve = canEdit && open && caps.mutation('resolveConflict');
+  const info = kindInfo(c.kind);
+  const connection = connections.find((x) => String(x.id) === String(c.connectionId));
+  const upstream = connection ? providerLabel(connection.provider) : 'The upstream system';
+  const canMerge = !info || info.merge;
   const reload = () => { setError(null); setPicks({}); setCustom({}); result.reload(); };
 
   const resolve = async (resolution) => {
@@ -89,9 +113,12 @@ function ConflictDetails({ id }) {
     if (resolution === 'MERGED') {
       const unpicked = diffRows.filter((r) => !picks[r.field]).map((r) => r.field);
       setMissing(unpicked);
-      if (unpicked.length) { setError(`Pick a value for ${unpicked.join(', ')}.`); return; }
+      if (unpicked.length) { setError(`Pick a value for ${unpicked.map(fieldLabel).join(', ')}.`); return; }
+      const badMoney = diffRows.filter((r) => picks[r.field] === 'CUSTOM' && isMoneyField(r.field)
+        && (parseMoneyInput(custom[r.field]).error || parseMoneyInput(custom[r.field]).value === ''));
+      if (badMoney.length) { setMissing(badMoney.map((r) => r.field)); setError(`Enter a valid amount for ${badMoney.map((r) => fieldLabel(r.field)).join(', ')}.`); return; }
       fields = diffRows.map((r) => (picks[r.field] === 'CUSTOM'
-        ? { field: r.field, pick: 'CUSTOM', value: custom[r.field] ?? '' }
+        ? { field: r.field, pick: 'CUSTOM', value: isMoneyField(r.field) ? parseMoneyInput(custom[r.field]).value : (custom[r.field] ?? '') }
         : { field: r.field, pick: picks[r.field] }));
     }
     setBusy(resolution);
@@ -114,8 +141,10 @@ function ConflictDetails({ id }) {
       <p class="breadcrumb"><a href="#/conflicts">Conflicts</a> / ${c.item?.code || c.id}</p>
       <${PageHeader} title=${`Conflict on ${c.item?.code || `item ${c.item?.id ?? ''}`}`}
         subtitle=${`${c.item?.name || ''} · ${connectionName(connections, c.connectionId)} · detected ${formatRelative(c.createdAt)}`}>
+        ${info ? html`<${Badge} value=${c.kind} tone=${info.tone} label=${info.badge} />` : null}
         <${Badge} value=${c.status} />
       <//>
+      ${info && open ? html`<${KindBanner} info=${info} upstream=${upstream} />` : null}
       ${stale ? html`<${StaleNotice} onReload=${reload} />` : null}
       ${!open ? html`
         <div class="notice notice-ok" data-testid="resolved-notice">
@@ -132,27 +161,30 @@ function ConflictDetails({ id }) {
         </div>
         <p class="legend small"><span class="swatch swatch-diff"></span> local and remote disagree
           <span class="swatch swatch-changed"></span> changed since the last sync (base)</p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
           <table class="table diff-table" data-testid="diff-table">
             <thead><tr><th scope="col">Field</th><th scope="col">Base (last sync)</th><th scope="col">Local</th><th scope="col">Remote</th>
-              ${canResolve ? html`<th scope="col">Merge pick</th>` : null}</tr></thead>
+              ${canResolve && canMerge ? html`<th scope="col">Merge pick</th>` : null}</tr></thead>
             <tbody>${rows.map((r) => html`
               <tr key=${r.field} class=${`${r.differs ? 'row-diff' : ''} ${missing.includes(r.field) ? 'row-missing' : ''}`} data-field=${r.field}>
-                <th scope="row">${r.field}${r.differs ? html`<span class="sr-only"> (differs)</span>` : null}</th>
-                <${Cell} value=${r.base} label="Base" />
-                <${Cell} value=${r.local} changed=${r.localChanged} label="Local" />
-                <${Cell} value=${r.remote} changed=${r.remoteChanged} label="Remote" />
-                ${canResolve ? html`<td data-label="Merge pick">${r.inDiff ? html`
+                <th scope="row" title=${r.field}>${fieldLabel(r.field)}${r.differs ? html`<span class="sr-only"> (differs)</span>` : null}</th>
+                <${Cell} field=${r.field} value=${r.base} label="Base" />
+                <${Cell} field=${r.field} value=${r.local} changed=${r.localChanged} label="Local" />
+                <${Cell} field=${r.field} value=${r.remote} changed=${r.remoteChanged} label="Remote" />
+                ${canResolve && canMerge ? html`<td data-label="Merge pick">${r.inDiff ? html`
                   <fieldset class="picks">
-                    <legend class="sr-only">Value to keep for ${r.field}</legend>
+                    <legend class="sr-only">Value to keep for ${fieldLabel(r.field)}</legend>
                     ${PICKS.map(([p, label]) => html`
                       <label key=${p} class="pick"><input type="radio" name=${`pick-${r.field}`} value=${p} checked=${picks[r.field] === p}
                         onChange=${() => {
                           setPicks({ ...picks, [r.field]: p });
-                          if (p === 'CUSTOM' && custom[r.field] === undefined) setCustom({ ...custom, [r.field]: asText(r.local) });
+                          if (p === 'CUSTOM' && custom[r.field] === undefined) setCustom({ ...custom, [r.field]: asText(r.field, r.local) });
                         }} data-testid=${`pick-${r.field}-${p}`} /> ${label}</label>`)}
-                    ${picks[r.field] === 'CUSTOM' ? html`
-                      <label class="field field-compact"><span class="sr-only">Custom value for ${r.field}</span>
+                    ${picks[r.field] === 'CUSTOM' && isMoneyField(r.field) ? html`
+                      <${MoneyField} className="field-compact" label=${`Custom ${fieldLabel(r.field).toLowerCase()}`} value=${custom[r.field] ?? ''}
+                        testid=${`custom-${r.field}`} onInput=${(v) => setCustom({ ...custom, [r.field]: v })} />` : null}
+                    ${picks[r.field] === 'CUSTOM' && !isMoneyField(r.field) ? html`
+                      <label class="field field-compact"><span class="sr-only">Custom value for ${fieldLabel(r.field)}</span>
                         <input value=${custom[r.field] ?? ''} data-testid=${`custom-${r.field}`}
                           onInput=${(e) => setCustom({ ...custom, [r.field]: e.currentTarget.value })} /></label>` : null}
                   </fieldset>` : html`<span class="muted small">no conflict</span>`}</td>` : null}
@@ -169,11 +201,14 @@ function ConflictDetails({ id }) {
               <textarea rows="2" value=${comment} onInput=${(e) => setComment(e.currentTarget.value)}></textarea></label>` : null}
           ${error && !stale ? html`<p class="inline-error" role="alert">${typeof error === 'string' ? error : describeError(error)}</p>` : null}
           <div class="form-actions">
-            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_REMOTE')}>${busy === 'USE_REMOTE' ? 'Resolving…' : 'Use remote'}</button>
-            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_LOCAL')}>${busy === 'USE_LOCAL' ? 'Resolving…' : 'Use local'}</button>
-            <button type="button" class="btn" disabled=${!!busy || !diffRows.length} onClick=${() => resolve('MERGED')}>${busy === 'MERGED' ? 'Resolving…' : 'Merge picked values'}</button>
+            <button type="button" class=${`btn ${info && c.kind === 'DELETE' ? 'btn-danger btn-solid' : 'btn-primary'}`} disabled=${!!busy} onClick=${() => resolve('USE_REMOTE')}
+              data-testid="use-remote">${busy === 'USE_REMOTE' ? 'Resolving…' : info ? `${info.useRemote} (use remote)` : 'Use remote'}</button>
+            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_LOCAL')}
+              data-testid="use-local">${busy === 'USE_LOCAL' ? 'Resolving…' : info ? `${info.useLocal} (use local)` : 'Use local'}</button>
+            ${canMerge ? html`<button type="button" class="btn" disabled=${!!busy || !diffRows.length} onClick=${() => resolve('MERGED')}>${busy === 'MERGED' ? 'Resolving…' : 'Merge picked values'}</button>` : null}
           </div>
-          <p class="hint">Use remote overwrites the local edit; use local keeps it and pushes it upstream; a merge takes the value picked per field.</p>
+          <p class="hint">${info ? `${info.useRemote} ${info.useRemoteEffect}; ${info.useLocal.toLowerCase()} ${info.useLocalEffect}.`
+            : 'Use remote overwrites the local edit; use local keeps it and pushes it upstream; a merge takes the value picked per field.'}</p>
         </div>` : null}
     </section>`;
 }

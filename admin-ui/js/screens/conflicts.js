@@ -1,7 +1,7 @@
 // Conflicts: open / resolved counts, filters, list, bulk resolution.
 
 import { html, useState, useEffect, useRef } from '../lib.js';
-import { gql, describeError } from '../api.js';
+import { gql } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, useConnections, connectionName } from '../data.js';
 import { href, setQuery } from '../router.js';
@@ -12,10 +12,10 @@ import { Unavailable } from './not-found.js';
 import { Pager } from '../components/pager.js';
 import { SelectField, enumOptions } from '../components/fields.js';
 import { FilterBar } from '../components/filters.js';
-import { ConfirmDialog } from '../components/dialog.js';
-import { toast, toastError } from '../components/toast.js';
-import { formatRelative, formatDateTime, formatInt, humanize } from '../format.js';
-import { CONFLICT_SPEC, conflictType, resolveMany } from '../conflict-data.js';
+import { KindBadge } from '../components/conflict-kind.js';
+import { useBulkResolve } from '../components/bulk-resolve.js';
+import { formatRelative, formatDateTime, formatInt, humanize, fieldLabel } from '../format.js';
+import { CONFLICT_SPEC, conflictType, useConflictFeed } from '../conflict-data.js';
 
 function filterArgs(caps, q, { withStatus = true } = {}) {
   const defs = [];
@@ -68,8 +68,9 @@ function ConflictList({ route }) {
   const countResult = useLoader(() => (caps.has(listType, 'totalCount') ? gql(counts.query, counts.vars) : Promise.resolve(null)),
     [JSON.stringify(counts.vars)]);
   const [selected, setSelected] = useState(new Set());
-  const [bulk, setBulk] = useState(null); // resolution being confirmed
-  const [busy, setBusy] = useState(false);
+  const reloadAll = () => { result.reload(); countResult.reload(); };
+  const bulk = useBulkResolve(caps, () => { setSelected(new Set()); reloadAll(); });
+  useConflictFeed(caps, reloadAll, q.connectionId || null);
   const [searchText, setSearchText] = useState(q.search || '');
   const debounce = useRef(null);
   useEffect(() => setSelected(new Set()), [key]);
@@ -85,36 +86,12 @@ function ConflictList({ route }) {
   const kindType = caps.argType('query', 'conflicts', 'kind');
   const kindValues = kindType ? caps.enumValues(kindType) : null;
 
-  const runBulk = async () => {
-    const ids = [...selected];
-    setBusy(true);
-    try {
-      const { run, done, failed } = await resolveMany(caps, ids, bulk);
-      const how = bulk === 'USE_REMOTE' ? 'remote' : 'local';
-      if (failed.length) {
-        toastError(`${done} resolved, ${failed.length} failed (${describeError(failed[0].error)}).`);
-      } else {
-        toast(`${formatInt(done)} conflict${done === 1 ? '' : 's'} resolved with the ${how} version${run ? ` (run #${run.id})` : ''}.`,
-          run ? { link: { href: href(`/runs/${run.id}`), label: 'Open run' } } : {});
-      }
-      setBulk(null);
-      setSelected(new Set());
-      result.reload();
-      countResult.reload();
-    } catch (e) {
-      toastError(`Bulk resolution failed: ${describeError(e)}`);
-      setBulk(null);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const statusValues = counts.statuses;
   const filtered = q.connectionId || q.kind || q.search;
   return html`
     <section>
       <${PageHeader} title="Conflicts" subtitle="Items changed both here and upstream since the last sync">
-        <button type="button" class="btn" onClick=${() => { result.reload(); countResult.reload(); }}>Refresh</button>
+        <button type="button" class="btn" onClick=${reloadAll}>Refresh</button>
       <//>
       <div class="tabs" role="group" aria-label="Conflict status">
         ${statusValues.map((s) => html`
@@ -137,11 +114,13 @@ function ConflictList({ route }) {
         ${filtered ? html`<button type="button" class="btn btn-link" onClick=${() => { setSearchText(''); setQuery({ connectionId: undefined, kind: undefined, search: undefined }); }}>Clear filters</button>` : null}
       <//>
 
+      ${bulk.working ? html`<div class="notice notice-info" role="status" data-testid="bulk-working">
+        Resolving ${formatInt(bulk.working.total)} conflict${bulk.working.total === 1 ? '' : 's'}… the list updates as they are done.</div>` : null}
       ${selectable && selected.size ? html`
         <div class="bulkbar" role="region" aria-label="Bulk actions" data-testid="bulkbar">
           <span>${formatInt(selected.size)} selected</span>
-          <button type="button" class="btn btn-primary" onClick=${() => setBulk('USE_REMOTE')}>Use remote for selected</button>
-          <button type="button" class="btn" onClick=${() => setBulk('USE_LOCAL')}>Use local for selected</button>
+          <button type="button" class="btn btn-primary" onClick=${() => bulk.ask('USE_REMOTE', nodes.filter((n) => selected.has(n.id)))}>Use remote for selected</button>
+          <button type="button" class="btn" onClick=${() => bulk.ask('USE_LOCAL', nodes.filter((n) => selected.has(n.id)))}>Use local for selected</button>
           <button type="button" class="btn btn-link" onClick=${() => setSelected(new Set())}>Clear selection</button>
         </div>` : null}
 
@@ -150,7 +129,7 @@ function ConflictList({ route }) {
       ${data && !nodes.length ? html`<${Empty} title=${status === 'OPEN' ? (filtered ? 'No open conflicts match' : 'No open conflicts') : 'Nothing here'}>
         ${status === 'OPEN' && !filtered ? 'Everything is in agreement. Conflicts appear when an item changes both here and upstream.' : null}<//>` : null}
       ${nodes.length ? html`
-        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`}>
+        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`} tabindex="0">
           <table class="table" data-testid="conflicts-table">
             <thead><tr>
               ${selectable ? html`<th scope="col" class="check"><input type="checkbox" aria-label="Select all conflicts on this page" checked=${allSelected} onChange=${toggleAll} /></th>` : null}
@@ -162,9 +141,9 @@ function ConflictList({ route }) {
               <tr key=${c.id} data-testid="conflict-row" class=${selected.has(c.id) ? 'selected' : ''}>
                 ${selectable ? html`<td class="check"><input type="checkbox" checked=${selected.has(c.id)} onChange=${() => toggle(c.id)}
                   aria-label=${`Select conflict on ${c.item?.code || c.id}`} /></td>` : null}
-                <td><a href=${href(`/conflicts/${c.id}`)}>${c.item?.code || `Conflict ${c.id}`}</a>
+                <td><a href=${href(`/conflicts/${c.id}`)}>${c.item?.code || `Conflict ${c.id}`}</a> <${KindBadge} kind=${c.kind} />
                   ${c.item?.name ? html`<div class="small muted">${c.item.name}</div>` : null}</td>
-                <td>${(c.fields || []).map((fd) => html`<span key=${fd.field} class="chip">${fd.field}</span>`)}</td>
+                <td>${(c.fields || []).map((fd) => html`<span key=${fd.field} class="chip">${fieldLabel(fd.field)}</span>`)}</td>
                 <td class="hide-sm">${humanize(c.kind)}</td>
                 <td class="hide-sm">${connectionName(connections, c.connectionId)}</td>
                 <td class="hide-sm" title=${formatDateTime(c.createdAt)}>${formatRelative(c.createdAt)}</td>
@@ -176,12 +155,6 @@ function ConflictList({ route }) {
         <${Pager} pageInfo=${data.pageInfo} totalCount=${data.totalCount} shown=${nodes.length} label="conflicts"
           hasPrev=${nav.hasPrev} onPrev=${nav.prev} onNext=${nav.next} />` : null}
 
-      <${ConfirmDialog} open=${!!bulk} busy=${busy} onCancel=${() => setBulk(null)} onConfirm=${runBulk}
-        title=${bulk === 'USE_REMOTE' ? 'Use the remote version?' : 'Use the local version?'}
-        confirmLabel=${`Resolve ${selected.size} conflict${selected.size === 1 ? '' : 's'}`}>
-        <p>${bulk === 'USE_REMOTE'
-          ? 'The upstream values overwrite the local edits of the selected items.'
-          : 'The local values are kept and pushed upstream on the next sync, overwriting the upstream changes.'}</p>
-      <//>
+      ${bulk.dialog}
     </section>`;
 }

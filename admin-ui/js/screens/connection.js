@@ -1,7 +1,7 @@
 // One connection: create (id "new"), edit, schedules, OAuth, delete. Read-only for non-admins.
 
 import { html, useState, useEffect } from '../lib.js';
-import { gql } from '../api.js';
+import { gql, describeError } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, invalidateConnections } from '../data.js';
 import { href, navigate } from '../router.js';
@@ -235,7 +235,7 @@ function OAuthConnect({ connection, label }) {
       const d = await gql('mutation($id: ID!) { startOAuth(connectionId: $id) { authorizeUrl } }', { id: connection.id });
       window.location.assign(d.startOAuth.authorizeUrl);
     } catch (e) {
-      toast(e.message || `Could not start connecting to ${label}`, { kind: 'error' });
+      toast(`Could not start connecting to ${label}: ${describeError(e)}`, { kind: 'error' });
       setBusy(false);
     }
   };

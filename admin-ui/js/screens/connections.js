@@ -62,7 +62,7 @@ export function Connections() {
       ${rows && !rows.length ? html`<${Empty} title="No connections yet">
         ${isAdmin ? 'Create one to start syncing a price book.' : 'Ask an admin to connect a system.'}<//>` : null}
       ${rows && rows.length ? html`
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
           <table class="table" data-testid="connections-table">
             <thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Status</th>
               <th scope="col" class="hide-sm">Credentials</th><th scope="col" class="hide-sm">Schedule</th><th scope="col" class="hide-sm">Created</th>

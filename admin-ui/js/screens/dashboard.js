@@ -8,7 +8,7 @@ import { useLoader } from '../data.js';
 import { subscribe } from '../ws.js';
 import { href } from '../router.js';
 import { PageHeader } from '../components/layout.js';
-import { Loading, ErrorBox, Empty } from '../components/feedback.js';
+import { Loading, ErrorBox, Empty, ErrorText } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
 import { RunSummary } from '../components/progress.js';
 import { useLiveRun, isActive, RUN_SPEC, runSelection, runType, runDuration } from '../live-run.js';
@@ -18,9 +18,21 @@ import {
   formatInt, formatRelative, formatDateTime, formatDuration, humanize,
 } from '../format.js';
 
-const CONNECTIONS = `{ connections(first: 200) { totalCount edges { node {
-  id name provider status config scheduleEnabled incrementalCron fullCron schedulePausedReason
-} } } }`;
+// `health` (and whatever else the API adds to Connection) is asked for once the server has it.
+const CONNECTION_SPEC = ['id', 'name', 'provider', 'status', 'health', 'config', 'scheduleEnabled', 'incrementalCron',
+  'fullCron', 'schedulePausedReason'];
+
+function connectionsQuery(caps) {
+  const type = caps.nodeType(caps.returns('query', 'connections')) || 'Connection';
+  return `{ connections(first: 200) { totalCount edges { node { ${caps.select(type, CONNECTION_SPEC)} } } } }`;
+}
+
+/** The connection's state at a glance: the API's health when it has one, else its status. */
+const HEALTH_TONE = { ACTIVE: 'ok', NOT_CONNECTED: 'warn', NEEDS_REAUTH: 'bad', FAILING: 'bad', PAUSED: 'muted' };
+function HealthBadge({ connection }) {
+  const value = connection.health ?? connection.status;
+  return html`<${Badge} value=${value} tone=${HEALTH_TONE[String(value).toUpperCase()]} />`;
+}
 
 const STATUS_SPEC = [
   'totals', 'synced', 'pendingPush', 'conflicts', 'errors', ['lastRun', RUN_SPEC], ['runningRun', RUN_SPEC],
@@ -66,11 +78,10 @@ async function loadStats(caps, id) {
 }
 
 function Stat({ label, value, to, tone, testid }) {
-  const content = html`<dd>${formatInt(value)}</dd>`;
   return html`
     <div class=${`stat ${tone && value ? `stat-${tone}` : ''}`} data-testid=${testid}>
       <dt>${label}</dt>
-      ${to && value ? html`<a href=${to}>${content}</a>` : content}
+      <dd>${to && value ? html`<a href=${to} aria-label=${`${formatInt(value)} ${label.toLowerCase()}`}>${formatInt(value)}</a>` : formatInt(value)}</dd>
     </div>`;
 }
 
@@ -135,7 +146,7 @@ function ConnectionCard({ connection, pushedRun }) {
         <div class="conn-card-tags">
           <span class="provider">${providerLabel(connection.provider)}</span>
           ${sandbox ? html`<${Badge} value="sandbox" tone="muted" label="Sandbox" />` : null}
-          <${Badge} value=${connection.status} />
+          <${HealthBadge} connection=${connection} />
         </div>
       </header>
       ${stats.error && !s ? html`<${ErrorBox} error=${stats.error} onRetry=${stats.reload} title="Could not load the numbers" />` : null}
@@ -149,7 +160,8 @@ function ConnectionCard({ connection, pushedRun }) {
           <${Stat} label="Open conflicts" value=${s.conflicts} tone="warn" testid="stat-conflicts"
             to=${caps.query('conflicts') ? href('/conflicts', { connectionId: connection.id, status: 'OPEN' }) : href('/items', { connectionId: connection.id, syncStatus: 'CONFLICT' })} />
           <${Stat} label="Errors" value=${s.errors} tone="bad" testid="stat-errors"
-            to=${href('/items', { connectionId: connection.id, syncStatus: 'ERROR' })} />
+            to=${caps.query('reviewQueue') ? href('/review', { connectionId: connection.id, type: 'failed' })
+              : href('/items', { connectionId: connection.id, syncStatus: 'ERROR' })} />
         </dl>
         <dl class="kv">
           <div><dt>Last run</dt><dd>${last ? html`
@@ -159,7 +171,7 @@ function ConnectionCard({ connection, pushedRun }) {
             : html`<span class="muted">${caps.query('syncRuns') || caps.query('syncStatus') ? 'No runs yet' : 'Run history not available on this server'}</span>`}</dd></div>
           <div><dt>Next run</dt><dd><${ScheduleLine} connection=${connection} stats=${s} /></dd></div>
           ${s.lastError && !(last?.status === 'CANCELLED' && /cancel/i.test(s.lastError))
-            ? html`<div><dt>Last error</dt><dd class="text-bad">${s.lastError}</dd></div>` : null}
+            ? html`<div><dt>Last error</dt><dd data-testid="last-error"><${ErrorText} message=${s.lastError} /></dd></div>` : null}
         </dl>` : null}
       ${shownRun && (running || String(shownRun.id) === String(activeId)) ? html`<${RunSummary} run=${shownRun} live=${live.live} />` : null}
       ${live.error ? html`<p class="inline-error" role="alert">Live progress unavailable: ${live.error.message}</p>` : null}
@@ -177,7 +189,7 @@ function ConnectionCard({ connection, pushedRun }) {
 
 export function Dashboard() {
   const { caps, isAdmin } = useApp();
-  const conns = useLoader(() => gql(CONNECTIONS).then((d) => d.connections.edges.map((e) => e.node)), []);
+  const conns = useLoader(() => gql(connectionsQuery(caps)).then((d) => d.connections.edges.map((e) => e.node)), []);
   const [pushed, setPushed] = useState({});
   const [generation, setGeneration] = useState(0);
   const refresh = () => { setGeneration((g) => g + 1); conns.reload(); };

@@ -6,12 +6,12 @@ import { useApp } from '../context.js';
 import { useLoader, useConnections, connectionName } from '../data.js';
 import { href } from '../router.js';
 import { PageHeader } from '../components/layout.js';
-import { Loading, ErrorBox, Empty, InlineError } from '../components/feedback.js';
+import { Loading, ErrorBox, Empty, InlineError, ErrorText } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
-import { TextField, CheckboxField } from '../components/fields.js';
+import { TextField, CheckboxField, MoneyField } from '../components/fields.js';
 import { toast, toastError } from '../components/toast.js';
 import {
-  formatMoney, formatDateTime, formatDate, formatRelative, formatInt, humanize, decimalForInput, formatJsonValue,
+  formatMoney, formatDateTime, formatDate, formatRelative, formatInt, humanize, decimalForInput, fieldLabel, formatFieldValue,
 } from '../format.js';
 import { buildItemInput, saveItem, MONEY_FIELDS } from '../item-edit.js';
 
@@ -31,7 +31,8 @@ function EditForm({ item, onSaved }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => setDraft(initial()), [item]); // eslint-disable-line react-hooks/exhaustive-deps
-  const set = (k) => (v) => setDraft((d) => ({ ...d, [k]: v }));
+  // Typing in a field retires the message a save attempt left on it.
+  const set = (k) => (v) => { setDraft((d) => ({ ...d, [k]: v })); setErrors((e) => ({ ...e, [k]: undefined })); };
 
   const submit = async (e) => {
     e.preventDefault();
@@ -59,7 +60,7 @@ function EditForm({ item, onSaved }) {
       <label class="field"><span>Description</span>
         <textarea rows="3" value=${draft.description} onInput=${(e) => set('description')(e.currentTarget.value)}></textarea></label>
       <div class="form-row">
-        ${MONEY_FIELDS.map(([k, label]) => html`<${TextField} key=${k} label=${label} value=${draft[k]} onInput=${set(k)} inputmode="decimal" error=${errors[k]} />`)}
+        ${MONEY_FIELDS.map(([k, label]) => html`<${MoneyField} key=${k} label=${label} value=${draft[k]} onInput=${set(k)} error=${errors[k]} testid=${`edit-${k}`} />`)}
       </div>
       <${CheckboxField} label="Active" checked=${draft.active} onChange=${set('active')} />
       <${InlineError} error=${error} />
@@ -91,7 +92,7 @@ function Links({ item, reload }) {
   const canPause = canEdit && caps.mutation('setItemSyncPaused');
   const paused = item.links.some((l) => l.paused);
   return html`
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
       <table class="table">
         <thead><tr><th scope="col">Connection</th><th scope="col">Remote</th><th scope="col">Status</th>
           <th scope="col">Last synced</th><th scope="col" class="hide-sm">Remote modified</th><th scope="col" class="hide-sm">Attempts</th></tr></thead>
@@ -102,7 +103,7 @@ function Links({ item, reload }) {
               <td>${humanize(l.entityType)} <code>${l.remoteId}</code></td>
               <td><${Badge} value=${l.syncStatus} />${l.paused ? html` <${Badge} value="PAUSED" label="Paused" />` : null}
                 ${l.deletedRemotely ? html` <${Badge} value="DELETED" label="Deleted remotely" />` : null}
-                ${l.lastError ? html`<div class="text-bad small">${l.lastError}</div>` : null}</td>
+                ${l.lastError ? html`<div class="small" data-testid="link-error"><${ErrorText} message=${l.lastError} /></div>` : null}</td>
               <td>${formatDateTime(l.lastSyncedAt)}</td>
               <td class="hide-sm">${formatDateTime(l.remoteModifiedOn)}</td>
               <td class="hide-sm">${formatInt(l.attempts)}</td>
@@ -123,7 +124,7 @@ function Links({ item, reload }) {
 function VendorPrices({ prices }) {
   if (!prices.length) return html`<${Empty} title="No vendor prices">Import a vendor price list to see them here.<//>`;
   return html`
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
       <table class="table">
         <thead><tr><th scope="col">Vendor</th><th scope="col">Vendor SKU</th><th scope="col" class="num">Price</th>
           <th scope="col">Effective</th><th scope="col" class="hide-sm">Import</th></tr></thead>
@@ -140,10 +141,10 @@ function changeList(details) {
   if (!details || typeof details !== 'object') return null;
   const entries = Object.entries(details);
   if (!entries.length) return null;
-  return html`<ul class="changes">${entries.map(([k, v]) => html`<li key=${k}><strong>${k}</strong>: ${
-    v && typeof v === 'object' && 'from' in v
-      ? html`<span class="old">${formatJsonValue(v.from)}</span> → <span class="new">${formatJsonValue(v.to)}</span>`
-      : formatJsonValue(v)}</li>`)}</ul>`;
+  return html`<ul class="changes">${entries.map(([k, v]) => html`<li key=${k}><strong>${fieldLabel(k)}</strong>: ${
+    v && typeof v === 'object' && !Array.isArray(v) && 'from' in v
+      ? html`<span class="old">${formatFieldValue(k, v.from)}</span> → <span class="new">${formatFieldValue(k, v.to)}</span>`
+      : formatFieldValue(k, v)}</li>`)}</ul>`;
 }
 
 function History({ itemId }) {
@@ -200,7 +201,7 @@ export function ItemPage({ id }) {
             ${item.lengthCm || item.widthCm || item.heightCm ? html`<div><dt>Size</dt><dd>${[item.lengthCm, item.widthCm, item.heightCm].map((v) => v ?? '?').join(' × ')} cm</dd></div>` : null}
             <div><dt>Local edit</dt><dd>${item.localModifiedAt ? formatDateTime(item.localModifiedAt) : html`<span class="muted">none</span>`}</dd></div>
             <div><dt>Updated</dt><dd>${formatDateTime(item.updatedAt)}</dd></div>
-            ${attrs.map(([k, v]) => html`<div key=${k}><dt>${k}</dt><dd class="json">${formatJsonValue(v)}</dd></div>`)}
+            ${attrs.map(([k, v]) => html`<div key=${k} data-field=${k}><dt>${fieldLabel(k)}</dt><dd>${formatFieldValue(k, v)}</dd></div>`)}
           </dl>
         </div>
         ${canEdit && !item.deletedAt ? html`<${EditForm} item=${item} onSaved=${(saved) => { result.reload(); setHistoryKey((k) => k + 1); return saved; }} />` : null}

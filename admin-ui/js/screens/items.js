@@ -1,6 +1,6 @@
 // Items: search, filters, cursor pagination, inline edit of name / cost / price.
 
-import { html, useState, useEffect, useRef } from '../lib.js';
+import { html, useState, useEffect, useLayoutEffect, useRef } from '../lib.js';
 import { gql, describeError } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, useConnections } from '../data.js';
@@ -10,11 +10,11 @@ import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
 import { Pager } from '../components/pager.js';
-import { SelectField, enumOptions } from '../components/fields.js';
+import { SelectField, MoneyField, enumOptions } from '../components/fields.js';
 import { FilterBar } from '../components/filters.js';
 import { toast } from '../components/toast.js';
-import { formatMoney, humanize, decimalForInput } from '../format.js';
-import { buildItemInput, saveItem } from '../item-edit.js';
+import { formatMoney, formatRelative, formatDateTime, humanize, decimalForInput } from '../format.js';
+import { buildItemInput, saveItem, MONEY_FIELDS } from '../item-edit.js';
 
 const ROW = `id code name kind cost price active deletedAt updatedAt category { id name }
   links { connectionId syncStatus paused }`;
@@ -44,8 +44,9 @@ function EditRow({ item, onSaved, onCancel, colSpan }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const first = useRef(null);
-  useEffect(() => first.current?.focus(), []);
-  const set = (k) => (e) => setDraft({ ...draft, [k]: e.currentTarget.value });
+  // Before the browser paints, so nothing typed right away lands elsewhere.
+  useLayoutEffect(() => first.current?.focus(), []);
+  const set = (k) => (v) => { setDraft({ ...draft, [k]: v }); setErrors((e) => ({ ...e, [k]: undefined })); };
 
   const save = async () => {
     const { input, errors: errs } = buildItemInput(item, draft);
@@ -67,27 +68,38 @@ function EditRow({ item, onSaved, onCancel, colSpan }) {
     if (e.key === 'Enter') { e.preventDefault(); save(); }
     if (e.key === 'Escape') { e.preventDefault(); onCancel(); }
   };
-  const errId = `edit-err-${item.id}`;
+  const label = Object.fromEntries(MONEY_FIELDS);
+  const messages = [errors.name, ...['cost', 'price'].filter((k) => errors[k]).map((k) => `${label[k]}: ${errors[k]}`), error].filter(Boolean);
   return html`
     <tr class="editing" data-testid="edit-row" onKeyDown=${onKey}>
       <td colspan=${colSpan}>
         <div class="inline-edit">
           <strong class="inline-edit-code">${item.code}</strong>
           <label class="field"><span>Name</span>
-            <input ref=${first} value=${draft.name} onInput=${set('name')} aria-invalid=${errors.name ? 'true' : undefined} data-testid="edit-name" /></label>
-          <label class="field field-money"><span>Cost</span>
-            <input value=${draft.cost} inputmode="decimal" onInput=${set('cost')} aria-invalid=${errors.cost ? 'true' : undefined} data-testid="edit-cost" /></label>
-          <label class="field field-money"><span>Price</span>
-            <input value=${draft.price} inputmode="decimal" onInput=${set('price')} aria-invalid=${errors.price ? 'true' : undefined} data-testid="edit-price" /></label>
+            <input ref=${first} value=${draft.name} onInput=${(e) => set('name')(e.currentTarget.value)} aria-invalid=${errors.name ? 'true' : undefined} data-testid="edit-name" /></label>
+          <${MoneyField} label="Cost" value=${draft.cost} onInput=${set('cost')} testid="edit-cost" />
+          <${MoneyField} label="Price" value=${draft.price} onInput=${set('price')} testid="edit-price" />
           <div class="inline-edit-actions">
             <button type="button" class="btn btn-primary" disabled=${busy} onClick=${save}>${busy ? 'Saving…' : 'Save'}</button>
             <button type="button" class="btn" disabled=${busy} onClick=${onCancel}>Cancel</button>
           </div>
         </div>
-        ${Object.values(errors).length || error ? html`
-          <div class="inline-error" role="alert" id=${errId}>${[...Object.values(errors), error].filter(Boolean).join('. ')}</div>` : null}
+        ${messages.length ? html`<div class="inline-error" role="alert">${messages.join('. ')}</div>` : null}
       </td>
     </tr>`;
+}
+
+/** A column header that sorts the list by `sort` when clicked (again: the other way). */
+function SortHeader({ label, sort, q, className = '' }) {
+  const current = (q.sort || 'CODE') === sort;
+  const desc = current && q.desc === 'true';
+  const next = () => setQuery({ sort, desc: current && !desc ? 'true' : undefined });
+  return html`
+    <th scope="col" class=${className} aria-sort=${current ? (desc ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" class="sort-btn" onClick=${next} data-testid=${`sort-${sort}`}>
+        ${label}<span class="sort-mark" aria-hidden="true">${current ? (desc ? '▼' : '▲') : '↕'}</span>
+      </button>
+    </th>`;
 }
 
 export function Items({ route }) {
@@ -129,7 +141,7 @@ export function Items({ route }) {
   const kinds = caps.enumValues('ItemKind') || ['SERVICE', 'MATERIAL', 'EQUIPMENT', 'PRODUCT'];
   const statuses = caps.enumValues('LinkStatus') || ['SYNCED', 'PENDING_PUSH', 'PENDING_PULL', 'CONFLICT', 'ERROR'];
   const sorts = caps.enumValues('ItemSort') || ['CODE', 'NAME', 'UPDATED_AT'];
-  const cols = canEdit ? 9 : 8;
+  const cols = canEdit ? 10 : 9;
   const filtered = q.search || q.kind || q.active || q.syncStatus || q.deleted || q.connectionId;
 
   const replaceRow = (saved) => {
@@ -168,13 +180,15 @@ export function Items({ route }) {
       ${data && data.edges.length === 0 ? html`<${Empty} title=${filtered ? 'No items match these filters' : 'No items yet'}>
         ${filtered ? 'Try another search or clear the filters.' : 'Items appear here after the first sync of a connection.'}<//>` : null}
       ${data && data.edges.length ? html`
-        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`} aria-busy=${result.loading}>
+        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`} tabindex="0" aria-busy=${result.loading}>
           <table class="table" data-testid="items-table">
             <caption class="sr-only">Items, ${data.totalCount} in total</caption>
             <thead><tr>
-              <th scope="col">Code</th><th scope="col">Name</th><th scope="col" class="hide-sm">Kind</th>
-              <th scope="col" class="hide-sm">Category</th><th scope="col" class="num">Cost</th><th scope="col" class="num">Price</th>
+              <${SortHeader} label="Code" sort="CODE" q=${q} className="hide-xs" /><${SortHeader} label="Name" sort="NAME" q=${q} />
+              <th scope="col" class="hide-sm">Kind</th>
+              <th scope="col" class="hide-sm">Category</th><th scope="col" class="num hide-xs">Cost</th><th scope="col" class="num">Price</th>
               <th scope="col" class="hide-sm">Active</th><th scope="col" class="hide-sm">Sync</th>
+              <${SortHeader} label="Updated" sort="UPDATED_AT" q=${q} className="hide-sm" />
               ${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}
             </tr></thead>
             <tbody>
@@ -182,14 +196,16 @@ export function Items({ route }) {
                 ? html`<${EditRow} key=${it.id} item=${it} colSpan=${cols} onSaved=${replaceRow} onCancel=${() => setEditing(null)} />`
                 : html`
                 <tr key=${it.id} data-testid="item-row" data-code=${it.code}>
-                  <td class="code"><a href=${href(`/items/${it.id}`)}>${it.code}</a></td>
-                  <td class="cell-name">${it.name}${it.deletedAt ? html` <${Badge} value="DELETED" label="Deleted" />` : null}</td>
+                  <td class="code hide-xs"><a href=${href(`/items/${it.id}`)}>${it.code}</a></td>
+                  <td class="cell-name">${it.name}${it.deletedAt ? html` <${Badge} value="DELETED" label="Deleted" />` : null}
+                    <div class="show-xs small"><a href=${href(`/items/${it.id}`)}>${it.code}</a> · cost ${formatMoney(it.cost)}</div></td>
                   <td class="hide-sm">${humanize(it.kind)}</td>
                   <td class="hide-sm">${it.category?.name || html`<span class="muted">—</span>`}</td>
-                  <td class="num" data-testid="cell-cost">${formatMoney(it.cost)}</td>
+                  <td class="num hide-xs" data-testid="cell-cost">${formatMoney(it.cost)}</td>
                   <td class="num" data-testid="cell-price">${formatMoney(it.price)}</td>
                   <td class="hide-sm">${it.active ? 'Yes' : 'No'}</td>
                   <td class="hide-sm"><${SyncCell} links=${it.links} /></td>
+                  <td class="hide-sm nowrap" title=${formatDateTime(it.updatedAt)}>${formatRelative(it.updatedAt)}</td>
                   ${canEdit ? html`<td class="actions">${it.deletedAt ? null : html`
                     <button type="button" class="btn btn-small" aria-label=${`Edit ${it.code}`} onClick=${() => setEditing(it.id)}>Edit</button>`}</td>` : null}
                 </tr>`))}

@@ -6,13 +6,13 @@ import { useApp } from '../context.js';
 import { useLoader, useConnections, connectionName } from '../data.js';
 import { href } from '../router.js';
 import { PageHeader } from '../components/layout.js';
-import { Loading, ErrorBox, Empty } from '../components/feedback.js';
+import { Loading, ErrorBox, Empty, ErrorText } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
 import { Badge } from '../components/badges.js';
 import { ProgressBar, Counters } from '../components/progress.js';
 import { useLiveRun, isActive, runSelection, runType, runDuration } from '../live-run.js';
 import { cancelSync, runEndMessage } from '../sync-actions.js';
-import { formatDateTime, formatDuration, humanize, humanizeAny, formatInt, formatJsonValue } from '../format.js';
+import { formatDateTime, formatDuration, humanize, humanizeAny, formatInt, fieldLabel, formatFieldValue } from '../format.js';
 
 const EVENT_SPEC = ['id', 'level', 'kind', 'message', 'code', 'remoteId', 'itemId', 'createdAt'];
 const EVENTS_PAGE = 50;
@@ -65,7 +65,7 @@ function Events({ runId, active, refreshKey }) {
       <select value=${level} onChange=${(e) => setLevel(e.currentTarget.value)}>
         <option value="">All levels</option>${levels.map((l) => html`<option key=${l} value=${l}>${humanize(l)}</option>`)}
       </select></label>` : null}
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
       <table class="table" data-testid="events-table">
         <thead><tr><th scope="col">Time</th><th scope="col">Level</th><th scope="col" class="hide-sm">Kind</th><th scope="col">Message</th><th scope="col" class="hide-sm">Item</th></tr></thead>
         <tbody>${shown.map((ev) => html`
@@ -73,7 +73,7 @@ function Events({ runId, active, refreshKey }) {
             <td class="nowrap">${formatDateTime(ev.createdAt)}</td>
             <td><${Badge} value=${ev.level} /></td>
             <td class="hide-sm">${humanize(ev.kind)}</td>
-            <td>${ev.message}${ev.code ? html` <code>${ev.code}</code>` : null}</td>
+            <td class="cell-message"><${ErrorText} message=${ev.message} className="" />${ev.code ? html` <code>${ev.code}</code>` : null}</td>
             <td class="hide-sm">${ev.itemId ? html`<a href=${href(`/items/${ev.itemId}`)}>Item ${ev.itemId}</a>` : null}
               ${ev.remoteId ? html` <span class="muted">remote ${ev.remoteId}</span>` : null}</td>
           </tr>`)}
@@ -102,13 +102,13 @@ function Summary({ run }) {
       ${notes.map((n) => html`<p class="notice notice-warn small">${n}</p>`)}
       ${samples.length ? html`
         <h3>Examples</h3>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
           <table class="table">
             <thead><tr><th scope="col">Code</th><th scope="col">Category</th><th scope="col">Changes</th></tr></thead>
             <tbody>${samples.map((x, i) => html`
               <tr key=${i}><td class="code">${x.code}</td><td>${humanizeAny(x.category)}</td>
-                <td><ul class="changes">${(x.fields || []).map((f) => html`<li key=${f.field}><strong>${f.field}</strong>:
-                  <span class="old">${formatJsonValue(f.base)}</span> → local ${formatJsonValue(f.local)}, remote ${formatJsonValue(f.remote)}</li>`)}</ul></td></tr>`)}
+                <td><ul class="changes">${(x.fields || []).map((f) => html`<li key=${f.field}><strong>${fieldLabel(f.field)}</strong>:
+                  <span class="old">${formatFieldValue(f.field, f.base)}</span> → local ${formatFieldValue(f.field, f.local)}, remote ${formatFieldValue(f.field, f.remote)}</li>`)}</ul></td></tr>`)}
             </tbody>
           </table>
         </div>` : null}
@@ -165,9 +165,10 @@ function RunDetails({ id }) {
           <div><dt>Duration</dt><dd>${run.startedAt ? formatDuration(runDuration(run)) : '—'}</dd></div>
           ${live.live ? html`<div><dt>Updates</dt><dd><span class="live-dot">live</span></dd></div>` : null}
         </dl>
-        ${run.error ? html`<p class=${`notice ${run.status === 'CANCELLED' ? 'notice-warn' : 'notice-bad'}`} role="alert">
-          ${run.status === 'CANCELLED' ? 'Cancelled' : run.error}${run.errorCode && run.errorCode.toLowerCase() !== String(run.error).toLowerCase() ? html` <code>${run.errorCode}</code>` : null}
-          ${run.status === 'CANCELLED' && !run.dryRun ? html`<span class="small"> — pages applied before the cancellation stay applied.</span>` : null}</p>` : null}
+        ${run.error ? html`<div class=${`notice ${run.status === 'CANCELLED' ? 'notice-warn' : 'notice-bad'}`} role="alert" data-testid="run-error">
+          ${run.status === 'CANCELLED' ? 'Cancelled' : html`<${ErrorText} message=${run.error} className="" />`}
+          ${run.errorCode && run.status !== 'CANCELLED' && run.errorCode.toLowerCase() !== String(run.error).toLowerCase() ? html`<code>${run.errorCode}</code>` : null}
+          ${run.status === 'CANCELLED' && !run.dryRun ? html`<span class="small"> — pages applied before the cancellation stay applied.</span>` : null}</div>` : null}
         ${live.error ? html`<p class="inline-error">Live updates stopped: ${live.error.message}</p>` : null}
         ${run.attempts > 1 ? html`<p class="small muted">Attempt ${run.attempts} (resumed after an interruption)</p>` : null}
         <${Counters} counters=${run.counters} />

@@ -98,7 +98,7 @@ function RunList({ route }) {
       ${data && !data.edges.length ? html`<${Empty} title=${filtered ? 'No runs match these filters' : 'No runs yet'}>
         ${filtered ? 'Try other filters.' : 'Start a sync from the dashboard.'}<//>` : null}
       ${data && data.edges.length ? html`
-        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`}>
+        <div class=${`table-wrap ${result.loading ? 'is-loading' : ''}`} tabindex="0">
           <table class="table" data-testid="runs-table">
             <thead><tr><th scope="col">Run</th><th scope="col" class="hide-sm">Connection</th><th scope="col">Mode</th><th scope="col">Status</th>
               <th scope="col" class="hide-sm">Trigger</th><th scope="col" class="hide-sm">Started</th><th scope="col" class="hide-sm">Duration</th>

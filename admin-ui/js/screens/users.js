@@ -82,7 +82,7 @@ export function Users() {
           ${!rows && !list.error ? html`<${Loading} />` : null}
           ${rows && !rows.length ? html`<${Empty} title="No users" />` : null}
           ${rows && rows.length ? html`
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
               <table class="table" data-testid="users-table">
                 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col" class="hide-sm">Last sign-in</th><th scope="col" class="hide-sm">Added</th></tr></thead>
                 <tbody>${rows.map((u) => html`

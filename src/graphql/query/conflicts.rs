@@ -15,8 +15,9 @@ pub struct ConflictQuery;
 pub struct ReviewQueue {
     pub open_conflicts: i64,
     pub conflicts_by_kind: Vec<KindCount>,
+    /// Records whose last sync failed, not counting ignored (sync paused) ones.
     pub failed_records: i64,
-    /// Newest first.
+    /// Newest first; ignored (sync paused) records are left out.
     pub failed: RelayConnection<FailedRecord>,
 }
 
