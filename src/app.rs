@@ -145,7 +145,8 @@ fn router(state: AppState) -> Router {
             Duration::from_secs(120),
         ))
         .layer(CompressionLayer::new());
-    Router::new()
+    let cors = web::cors::layer(&state.settings.cors_origins);
+    let mut routes = Router::new()
         .merge(api)
         // WebSockets live long: no timeout or compression layer on this route.
         .route("/graphql/ws", get(web::graphql_ws::handle))
@@ -153,7 +154,12 @@ fn router(state: AppState) -> Router {
         .with_state(state)
         .route("/metrics", get(web::metrics::render).with_state(metrics))
         .fallback(web::ui::serve)
-        .layer(axum::middleware::from_fn(web::metrics::track))
+        .layer(axum::middleware::from_fn(web::metrics::track));
+    // Outside the routes, so a preflight is answered before any route or method check.
+    if let Some(cors) = cors {
+        routes = routes.layer(cors);
+    }
+    routes
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

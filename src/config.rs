@@ -86,6 +86,35 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
+    /// Browser origins allowed to call the API from another site (CORS), comma-separated,
+    /// e.g. `https://acme.retool.com,http://localhost:3000`; `*` allows any. Default: none.
+    #[arg(
+        long,
+        env = "PRICEBOOK_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_parser = parse_origin,
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
+/// trailing slash would never match a browser's `Origin` header, so it is refused here.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim();
+    if origin == "*" {
+        return Ok(origin.to_owned());
+    }
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{origin}' is not an origin: expected http(s)://host[:port]"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!(
+            "'{origin}' is not an origin: expected http(s)://host[:port] with no path"
+        ));
+    }
+    Ok(origin.to_owned())
 }
 
 impl Settings {
@@ -127,10 +156,29 @@ impl Settings {
             sandbox_seed: None,
             lease_seconds: 20,
             public_url: None,
+            cors_origins: Vec::new(),
         }
     }
 }
 
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert_eq!(
+            parse_origin(" https://acme.retool.com ").unwrap(),
+            "https://acme.retool.com"
+        );
+        assert!(parse_origin("http://localhost:3000").is_ok());
+        assert!(parse_origin("*").is_ok());
+        assert!(parse_origin("https://acme.retool.com/").is_err());
+        assert!(parse_origin("acme.retool.com").is_err());
+        assert!(parse_origin("https://").is_err());
+    }
 }

@@ -1,6 +1,6 @@
 //! The admin UI, embedded into the binary from `admin-ui/` (no build step, no CDN).
 
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
@@ -8,18 +8,26 @@ use rust_embed::Embed;
 #[folder = "admin-ui/"]
 struct Assets;
 
-pub async fn serve(uri: Uri) -> Response {
+/// The admin UI's files; everything else is a 404 with a JSON body, so a misconfigured
+/// client (a wrong path, a typo in an API route) sees an error instead of the app's HTML.
+/// The UI routes by URL fragment (`/#/items/42`), so `/` is its only page.
+pub async fn serve(method: Method, uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     match Assets::get(path) {
-        Some(file) => asset(path, file.data.into_owned()),
-        // Client-side routes (no file extension) get the app shell.
-        None if !path.contains('.') => match Assets::get("index.html") {
-            Some(file) => asset("index.html", file.data.into_owned()),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some(file) if method == Method::GET || method == Method::HEAD => {
+            asset(path, file.data.into_owned())
+        }
+        _ => not_found(&method, uri.path()),
     }
+}
+
+fn not_found(method: &Method, path: &str) -> Response {
+    let body = serde_json::json!({ "error": {
+        "code": "NOT_FOUND",
+        "message": format!("no route for {method} {path}"),
+    } });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 fn asset(path: &str, body: Vec<u8>) -> Response {

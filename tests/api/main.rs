@@ -8,6 +8,7 @@ mod browser;
 mod conflicts;
 mod crash;
 mod csv;
+mod ecosystem;
 mod fulfil_shiphero;
 mod helpers;
 mod http;

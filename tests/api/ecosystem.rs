@@ -1,0 +1,98 @@
+//! The server as stock HTTP clients and browsers on other origins see it: CORS, routing
+//! of unknown paths, error shapes.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+const RETOOL: &str = "https://acme.retool.com";
+
+async fn preflight(app: &TestApp, path: &str, origin: &str) -> reqwest::Response {
+    app.client
+        .request(reqwest::Method::OPTIONS, format!("{}{path}", app.address))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::spawn_with(|s| s.cors_origins = vec![RETOOL.into()]).await;
+    for path in ["/graphql", "/graphql/ws", "/api/sync/runs/1/events"] {
+        let r = preflight(&app, path, RETOOL).await;
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        let h = r.headers();
+        assert_eq!(h["access-control-allow-origin"], RETOOL, "{path}");
+        let methods = h["access-control-allow-methods"].to_str().unwrap();
+        assert!(
+            methods.contains("POST") && methods.contains("GET"),
+            "{methods}"
+        );
+        let headers = h["access-control-allow-headers"].to_str().unwrap();
+        assert!(headers.contains("authorization"), "{headers}");
+        assert!(h.contains_key("access-control-max-age"));
+    }
+    // Another origin gets no permission.
+    let r = preflight(&app, "/graphql", "https://evil.example").await;
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+
+    // The actual request carries the header too.
+    let token = app.admin_token().await;
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("origin", RETOOL)
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], RETOOL);
+}
+
+#[tokio::test]
+async fn without_cors_origins_no_origin_is_allowed() {
+    let app = TestApp::spawn().await;
+    let r = preflight(&app, "/graphql", RETOOL).await;
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn unknown_paths_are_json_404s_and_the_ui_is_only_at_its_paths() {
+    let app = TestApp::spawn().await;
+    let url = |p: &str| format!("{}{p}", app.address);
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/sync"),
+        (reqwest::Method::GET, "/health"),
+        (reqwest::Method::GET, "/api/sync/runs/5/events/x"),
+        (reqwest::Method::GET, "/items"),
+        (reqwest::Method::POST, "/"),
+        (reqwest::Method::GET, "/nope.js"),
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{method} {path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{method} {path}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "NOT_FOUND", "{method} {path}");
+    }
+    for path in ["/", "/index.html", "/app.css", "/js/main.js"] {
+        let r = app.client.get(url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
