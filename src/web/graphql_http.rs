@@ -173,7 +173,17 @@ fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> R
 fn respond(response: async_graphql::Response, graphql_response: bool) -> Response {
     // A request error (parse/validation/limits) executes nothing: `data` is absent.
     let request_failed = response.is_err() && matches!(response.data, async_graphql::Value::Null);
-    let status = if graphql_response && request_failed {
+    // A database outage is the service's, not the request's: 503 whatever the media type,
+    // so a dashboard or load balancer retries instead of showing an empty result.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if graphql_response && request_failed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -197,8 +207,17 @@ fn respond(response: async_graphql::Response, graphql_response: bool) -> Respons
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if unavailable {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
     resp
 }
+
+/// What a 503 asks clients to wait before retrying.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// The errors of a request that never executed, each with a stable code and no `data`.
 fn request_failure_body(response: &async_graphql::Response) -> Vec<u8> {
