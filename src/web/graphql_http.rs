@@ -40,11 +40,17 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     }
     let is_get = req.method() == Method::GET;
     let headers = req.headers().clone();
-    let gql_request = match parse(req, state.settings.max_body_bytes).await {
+    let mut gql_request = match parse(req, state.settings.max_body_bytes).await {
         Ok(r) => r,
         Err((status, message)) => return request_error(status, &message, wants_graphql_response),
     };
-    if is_get && is_mutation(&gql_request) {
+    // Parsed here (once; the executor reuses it) to tell a syntax error from an invalid
+    // operation, as clients expect: GRAPHQL_PARSE_FAILED vs GRAPHQL_VALIDATION_FAILED.
+    match async_graphql::parser::parse_query(&gql_request.query) {
+        Ok(doc) => gql_request.set_parsed_query(doc),
+        Err(e) => return parse_failure(&e, wants_graphql_response),
+    }
+    if is_get && is_mutation(&mut gql_request) {
         let mut resp = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
@@ -90,11 +96,19 @@ async fn parse(
     if req.method() != Method::POST {
         return Err((StatusCode::METHOD_NOT_ALLOWED, "use GET or POST".into()));
     }
-    let content_type = req
+    let Some(content_type) = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+    else {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a POST needs a Content-Type: application/json (multipart/form-data for uploads)"
+                .into(),
+        ));
+    };
+    let content_type = Some(content_type);
     let body = req
         .into_body()
         .into_data_stream()
@@ -133,14 +147,49 @@ fn describe(e: &async_graphql::ParseRequestError) -> String {
     }
 }
 
-fn is_mutation(req: &async_graphql::Request) -> bool {
+/// A syntax error as one line a person can act on, e.g. `Syntax Error: expected
+/// selection`, with its position in `locations` (not the parser's ASCII-art excerpt).
+fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Response {
+    let message = match e {
+        async_graphql::parser::Error::Syntax { message, .. } => {
+            let reason = message
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("= "))
+                .unwrap_or("invalid syntax");
+            format!("Syntax Error: {reason}")
+        }
+        other => format!("Syntax Error: {other}"),
+    };
+    let locations: Vec<_> = e
+        .positions()
+        .take(1)
+        .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
+        .collect();
+    let body = serde_json::json!({ "errors": [{
+        "message": message,
+        "locations": locations,
+        "extensions": { "code": "GRAPHQL_PARSE_FAILED" },
+    }] });
+    // Like a validation error: 400 for `application/graphql-response+json`, 200 for
+    // clients of plain `application/json` (the GraphQL-over-HTTP spec's rule for both).
+    let status = if graphql_response {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_error(status, body, graphql_response)
+}
+
+fn is_mutation(req: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+    let operation_name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
         return false;
     };
     match &doc.operations {
         DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
-        DocumentOperations::Multiple(ops) => match &req.operation_name {
+        DocumentOperations::Multiple(ops) => match &operation_name {
             Some(name) => ops
                 .get(name.as_str())
                 .is_some_and(|op| op.node.ty != OperationType::Query),
@@ -157,6 +206,10 @@ fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> R
     };
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    json_error(status, body, graphql_response)
+}
+
+fn json_error(status: StatusCode, body: serde_json::Value, graphql_response: bool) -> Response {
     let content_type = if graphql_response {
         GRAPHQL_RESPONSE
     } else {
@@ -170,9 +223,13 @@ fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> R
         .into_response()
 }
 
-fn respond(response: async_graphql::Response, graphql_response: bool) -> Response {
-    // A request error (parse/validation/limits) executes nothing: `data` is absent.
-    let request_failed = response.is_err() && matches!(response.data, async_graphql::Value::Null);
+fn respond(mut response: async_graphql::Response, graphql_response: bool) -> Response {
+    // A request error (validation, limits) executes nothing: its errors have no path, and
+    // the answer has no `data`. An execution error has a path, and `data` (maybe null).
+    let request_failed = response.is_err()
+        && matches!(response.data, async_graphql::Value::Null)
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let data_nulled = !request_failed && null_failed_non_null_roots(&mut response);
     // A database outage is the service's, not the request's: 503 whatever the media type,
     // so a dashboard or load balancer retries instead of showing an empty result.
     let unavailable = response.errors.iter().any(|e| {
@@ -192,6 +249,11 @@ fn respond(response: async_graphql::Response, graphql_response: bool) -> Respons
     // fields, and an intermediate `serde_json::Value` copy of them cost a fifth of a request.
     let body = if request_failed {
         request_failure_body(&response)
+    } else if data_nulled {
+        // The serialiser leaves out a null `data`; the spec wants it present here.
+        let mut body = serde_json::to_value(&response).unwrap_or_default();
+        body["data"] = serde_json::Value::Null;
+        body.to_string().into_bytes()
     } else {
         serde_json::to_vec(&response).unwrap_or_else(|_| {
             br#"{"errors":[{"message":"serialisation failed","extensions":{"code":"INTERNAL"}}]}"#
@@ -235,4 +297,25 @@ fn request_failure_body(response: &async_graphql::Response) -> Vec<u8> {
         obj.remove("data");
     }
     body.to_string().into_bytes()
+}
+
+/// Spec null propagation at the root: when a non-null root field fails, `data` is `null`.
+/// The executor leaves such a field out of `data` (a nullable one is present as `null`),
+/// so an error at a root path whose key is absent marks exactly that case.
+/// Answers whether `data` is (now) null because of that.
+fn null_failed_non_null_roots(response: &mut async_graphql::Response) -> bool {
+    let dropped = match &response.data {
+        async_graphql::Value::Object(data) => {
+            response.errors.iter().any(|e| match e.path.as_slice() {
+                [async_graphql::PathSegment::Field(key)] => !data.contains_key(key.as_str()),
+                _ => false,
+            })
+        }
+        async_graphql::Value::Null => response.is_err(),
+        _ => false,
+    };
+    if dropped {
+        response.data = async_graphql::Value::Null;
+    }
+    dropped
 }

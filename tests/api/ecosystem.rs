@@ -96,3 +96,86 @@ async fn unknown_paths_are_json_404s_and_the_ui_is_only_at_its_paths() {
         assert_eq!(r.status(), 200, "{path}");
     }
 }
+
+#[tokio::test]
+async fn syntax_errors_are_parse_failures_with_a_clean_message() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let body = app.gql(Some(&token), "{ items { ", json!({})).await;
+    assert_eq!(error_code(&body), "GRAPHQL_PARSE_FAILED", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("Syntax Error: "), "{message}");
+    assert!(
+        !message.contains('\n') && !message.contains("-->"),
+        "{message}"
+    );
+    assert_eq!(body["errors"][0]["locations"][0]["line"], 1, "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+
+    // A valid document naming an unknown field is a validation failure instead.
+    let body = app.gql(Some(&token), "{ nope }", json!({})).await;
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+
+    // Spec status codes under the GraphQL response media type.
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn a_post_without_content_type_is_refused() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn an_error_in_a_non_null_root_field_nulls_data() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let body = app
+        .gql(
+            Some(&token),
+            r#"{ me { email } item(id: "999999") { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["item"]), "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    assert!(body.as_object().unwrap().contains_key("data"), "{body}");
+}
+
+#[tokio::test]
+async fn an_execution_error_alone_keeps_a_null_data_and_status_200() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": r#"{ item(id: "999999") { id } }"# }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    assert!(body.as_object().unwrap().contains_key("data"), "{body}");
+    assert!(body["data"].is_null(), "{body}");
+}
