@@ -32,13 +32,15 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects and migrates the database, bootstraps the first admin, binds the port.
+    /// Binds the port, then loads the keys, connects and migrates the database and
+    /// bootstraps the first admin. Binding first: a busy port stops the start before
+    /// anything (data dir, keys, database, admin) is written.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = bind(settings.bind).await?;
         let keys = keys::load_or_generate(&settings)?;
         let (db, queries) = store::db::connect_counted(&settings.resolved_database_url()).await?;
         store::db::migrate(&db).await?;
         bootstrap_admin(&db, &settings).await?;
-        let listener = TcpListener::bind(settings.bind).await?;
         let public_url = settings.public_url(listener.local_addr()?);
         let seed = match &settings.sandbox_seed {
             Some(text) => Some(
@@ -94,6 +96,26 @@ impl Application {
         served?;
         Ok(())
     }
+}
+
+/// Listens on `address`, or says which address is unusable and how to pick another.
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "another process (maybe another pricebook-sync) listens there; \
+                 stop it or choose another address with --bind or PRICEBOOK_BIND, e.g. --bind 127.0.0.1:8081"
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "ports below 1024 need privileges; choose another with --bind or PRICEBOOK_BIND"
+            }
+            std::io::ErrorKind::AddrNotAvailable => {
+                "this machine has no such address; use 127.0.0.1 or 0.0.0.0 with --bind or PRICEBOOK_BIND"
+            }
+            _ => "choose another address with --bind or PRICEBOOK_BIND",
+        };
+        anyhow::anyhow!("cannot listen on {address}: {e}; {hint}")
+    })
 }
 
 fn build_state(

@@ -4,87 +4,52 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// Options shared by every subcommand that touches the server or the database.
+/// The server's options (`serve`, `demo`).
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
     /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "PRICEBOOK_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// Database URL (sqlite://… or postgres://…). Default: SQLite file in the data dir.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Directory for the SQLite database and generated secrets.
-    #[arg(
-        long,
-        env = "PRICEBOOK_DATA_DIR",
-        default_value = "./data",
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// HS256 signing secret for session tokens (generated into the data dir when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// 32-byte key (base64 or hex) encrypting connection secrets (generated when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_ENCRYPTION_KEY",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
     /// Email of the first admin, created on an empty database.
-    #[arg(long, env = "PRICEBOOK_ADMIN_EMAIL", global = true)]
+    #[arg(long, env = "PRICEBOOK_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
     /// Password of the first admin (a random one is printed once when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_ADMIN_PASSWORD",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
     /// Session token lifetime in minutes.
-    #[arg(
-        long,
-        env = "PRICEBOOK_TOKEN_TTL_MINUTES",
-        default_value_t = 720,
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_TOKEN_TTL_MINUTES", default_value_t = 720)]
     pub token_ttl_minutes: i64,
     /// Largest accepted request body (GraphQL JSON or upload), in bytes.
-    #[arg(long, env = "PRICEBOOK_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
+    #[arg(long, env = "PRICEBOOK_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Mount the upstream emulators under /sandbox/{provider}/ (always on in `demo`).
-    #[arg(long, env = "PRICEBOOK_SANDBOX", global = true)]
+    #[arg(long, env = "PRICEBOOK_SANDBOX")]
     pub sandbox: bool,
     /// Seed for the mounted ServiceTitan emulator at start, as JSON, e.g.
     /// `{"materials": 5000, "equipment": 100, "services": 200, "seed": 42}`.
-    #[arg(long, env = "PRICEBOOK_SANDBOX_SEED", global = true)]
+    #[arg(long, env = "PRICEBOOK_SANDBOX_SEED")]
     pub sandbox_seed: Option<String>,
     /// Base URL this server is reachable at (for sandbox connections and OAuth callbacks).
     /// Default: http://<bind>.
-    #[arg(long, env = "PRICEBOOK_PUBLIC_URL", global = true)]
+    #[arg(long, env = "PRICEBOOK_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Seconds a worker's claim on a run lasts without a heartbeat (crash take-over delay).
-    #[arg(
-        long,
-        env = "PRICEBOOK_LEASE_SECONDS",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long, env = "PRICEBOOK_LEASE_SECONDS", default_value_t = 20)]
     pub lease_seconds: u64,
     /// Number of background sync workers in this process.
-    #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
+    #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2)]
     pub workers: usize,
     /// Browser origins allowed to call the API from another site (CORS), comma-separated,
     /// e.g. `https://acme.retool.com,http://localhost:3000`; `*` allows any. Default: none.
@@ -92,8 +57,7 @@ pub struct Settings {
         long,
         env = "PRICEBOOK_CORS_ORIGINS",
         value_delimiter = ',',
-        value_parser = parse_origin,
-        global = true
+        value_parser = parse_origin
     )]
     pub cors_origins: Vec<String>,
 }
@@ -115,6 +79,51 @@ fn parse_origin(text: &str) -> Result<String, String> {
         ));
     }
     Ok(origin.to_owned())
+}
+
+/// Where the data lives: the options of the commands that work on the database without
+/// serving (`migrate`, `sync`, `import-csv`, `user add`, `bench`).
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Database URL (sqlite://… or postgres://…). Default: SQLite file in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database and generated secrets.
+    #[arg(long, env = "PRICEBOOK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// 32-byte key (base64 or hex) encrypting connection secrets; the server's key.
+    #[arg(long, env = "PRICEBOOK_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+    /// The server's session signing secret, read so that no new one is generated.
+    #[arg(long, env = "PRICEBOOK_JWT_SECRET", hide = true)]
+    pub jwt_secret: Option<String>,
+    /// The server's address, for the default of --public-url.
+    #[arg(
+        long,
+        env = "PRICEBOOK_BIND",
+        default_value = "127.0.0.1:8080",
+        hide = true
+    )]
+    pub bind: SocketAddr,
+    /// Base URL of the running server, where sandbox connections reach its emulators.
+    /// Default: http://<PRICEBOOK_BIND>.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// Full settings with these values and the defaults for everything that serves.
+    pub fn into_settings(self) -> Settings {
+        Settings {
+            bind: self.bind,
+            database_url: self.database_url,
+            jwt_secret: self.jwt_secret,
+            encryption_key: self.encryption_key,
+            public_url: self.public_url,
+            sandbox: false,
+            ..Settings::for_dir(&self.data_dir)
+        }
+    }
 }
 
 impl Settings {

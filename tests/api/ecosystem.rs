@@ -179,3 +179,43 @@ async fn an_execution_error_alone_keeps_a_null_data_and_status_200() {
     assert!(body.as_object().unwrap().contains_key("data"), "{body}");
     assert!(body["data"].is_null(), "{body}");
 }
+
+#[tokio::test]
+async fn every_metric_has_help_and_process_metrics_are_exported() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    app.gql_ok(&token, "{ items(first: 1) { totalCount } }", json!({}))
+        .await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let families: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for name in [
+        "http_requests_total",
+        "http_request_duration_seconds",
+        "db_queries_total",
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ] {
+        assert!(families.contains(&name), "no {name} in\n{text}");
+    }
+    for name in families {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("# HELP {name} "))),
+            "no # HELP for {name}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ mod instances;
 mod items;
 mod jobber;
 mod jobs;
+mod newcomer;
 mod outage;
 mod process;
 mod readpath;
