@@ -51,6 +51,12 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
+    #[arg(long, env = "PRICEBOOK_WS_INIT_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub ws_init_timeout_seconds: u64,
+    /// Seconds between the server's `ping` messages on a subscription WebSocket.
+    #[arg(long, env = "PRICEBOOK_WS_KEEPALIVE_SECONDS", default_value_t = 15)]
+    pub ws_keepalive_seconds: u64,
     /// Browser origins allowed to call the API from another site (CORS), comma-separated,
     /// e.g. `https://acme.retool.com,http://localhost:3000`; `*` allows any. Default: none.
     #[arg(
@@ -166,6 +172,8 @@ impl Settings {
             lease_seconds: 20,
             public_url: None,
             cors_origins: Vec::new(),
+            ws_init_timeout_seconds: 10,
+            ws_keepalive_seconds: 15,
         }
     }
 }

@@ -147,9 +147,21 @@ fn describe(e: &async_graphql::ParseRequestError) -> String {
     }
 }
 
+fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Response {
+    let body = serde_json::json!({ "errors": [parse_error(e)] });
+    // Like a validation error: 400 for `application/graphql-response+json`, 200 for
+    // clients of plain `application/json` (the GraphQL-over-HTTP spec's rule for both).
+    let status = if graphql_response {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_error(status, body, graphql_response)
+}
+
 /// A syntax error as one line a person can act on, e.g. `Syntax Error: expected
 /// selection`, with its position in `locations` (not the parser's ASCII-art excerpt).
-fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Response {
+pub fn parse_error(e: &async_graphql::parser::Error) -> serde_json::Value {
     let message = match e {
         async_graphql::parser::Error::Syntax { message, .. } => {
             let reason = message
@@ -166,19 +178,11 @@ fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Re
         .take(1)
         .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
         .collect();
-    let body = serde_json::json!({ "errors": [{
+    serde_json::json!({
         "message": message,
         "locations": locations,
         "extensions": { "code": "GRAPHQL_PARSE_FAILED" },
-    }] });
-    // Like a validation error: 400 for `application/graphql-response+json`, 200 for
-    // clients of plain `application/json` (the GraphQL-over-HTTP spec's rule for both).
-    let status = if graphql_response {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    json_error(status, body, graphql_response)
+    })
 }
 
 fn is_mutation(req: &mut async_graphql::Request) -> bool {
@@ -283,20 +287,24 @@ pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// The errors of a request that never executed, each with a stable code and no `data`.
 fn request_failure_body(response: &async_graphql::Response) -> Vec<u8> {
-    let mut body = serde_json::to_value(response).unwrap_or_else(
-        |_| serde_json::json!({ "errors": [{ "message": "serialisation failed" }] }),
-    );
-    if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
-        for e in errors.iter_mut() {
+    serde_json::json!({ "errors": request_errors(response) })
+        .to_string()
+        .into_bytes()
+}
+
+/// The errors of a request that never executed (validation, limits), each with a code:
+/// `GRAPHQL_VALIDATION_FAILED` unless it has one.
+pub fn request_errors(response: &async_graphql::Response) -> serde_json::Value {
+    let mut errors = serde_json::to_value(&response.errors)
+        .unwrap_or_else(|_| serde_json::json!([{ "message": "serialisation failed" }]));
+    if let Some(list) = errors.as_array_mut() {
+        for e in list.iter_mut() {
             if e.get("extensions").and_then(|x| x.get("code")).is_none() {
                 e["extensions"] = serde_json::json!({ "code": "GRAPHQL_VALIDATION_FAILED" });
             }
         }
     }
-    if let Some(obj) = body.as_object_mut() {
-        obj.remove("data");
-    }
-    body.to_string().into_bytes()
+    errors
 }
 
 /// Spec null propagation at the root: when a non-null root field fails, `data` is `null`.

@@ -23,3 +23,4 @@ mod readpath;
 mod schema;
 mod sync;
 mod tenancy;
+mod websocket;
