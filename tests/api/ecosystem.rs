@@ -219,3 +219,91 @@ async fn every_metric_has_help_and_process_metrics_are_exported() {
         );
     }
 }
+
+#[tokio::test]
+async fn event_source_follows_a_run_with_a_ticket_and_stops_after_finished() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let conn = app.sandbox_connection(&token, "sse", json!({})).await;
+    let run = app
+        .run_sync(conn, entity::enums::RunMode::Full, json!({}), false)
+        .await;
+    let d = app
+        .gql_ok(
+            &token,
+            "mutation($r:ID!){ createRunEventsTicket(runId:$r) { ticket url expiresAt } }",
+            json!({ "r": run.id.to_string() }),
+        )
+        .await;
+    let url = d["createRunEventsTicket"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!(
+            "{}/api/sync/runs/{}/events?ticket=",
+            app.address, run.id
+        )),
+        "{url}"
+    );
+    // No Authorization header: the ticket is the credential.
+    let r = app.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let body = r.text().await.unwrap();
+    assert!(body.contains("retry: 3000"), "{body}");
+    assert!(body.contains("event: finished"), "{body}");
+    let last_id = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .last()
+        .unwrap()
+        .to_owned();
+    // What EventSource does when the stream ends: reconnect with Last-Event-ID. 204 stops it.
+    let r = app
+        .client
+        .get(&url)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    // The ticket opens that run only, and is no session token.
+    let other = app
+        .client
+        .get(url.replace(
+            &format!("/runs/{}/", run.id),
+            &format!("/runs/{}/", run.id + 1),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+    let ticket = d["createRunEventsTicket"]["ticket"].as_str().unwrap();
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(ticket)
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let r = app
+        .client
+        .get(format!(
+            "{}/api/sync/runs/{}/events?ticket=forged",
+            app.address, run.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
