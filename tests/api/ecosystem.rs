@@ -261,7 +261,7 @@ async fn event_source_follows_a_run_with_a_ticket_and_stops_after_finished() {
     let last_id = body
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
-        .last()
+        .next_back()
         .unwrap()
         .to_owned();
     // What EventSource does when the stream ends: reconnect with Last-Event-ID. 204 stops it.
