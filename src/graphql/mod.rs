@@ -16,7 +16,10 @@ pub type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Depth and complexity limits keep one request from costing the server a minute.
-pub const MAX_DEPTH: usize = 12;
+/// 15 is the depth of graphql-js's stock `getIntrospectionQuery()` (nine `ofType` levels
+/// under `__schema { types { fields { args { type` ), which GraphiQL, codegen, Retool and
+/// Apollo send; anything deeper is refused.
+pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.

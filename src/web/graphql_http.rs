@@ -8,11 +8,11 @@ use crate::auth::Authentication;
 use crate::graphql::ClientIp;
 use crate::graphql::loaders::LoaderSet;
 use crate::state::AppState;
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use std::net::SocketAddr;
 use tokio_util::compat::TokioAsyncReadCompatExt;
@@ -30,13 +30,8 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
     if req.method() == Method::GET && req.uri().query().is_none_or(|q| !q.contains("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
+        // GraphiQL, from the embedded files (no CDN: it works offline).
+        return crate::web::ui::page("graphiql/index.html");
     }
     let is_get = req.method() == Method::GET;
     let headers = req.headers().clone();
@@ -96,10 +91,17 @@ async fn parse(
     if req.method() != Method::POST {
         return Err((StatusCode::METHOD_NOT_ALLOWED, "use GET or POST".into()));
     }
+    // Only the two request types a GraphQL client sends; a POST without one (or with
+    // `text/plain`, which a browser's fetch adds to a bare string body) is refused.
     let Some(content_type) = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            let media = v.split(';').next().unwrap_or_default().trim();
+            media.eq_ignore_ascii_case("application/json")
+                || media.eq_ignore_ascii_case("multipart/form-data")
+        })
         .map(str::to_owned)
     else {
         return Err((
@@ -129,12 +131,21 @@ async fn parse(
                 format!("invalid GraphQL request: {}", describe(&other)),
             ),
         })?;
-    batch.into_single().map_err(|_| {
+    let request = batch.into_single().map_err(|_| {
         (
             StatusCode::BAD_REQUEST,
             "batched requests are not supported".to_owned(),
         )
-    })
+    })?;
+    // No document at all (a missing or misspelt `query` parameter) is a malformed
+    // request, not a GraphQL syntax error.
+    if request.query.trim().is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "the request has no `query` parameter".to_owned(),
+        ));
+    }
+    Ok(request)
 }
 
 fn describe(e: &async_graphql::ParseRequestError) -> String {

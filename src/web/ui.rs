@@ -22,6 +22,14 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
     }
 }
 
+/// One embedded page by its path under `admin-ui/` (e.g. GraphiQL's).
+pub fn page(path: &str) -> Response {
+    match Assets::get(path) {
+        Some(file) => asset(path, file.data.into_owned()),
+        None => not_found(&Method::GET, path),
+    }
+}
+
 fn not_found(method: &Method, path: &str) -> Response {
     let body = serde_json::json!({ "error": {
         "code": "NOT_FOUND",

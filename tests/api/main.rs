@@ -6,6 +6,7 @@ mod amazon;
 mod auth;
 mod browser;
 mod conflicts;
+mod conformance;
 mod crash;
 mod csv;
 mod ecosystem;
