@@ -30,7 +30,7 @@
 //!   types, with seeded data, remote edits and fault injection — for the demo, the tests
 //!   and the benchmarks.
 //! - [`demo`]: `pricebook-sync demo`'s seeded ServiceTitan sandbox connection.
-//! - [`bench`]: the benchmark scenarios of `pricebook-sync bench`.
+//! - [`bench`](mod@bench): the benchmark scenarios of `pricebook-sync bench`.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 //!
 //! # One sync, from `startSync` to the last page
