@@ -22,6 +22,22 @@ pub type AppSchema =
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
+const DECIMAL_DESCRIPTION: &str = "An exact decimal number as a JSON string, e.g. \"1234.50\" or \"-0.0125\": \
+digits with an optional leading minus and an optional decimal point; no exponent, no \
+thousands separators, never a float. Money fields hold 4 decimal places and are answered \
+with them (\"12.5000\"). Amounts carry no currency of their own: they are in the \
+connected system's currency (Amazon finance rows name theirs).";
+
+const DATETIME_DESCRIPTION: &str = "An instant as an RFC 3339 string, always in UTC with an explicit offset, \
+e.g. \"2026-12-04T09:30:00.123Z\" (fractional seconds optional). Inputs may use any offset \
+(\"2026-12-04T10:30:00+01:00\") and are converted to UTC.";
+
+const DATE_DESCRIPTION: &str = "A calendar date without time or time zone, as \"YYYY-MM-DD\" (ISO 8601), \
+e.g. \"2026-12-04\".";
+
+const JSON_DESCRIPTION: &str = "Any JSON value (object, array, string, number, boolean or null), passed through \
+as is; the field's description says what shape to expect.";
+
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
@@ -30,7 +46,12 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    // The library's scalars, described for the people and tools reading the schema.
+    .override_output_type_description::<rust_decimal::Decimal>(DECIMAL_DESCRIPTION)
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATETIME_DESCRIPTION)
+    .override_output_type_description::<chrono::NaiveDate>(DATE_DESCRIPTION)
+    .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION);
     if let Some(state) = state {
         builder = builder.data(state);
     }
