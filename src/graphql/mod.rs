@@ -38,6 +38,16 @@ e.g. \"2026-12-04\".";
 const JSON_DESCRIPTION: &str = "Any JSON value (object, array, string, number, boolean or null), passed through \
 as is; the field's description says what shape to expect.";
 
+/// Describes the Relay connection type of each listed node type.
+macro_rules! describe_lists {
+    ($builder:expr, $($node:ty => $what:literal),* $(,)?) => {
+        $builder$(.override_output_type_description::<types::relay::RelayConnection<$node>>(
+            concat!("A page of ", $what, " (a Relay connection): `edges { node cursor }`, \
+                `pageInfo`, and `totalCount` across all pages.")
+        ))*
+    };
+}
+
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
@@ -51,7 +61,22 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     .override_output_type_description::<rust_decimal::Decimal>(DECIMAL_DESCRIPTION)
     .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATETIME_DESCRIPTION)
     .override_output_type_description::<chrono::NaiveDate>(DATE_DESCRIPTION)
-    .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION);
+    .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION)
+    .override_output_type_description::<ID>(
+        "An opaque identifier, sent and received as a string (e.g. \"42\").",
+    );
+    builder = describe_lists!(builder,
+        types::audit::AuditEntry => "audit log entries",
+        types::category::Category => "categories",
+        types::conflict::Conflict => "conflicts",
+        types::connection::Connection => "connections",
+        eager::Eager<types::item::Item> => "items",
+        types::conflict::FailedRecord => "records whose last sync failed",
+        types::finance::FinancialEvent => "Amazon financial event lines",
+        types::run::SyncEvent => "run events",
+        types::run::SyncRun => "sync runs",
+        types::vendor_price::VendorPrice => "vendor prices",
+    );
     if let Some(state) = state {
         builder = builder.data(state);
     }
