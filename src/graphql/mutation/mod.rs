@@ -10,6 +10,7 @@ mod users;
 
 use async_graphql::MergedObject;
 
+/// What can be changed. Every field but `login` needs `Authorization: Bearer <token>`; roles limit the rest.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     auth::AuthMutation,
