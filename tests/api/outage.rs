@@ -87,15 +87,17 @@ async fn database_outage_fails_fast_and_recovers_without_restart() {
             .send()
     };
     assert_eq!(items().await.unwrap().status(), 200);
+    let readyz = || async {
+        app.client
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .unwrap()
+    };
 
     proxy.stop();
     let started = Instant::now();
-    let r = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let r = readyz().await;
     let took = started.elapsed();
     assert_eq!(r.status(), 503);
     assert!(took < Duration::from_secs(1), "/readyz took {took:?}");
@@ -127,13 +129,7 @@ async fn database_outage_fails_fast_and_recovers_without_restart() {
     proxy.resume().await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let r = app
-            .client
-            .get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 200 {
+        if readyz().await.status() == 200 {
             break;
         }
         assert!(Instant::now() < deadline, "not ready again after 15 s");
