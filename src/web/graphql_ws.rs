@@ -85,6 +85,18 @@ fn authenticate(state: &AppState, payload: &Value) -> Authentication {
     state.jwt.authenticate(header)
 }
 
+/// `Forbidden: <why>`, within the 123 bytes a close frame's reason may hold.
+fn forbidden_reason(why: Option<&str>) -> String {
+    let mut reason = match why {
+        Some(why) => format!("Forbidden: {why}"),
+        None => "Forbidden".to_owned(),
+    };
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    reason
+}
+
 fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
         code,
@@ -198,7 +210,10 @@ async fn serve(socket: WebSocket, state: AppState) {
                                 auth = Some(a);
                                 let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
                             }
-                            _ => break close(4403, "Forbidden"),
+                            refused => {
+                                let why = refused.caller().err().map(|e| e.public_message());
+                                break close(4403, &forbidden_reason(why.as_deref()));
+                            }
                         }
                     }
                     ClientMessage::Subscribe { id, payload } => {
