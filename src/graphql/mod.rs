@@ -24,8 +24,8 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 
 const DECIMAL_DESCRIPTION: &str = "An exact decimal number as a JSON string, e.g. \"1234.50\" or \"-0.0125\": \
 digits with an optional leading minus and an optional decimal point; no exponent, no \
-thousands separators, never a float. Money fields hold 4 decimal places and are answered \
-with them (\"12.5000\"). Amounts carry no currency of their own: they are in the \
+thousands separators, never a float. Money is kept to 4 decimal places; answers leave out \
+trailing zeros (a price of 39.90 comes back as \"39.9\"). Amounts carry no currency of their own: they are in the \
 connected system's currency (Amazon finance rows name theirs).";
 
 const DATETIME_DESCRIPTION: &str = "An instant as an RFC 3339 string, always in UTC with an explicit offset, \
