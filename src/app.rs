@@ -32,13 +32,15 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects and migrates the database, bootstraps the first admin, binds the port.
+    /// Binds the port, then loads the keys, connects and migrates the database and
+    /// bootstraps the first admin. Binding first: a busy port stops the start before
+    /// anything (data dir, keys, database, admin) is written.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = bind(settings.bind).await?;
         let keys = keys::load_or_generate(&settings)?;
         let (db, queries) = store::db::connect_counted(&settings.resolved_database_url()).await?;
         store::db::migrate(&db).await?;
         bootstrap_admin(&db, &settings).await?;
-        let listener = TcpListener::bind(settings.bind).await?;
         let public_url = settings.public_url(listener.local_addr()?);
         let seed = match &settings.sandbox_seed {
             Some(text) => Some(
@@ -96,6 +98,26 @@ impl Application {
     }
 }
 
+/// Listens on `address`, or says which address is unusable and how to pick another.
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "another process (maybe another pricebook-sync) listens there; \
+                 stop it or choose another address with --bind or PRICEBOOK_BIND, e.g. --bind 127.0.0.1:8081"
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "ports below 1024 need privileges; choose another with --bind or PRICEBOOK_BIND"
+            }
+            std::io::ErrorKind::AddrNotAvailable => {
+                "this machine has no such address; use 127.0.0.1 or 0.0.0.0 with --bind or PRICEBOOK_BIND"
+            }
+            _ => "choose another address with --bind or PRICEBOOK_BIND",
+        };
+        anyhow::anyhow!("cannot listen on {address}: {e}; {hint}")
+    })
+}
+
 fn build_state(
     db: Db,
     queries: store::db::QueryCounter,
@@ -145,7 +167,8 @@ fn router(state: AppState) -> Router {
             Duration::from_secs(120),
         ))
         .layer(CompressionLayer::new());
-    Router::new()
+    let cors = web::cors::layer(&state.settings.cors_origins);
+    let mut routes = Router::new()
         .merge(api)
         // WebSockets live long: no timeout or compression layer on this route.
         .route("/graphql/ws", get(web::graphql_ws::handle))
@@ -153,7 +176,12 @@ fn router(state: AppState) -> Router {
         .with_state(state)
         .route("/metrics", get(web::metrics::render).with_state(metrics))
         .fallback(web::ui::serve)
-        .layer(axum::middleware::from_fn(web::metrics::track))
+        .layer(axum::middleware::from_fn(web::metrics::track));
+    // Outside the routes, so a preflight is answered before any route or method check.
+    if let Some(cors) = cors {
+        routes = routes.layer(cors);
+    }
+    routes
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

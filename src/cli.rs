@@ -4,7 +4,7 @@ mod import_csv;
 
 use crate::app::Application;
 use crate::auth::password;
-use crate::config::Settings;
+use crate::config::{Settings, StoreArgs};
 use crate::store;
 use clap::{Parser, Subcommand, ValueEnum};
 use entity::enums::{Role, RunMode, RunStatus, RunTrigger};
@@ -18,39 +18,62 @@ use std::process::ExitCode;
     about = "Two-way price-book sync between SaaS systems and your database, with a GraphQL API and admin UI."
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub settings: Settings,
+    /// Log lines as text, or as one JSON object per line for a log collector.
+    #[arg(
+        long,
+        env = "PRICEBOOK_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (applies pending migrations first).
-    Serve,
+    Serve(Box<Settings>),
     /// Run the server with a demo account and admin (credentials printed on start).
-    Demo,
+    Demo(Box<Settings>),
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate(StoreArgs),
     /// Print the GraphQL schema (SDL) to stdout, or write it to a file.
     ExportSchema {
+        /// File to write instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Run the ServiceTitan emulator alone (seeded) on --bind, for trying connectors.
+    /// Run the emulators of every provider alone, on --bind, for trying connectors
+    /// (ServiceTitan seeded; `GET /healthz` answers when they are up).
     Sandbox {
+        /// Address the emulators listen on.
+        #[arg(long, env = "PRICEBOOK_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// ServiceTitan materials to seed.
         #[arg(long, default_value_t = 1200)]
         materials: usize,
+        /// ServiceTitan equipment to seed.
         #[arg(long, default_value_t = 300)]
         equipment: usize,
+        /// ServiceTitan services to seed.
         #[arg(long, default_value_t = 500)]
         services: usize,
-        /// The emulator's own request limit per second (0: unlimited).
+        /// ServiceTitan's own request limit per second (0: unlimited).
         #[arg(long, default_value_t = 60)]
         rate_limit: u32,
     },
     /// Run the benchmark scenarios and print one JSON line of figures per scenario.
     Bench {
+        #[command(flatten)]
+        store: StoreArgs,
         /// Scenarios to run (default: all).
         #[arg(long = "scenario")]
         scenarios: Vec<String>,
@@ -65,16 +88,21 @@ pub enum Command {
     },
     /// Run one sync in the foreground with a progress bar; prints the run summary as JSON.
     Sync {
+        #[command(flatten)]
+        store: StoreArgs,
         /// Connection id or name.
         #[arg(long)]
         connection: String,
+        /// What to sync: everything, changes since the last run, or chosen records.
         #[arg(long, value_enum, default_value = "incremental")]
         mode: ModeArg,
         /// Entity type for --mode entity (e.g. materials); may repeat to limit other modes.
         #[arg(long)]
         entity: Vec<String>,
+        /// Remote id of a record to sync (--mode entity); may repeat.
         #[arg(long = "remote-id")]
         remote_ids: Vec<String>,
+        /// Item code of a record to sync (--mode entity); may repeat.
         #[arg(long = "code")]
         codes: Vec<String>,
         /// Compute and report everything, write nothing but the run record.
@@ -86,10 +114,14 @@ pub enum Command {
     /// `{"updated": N, "skus_not_found": [...], "errors": [...]}`; exits non-zero when
     /// nothing could be applied.
     ImportCsv {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The CSV file.
         file: PathBuf,
         /// Connection id or name.
         #[arg(long)]
         connection: String,
+        /// What the file holds.
         #[arg(long, value_enum, default_value = "item-costs")]
         target: CsvTargetArg,
         /// Header mapping as JSON, e.g. '{"sku": "Part_Num", "cost": "Trade_Cost"}'.
@@ -103,7 +135,9 @@ pub enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum CsvTargetArg {
+    /// Unit costs of items (`Part_Num`, `Trade_Cost`…), pushed upstream.
     ItemCosts,
+    /// Vendors' prices, kept locally and never pushed.
     VendorPrices,
 }
 
@@ -111,10 +145,15 @@ pub enum CsvTargetArg {
 pub enum UserCommand {
     /// Create a user (and its account when new).
     Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The user's sign-in email.
         #[arg(long)]
         email: String,
+        /// The user's password (or PRICEBOOK_NEW_USER_PASSWORD, kept out of shell history).
         #[arg(long, env = "PRICEBOOK_NEW_USER_PASSWORD", hide_env_values = true)]
         password: String,
+        /// What the user may do.
         #[arg(long, value_enum, default_value = "viewer")]
         role: RoleArg,
         /// Account name; defaults to the first account.
@@ -125,8 +164,11 @@ pub enum UserCommand {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum ModeArg {
+    /// Every record; applies remote deletions.
     Full,
+    /// Records changed since the last run.
     Incremental,
+    /// The records named by --remote-id or --code.
     Entity,
 }
 
@@ -142,8 +184,11 @@ impl From<ModeArg> for RunMode {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum RoleArg {
+    /// Everything, including connections and users.
     Admin,
+    /// Edit items, run syncs, resolve conflicts, import.
     Editor,
+    /// Read only.
     Viewer,
 }
 
@@ -159,7 +204,7 @@ impl From<RoleArg> for Role {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -170,7 +215,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -179,24 +224,31 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn init_tracing() {
+/// Logs to stdout as text (coloured only on a terminal) or as JSON lines.
+pub fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stdout().is_terminal())
+            .try_init(),
+    };
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
     // reqwest's rustls uses aws-lc-rs while sqlx uses ring: pick one provider for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let settings = cli.settings;
-    match cli.command {
-        Command::Serve => serve(settings).await,
-        Command::Demo => demo(settings).await,
-        Command::Migrate => {
+    match command {
+        Command::Serve(settings) => serve(*settings).await,
+        Command::Demo(settings) => demo(*settings).await,
+        Command::Migrate(store) => {
+            let settings = store.into_settings();
             settings.ensure_data_dir()?;
             let db = store::db::connect(&settings.resolved_database_url()).await?;
             store::db::migrate(&db).await?;
@@ -212,37 +264,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {
+            bind,
             materials,
             equipment,
             services,
             rate_limit,
         } => {
-            use crate::sandbox::servicetitan::{Emulator, EmulatorConfig, SeedSpec};
-            let config = EmulatorConfig {
-                rate_limit_per_second: Some(rate_limit).filter(|r| *r > 0),
-                ..EmulatorConfig::default()
-            };
-            let emulator = Emulator::new(config.clone());
-            emulator.seed(&SeedSpec {
+            let spec = crate::sandbox::servicetitan::SeedSpec {
                 materials,
                 equipment,
                 services,
                 seed: 42,
-            });
-            let listener = tokio::net::TcpListener::bind(settings.bind).await?;
-            println!(
-                "ServiceTitan emulator at http://{}  (tenant {}, client {} / {}, app key {})",
-                listener.local_addr()?,
-                config.tenant,
-                config.client_id,
-                config.client_secret,
-                config.app_key
-            );
-            axum::serve(listener, emulator.router()).await?;
+            };
+            crate::sandbox::serve_alone(bind, spec, Some(rate_limit).filter(|r| *r > 0)).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { scenarios, quick } => crate::bench::run(settings, scenarios, quick).await,
+        Command::Bench {
+            store,
+            scenarios,
+            quick,
+        } => crate::bench::run(store.into_settings(), scenarios, quick).await,
         Command::Sync {
+            store,
             connection,
             mode,
             entity,
@@ -256,24 +299,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 codes,
                 ..Default::default()
             };
-            sync_foreground(settings, &connection, mode.into(), params, dry_run).await
+            sync_foreground(
+                store.into_settings(),
+                &connection,
+                mode.into(),
+                params,
+                dry_run,
+            )
+            .await
         }
         Command::ImportCsv {
+            store,
             file,
             connection,
             target,
             mapping,
             dry_run,
-        } => import_csv::run(settings, &file, &connection, target, mapping, dry_run).await,
+        } => {
+            import_csv::run(
+                store.into_settings(),
+                &file,
+                &connection,
+                target,
+                mapping,
+                dry_run,
+            )
+            .await
+        }
         Command::User {
             command:
                 UserCommand::Add {
+                    store,
                     email,
                     password: pw,
                     role,
                     account,
                 },
         } => {
+            let settings = store.into_settings();
             settings.ensure_data_dir()?;
             let db = store::db::connect(&settings.resolved_database_url()).await?;
             store::db::migrate(&db).await?;

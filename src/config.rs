@@ -4,88 +4,132 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// Options shared by every subcommand that touches the server or the database.
+/// The server's options (`serve`, `demo`).
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
     /// Address the HTTP server listens on.
+    #[arg(long, env = "PRICEBOOK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Database URL (sqlite://… or postgres://…). Default: SQLite file in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database and generated secrets.
+    #[arg(long, env = "PRICEBOOK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// HS256 signing secret for session tokens (generated into the data dir when absent).
+    #[arg(long, env = "PRICEBOOK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// 32-byte key (base64 or hex) encrypting connection secrets (generated when absent).
+    #[arg(long, env = "PRICEBOOK_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+    /// Email of the first admin, created on an empty database.
+    #[arg(long, env = "PRICEBOOK_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin (a random one is printed once when absent).
+    #[arg(long, env = "PRICEBOOK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Session token lifetime in minutes.
+    #[arg(long, env = "PRICEBOOK_TOKEN_TTL_MINUTES", default_value_t = 720)]
+    pub token_ttl_minutes: i64,
+    /// Largest accepted request body (GraphQL JSON or upload), in bytes.
+    #[arg(long, env = "PRICEBOOK_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Mount the upstream emulators under /sandbox/{provider}/ (always on in `demo`).
+    #[arg(long, env = "PRICEBOOK_SANDBOX")]
+    pub sandbox: bool,
+    /// Seed for the mounted ServiceTitan emulator at start, as JSON, e.g.
+    /// `{"materials": 5000, "equipment": 100, "services": 200, "seed": 42}`.
+    #[arg(long, env = "PRICEBOOK_SANDBOX_SEED")]
+    pub sandbox_seed: Option<String>,
+    /// Base URL this server is reachable at (for sandbox connections and OAuth callbacks).
+    /// Default: http://<bind>.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a worker's claim on a run lasts without a heartbeat (crash take-over delay).
+    #[arg(long, env = "PRICEBOOK_LEASE_SECONDS", default_value_t = 20)]
+    pub lease_seconds: u64,
+    /// Number of background sync workers in this process.
+    #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
+    #[arg(long, env = "PRICEBOOK_WS_INIT_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub ws_init_timeout_seconds: u64,
+    /// Seconds between the server's `ping` messages on a subscription WebSocket.
+    #[arg(long, env = "PRICEBOOK_WS_KEEPALIVE_SECONDS", default_value_t = 15)]
+    pub ws_keepalive_seconds: u64,
+    /// Browser origins allowed to call the API from another site (CORS), comma-separated,
+    /// e.g. `https://acme.retool.com,http://localhost:3000`; `*` allows any. Default: none.
+    #[arg(
+        long,
+        env = "PRICEBOOK_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub cors_origins: Vec<String>,
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
+/// trailing slash would never match a browser's `Origin` header, so it is refused here.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim();
+    if origin == "*" {
+        return Ok(origin.to_owned());
+    }
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{origin}' is not an origin: expected http(s)://host[:port]"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!(
+            "'{origin}' is not an origin: expected http(s)://host[:port] with no path"
+        ));
+    }
+    Ok(origin.to_owned())
+}
+
+/// Where the data lives: the options of the commands that work on the database without
+/// serving (`migrate`, `sync`, `import-csv`, `user add`, `bench`).
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Database URL (sqlite://… or postgres://…). Default: SQLite file in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database and generated secrets.
+    #[arg(long, env = "PRICEBOOK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// 32-byte key (base64 or hex) encrypting connection secrets; the server's key.
+    #[arg(long, env = "PRICEBOOK_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+    /// The server's session signing secret, read so that no new one is generated.
+    #[arg(long, env = "PRICEBOOK_JWT_SECRET", hide = true)]
+    pub jwt_secret: Option<String>,
+    /// The server's address, for the default of --public-url.
     #[arg(
         long,
         env = "PRICEBOOK_BIND",
         default_value = "127.0.0.1:8080",
-        global = true
+        hide = true
     )]
     pub bind: SocketAddr,
-    /// Database URL (sqlite://… or postgres://…). Default: SQLite file in the data dir.
-    #[arg(long, env = "DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-    /// Directory for the SQLite database and generated secrets.
-    #[arg(
-        long,
-        env = "PRICEBOOK_DATA_DIR",
-        default_value = "./data",
-        global = true
-    )]
-    pub data_dir: PathBuf,
-    /// HS256 signing secret for session tokens (generated into the data dir when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
-    pub jwt_secret: Option<String>,
-    /// 32-byte key (base64 or hex) encrypting connection secrets (generated when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_ENCRYPTION_KEY",
-        hide_env_values = true,
-        global = true
-    )]
-    pub encryption_key: Option<String>,
-    /// Email of the first admin, created on an empty database.
-    #[arg(long, env = "PRICEBOOK_ADMIN_EMAIL", global = true)]
-    pub admin_email: Option<String>,
-    /// Password of the first admin (a random one is printed once when absent).
-    #[arg(
-        long,
-        env = "PRICEBOOK_ADMIN_PASSWORD",
-        hide_env_values = true,
-        global = true
-    )]
-    pub admin_password: Option<String>,
-    /// Session token lifetime in minutes.
-    #[arg(
-        long,
-        env = "PRICEBOOK_TOKEN_TTL_MINUTES",
-        default_value_t = 720,
-        global = true
-    )]
-    pub token_ttl_minutes: i64,
-    /// Largest accepted request body (GraphQL JSON or upload), in bytes.
-    #[arg(long, env = "PRICEBOOK_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
-    pub max_body_bytes: usize,
-    /// Mount the upstream emulators under /sandbox/{provider}/ (always on in `demo`).
-    #[arg(long, env = "PRICEBOOK_SANDBOX", global = true)]
-    pub sandbox: bool,
-    /// Seed for the mounted ServiceTitan emulator at start, as JSON, e.g.
-    /// `{"materials": 5000, "equipment": 100, "services": 200, "seed": 42}`.
-    #[arg(long, env = "PRICEBOOK_SANDBOX_SEED", global = true)]
-    pub sandbox_seed: Option<String>,
-    /// Base URL this server is reachable at (for sandbox connections and OAuth callbacks).
-    /// Default: http://<bind>.
-    #[arg(long, env = "PRICEBOOK_PUBLIC_URL", global = true)]
+    /// Base URL of the running server, where sandbox connections reach its emulators.
+    /// Default: http://<PRICEBOOK_BIND>.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Seconds a worker's claim on a run lasts without a heartbeat (crash take-over delay).
-    #[arg(
-        long,
-        env = "PRICEBOOK_LEASE_SECONDS",
-        default_value_t = 20,
-        global = true
-    )]
-    pub lease_seconds: u64,
-    /// Number of background sync workers in this process.
-    #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
-    pub workers: usize,
+}
+
+impl StoreArgs {
+    /// Full settings with these values and the defaults for everything that serves.
+    pub fn into_settings(self) -> Settings {
+        Settings {
+            bind: self.bind,
+            database_url: self.database_url,
+            jwt_secret: self.jwt_secret,
+            encryption_key: self.encryption_key,
+            public_url: self.public_url,
+            sandbox: false,
+            ..Settings::for_dir(&self.data_dir)
+        }
+    }
 }
 
 impl Settings {
@@ -127,10 +171,31 @@ impl Settings {
             sandbox_seed: None,
             lease_seconds: 20,
             public_url: None,
+            cors_origins: Vec::new(),
+            ws_init_timeout_seconds: 10,
+            ws_keepalive_seconds: 15,
         }
     }
 }
 
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert_eq!(
+            parse_origin(" https://acme.retool.com ").unwrap(),
+            "https://acme.retool.com"
+        );
+        assert!(parse_origin("http://localhost:3000").is_ok());
+        assert!(parse_origin("*").is_ok());
+        assert!(parse_origin("https://acme.retool.com/").is_err());
+        assert!(parse_origin("acme.retool.com").is_err());
+        assert!(parse_origin("https://").is_err());
+    }
 }

@@ -18,10 +18,15 @@ pub enum AppError {
     NotFound(String),
     BadUserInput(String),
     RateLimited(String),
-    SyncInProgress { run_id: i64 },
+    SyncInProgress {
+        run_id: i64,
+    },
     ConflictStale(String),
     Upstream(String),
     Cancelled(String),
+    /// The database (or another dependency every request needs) cannot be reached right
+    /// now; retrying later will work without a restart.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -38,6 +43,7 @@ impl AppError {
             Self::ConflictStale(_) => "CONFLICT_STALE",
             Self::Upstream(_) => "UPSTREAM_ERROR",
             Self::Cancelled(_) => "CANCELLED",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -52,6 +58,7 @@ impl AppError {
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Cancelled(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,7 +84,8 @@ impl AppError {
             | Self::BadUserInput(m)
             | Self::RateLimited(m)
             | Self::ConflictStale(m)
-            | Self::Cancelled(m) => m.clone(),
+            | Self::Cancelled(m)
+            | Self::Unavailable(m) => m.clone(),
             Self::SyncInProgress { run_id } => {
                 format!("a sync is already running for this connection (run {run_id})")
             }
@@ -92,7 +100,44 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        AppError::Internal(format!("database: {err}"))
+        match outage_reason(&err) {
+            Some(reason) => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable(reason)
+            }
+            None => AppError::Internal(format!("database: {err}")),
+        }
+    }
+}
+
+/// Why the database cannot be used at all right now (no connection within the acquire
+/// timeout, connection refused or dropped), as opposed to a failed statement. Says what
+/// failed without the URL, so it is safe to show to a client.
+pub fn outage_reason(err: &DbErr) -> Option<String> {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => {
+            return Some("database unavailable: no connection could be had in time".into());
+        }
+        DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => {
+            return Some("database unavailable: the connection pool is closed".into());
+        }
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
+        _ => return None,
+    };
+    match sqlx {
+        Sqlx::Io(io) => Some(format!("database unavailable: {io}")),
+        Sqlx::Tls(_) => Some("database unavailable: TLS handshake failed".into()),
+        Sqlx::PoolTimedOut => {
+            Some("database unavailable: no connection could be had in time".into())
+        }
+        Sqlx::PoolClosed | Sqlx::WorkerCrashed => {
+            Some("database unavailable: the connection was lost".into())
+        }
+        _ => None,
     }
 }
 
@@ -123,7 +168,14 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        response
     }
 }
 

@@ -165,6 +165,77 @@ impl JwtKeys {
     }
 }
 
+/// Issuer of run-events tickets: distinct from sessions and OAuth states.
+pub const RUN_EVENTS_ISSUER: &str = "pricebook-sync/run-events";
+/// How long a run-events ticket may be used to open (or reopen) the stream.
+pub const RUN_EVENTS_TICKET_TTL_MINUTES: i64 = 5;
+
+/// A short-lived credential for one thing only: reading one run's progress stream, for
+/// clients that cannot send an `Authorization` header (a browser `EventSource`). It
+/// travels in a URL, so it grants nothing else and expires quickly.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunEventsTicket {
+    pub acct: i64,
+    pub user: i64,
+    pub run: i64,
+    iss: String,
+    exp: i64,
+}
+
+impl RunEventsTicket {
+    pub fn new(acct: i64, user: i64, run: i64) -> Self {
+        RunEventsTicket {
+            acct,
+            user,
+            run,
+            iss: RUN_EVENTS_ISSUER.into(),
+            exp: Self::expiry_from(chrono::Utc::now()).timestamp(),
+        }
+    }
+
+    pub fn expires_at(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(self.exp, 0).unwrap_or_default()
+    }
+
+    fn expiry_from(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        now + chrono::Duration::minutes(RUN_EVENTS_TICKET_TTL_MINUTES)
+    }
+}
+
+impl JwtKeys {
+    pub fn sign_run_events_ticket(&self, ticket: &RunEventsTicket) -> AppResult<String> {
+        encode(&Header::new(Algorithm::HS256), ticket, &self.encoding).map_err(AppError::internal)
+    }
+
+    /// The ticket, if it is genuine, unexpired and for `run_id`.
+    pub fn verify_run_events_ticket(&self, token: &str, run_id: i64) -> AppResult<RunEventsTicket> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[RUN_EVENTS_ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.leeway = 0;
+        let ticket = decode::<RunEventsTicket>(token, &self.decoding, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                AppError::Unauthenticated(
+                    match e.kind() {
+                        ErrorKind::ExpiredSignature => {
+                            "the events ticket has expired; ask createRunEventsTicket for a new one"
+                        }
+                        _ => "invalid events ticket",
+                    }
+                    .into(),
+                )
+            })?;
+        if ticket.run != run_id {
+            return Err(AppError::Forbidden(
+                "this events ticket is for another run".into(),
+            ));
+        }
+        Ok(ticket)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +247,29 @@ mod tests {
             email: "a@b.c".into(),
             role: Role::Editor,
         }
+    }
+
+    #[test]
+    fn run_events_tickets_open_one_run_only_and_nothing_else() {
+        let keys = JwtKeys::new(b"secret-one-that-is-long-enough-xx", 10);
+        let ticket = keys
+            .sign_run_events_ticket(&RunEventsTicket::new(3, 7, 42))
+            .unwrap();
+        assert_eq!(keys.verify_run_events_ticket(&ticket, 42).unwrap().acct, 3);
+        assert!(matches!(
+            keys.verify_run_events_ticket(&ticket, 43),
+            Err(AppError::Forbidden(_))
+        ));
+        // Neither a session nor a ticket passes for the other.
+        assert!(keys.verify(&ticket).is_err());
+        let session = keys.issue(&caller()).unwrap();
+        assert!(keys.verify_run_events_ticket(&session, 42).is_err());
+        let mut expired = RunEventsTicket::new(3, 7, 42);
+        expired.exp = (chrono::Utc::now() - chrono::Duration::seconds(1)).timestamp();
+        let expired = keys.sign_run_events_ticket(&expired).unwrap();
+        assert!(
+            matches!(keys.verify_run_events_ticket(&expired, 42), Err(AppError::Unauthenticated(m)) if m.contains("expired"))
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ impl HttpClient {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = match build(&self.client, token.as_deref()).send().await {
                 Ok(resp) => self.classify(resp, auth_failure).await,
-                Err(e) => Attempt::Retry(UpstreamError::Network(describe_reqwest(&e)), None),
+                Err(e) => Attempt::Retry(network_error(&e), None),
             };
             match outcome {
                 Attempt::Done(body) => match serde_json::from_slice::<T>(&body) {
@@ -269,7 +269,7 @@ impl HttpClient {
         if status.is_success() {
             return match resp.bytes().await {
                 Ok(b) => Attempt::Done(b.to_vec()),
-                Err(e) => Attempt::Retry(UpstreamError::Network(describe_reqwest(&e)), None),
+                Err(e) => Attempt::Retry(network_error(&e), None),
             };
         }
         let body = resp.text().await.unwrap_or_default();
@@ -344,6 +344,34 @@ fn excerpt(body: &str) -> String {
         .take(300)
         .collect();
     super::redact(&one_line)
+}
+
+/// A request to `url` that got no answer, naming the endpoint (scheme, host, port and
+/// path: never the query string, which may carry tokens) and why, e.g. `token endpoint
+/// https://auth.servicetitan.io/connect/token unreachable (connection refused)`.
+pub fn unreachable(what: &str, url: &str, e: &reqwest::Error) -> UpstreamError {
+    let shown = match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => "(invalid URL)".to_owned(),
+    };
+    UpstreamError::Network(format!(
+        "{what} {shown} unreachable ({})",
+        describe_reqwest(e)
+    ))
+}
+
+/// A failed request, naming its endpoint when reqwest knows it.
+fn network_error(e: &reqwest::Error) -> UpstreamError {
+    match e.url() {
+        Some(url) => unreachable("endpoint", url.as_str(), e),
+        None => UpstreamError::Network(describe_reqwest(e)),
+    }
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

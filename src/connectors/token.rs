@@ -102,7 +102,7 @@ impl ClientCredentials {
             ])
             .send()
             .await
-            .map_err(|_| UpstreamError::Network("token endpoint unreachable".into()))?;
+            .map_err(|e| super::http::unreachable("token endpoint", &self.token_url, &e))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(UpstreamError::Unauthorized(format!(
@@ -181,7 +181,7 @@ pub async fn post_grant(
         .form(form)
         .send()
         .await
-        .map_err(|_| UpstreamError::Network("token endpoint unreachable".into()))?;
+        .map_err(|e| super::http::unreachable("token endpoint", token_url, &e))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(UpstreamError::Unauthorized(format!(

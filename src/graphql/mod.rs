@@ -16,8 +16,37 @@ pub type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Depth and complexity limits keep one request from costing the server a minute.
-pub const MAX_DEPTH: usize = 12;
+/// 15 is the depth of graphql-js's stock `getIntrospectionQuery()` (nine `ofType` levels
+/// under `__schema { types { fields { args { type` ), which GraphiQL, codegen, Retool and
+/// Apollo send; anything deeper is refused.
+pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 20_000;
+
+const DECIMAL_DESCRIPTION: &str = "An exact decimal number as a JSON string, e.g. \"1234.50\" or \"-0.0125\": \
+digits with an optional leading minus and an optional decimal point; no exponent, no \
+thousands separators, never a float. Money is kept to 4 decimal places; answers leave out \
+trailing zeros (a price of 39.90 comes back as \"39.9\"). Amounts carry no currency of their own: they are in the \
+connected system's currency (Amazon finance rows name theirs).";
+
+const DATETIME_DESCRIPTION: &str = "An instant as an RFC 3339 string, always in UTC with an explicit offset, \
+e.g. \"2026-12-04T09:30:00.123Z\" (fractional seconds optional). Inputs may use any offset \
+(\"2026-12-04T10:30:00+01:00\") and are converted to UTC.";
+
+const DATE_DESCRIPTION: &str = "A calendar date without time or time zone, as \"YYYY-MM-DD\" (ISO 8601), \
+e.g. \"2026-12-04\".";
+
+const JSON_DESCRIPTION: &str = "Any JSON value (object, array, string, number, boolean or null), passed through \
+as is; the field's description says what shape to expect.";
+
+/// Describes the Relay connection type of each listed node type.
+macro_rules! describe_lists {
+    ($builder:expr, $($node:ty => $what:literal),* $(,)?) => {
+        $builder$(.override_output_type_description::<types::relay::RelayConnection<$node>>(
+            concat!("A page of ", $what, " (a Relay connection): `edges { node cursor }`, \
+                `pageInfo`, and `totalCount` across all pages.")
+        ))*
+    };
+}
 
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
@@ -27,7 +56,27 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    // The library's scalars, described for the people and tools reading the schema.
+    .override_output_type_description::<rust_decimal::Decimal>(DECIMAL_DESCRIPTION)
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATETIME_DESCRIPTION)
+    .override_output_type_description::<chrono::NaiveDate>(DATE_DESCRIPTION)
+    .override_output_type_description::<async_graphql::Json<serde_json::Value>>(JSON_DESCRIPTION)
+    .override_output_type_description::<ID>(
+        "An opaque identifier, sent and received as a string (e.g. \"42\").",
+    );
+    builder = describe_lists!(builder,
+        types::audit::AuditEntry => "audit log entries",
+        types::category::Category => "categories",
+        types::conflict::Conflict => "conflicts",
+        types::connection::Connection => "connections",
+        eager::Eager<types::item::Item> => "items",
+        types::conflict::FailedRecord => "records whose last sync failed",
+        types::finance::FinancialEvent => "Amazon financial event lines",
+        types::run::SyncEvent => "run events",
+        types::run::SyncRun => "sync runs",
+        types::vendor_price::VendorPrice => "vendor prices",
+    );
     if let Some(state) = state {
         builder = builder.data(state);
     }

@@ -12,13 +12,14 @@ use tokio_stream::wrappers::BroadcastStream;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Live updates over `/graphql/ws` (graphql-transport-ws).
 #[Subscription]
 impl SubscriptionRoot {
     /// The run's current state at once, then every change; completes when it ends.
     async fn sync_progress(
         &self,
         ctx: &Context<'_>,
-        run_id: ID,
+        #[graphql(desc = "The run to follow.")] run_id: ID,
     ) -> async_graphql::Result<BoxStream<'static, SyncRun>> {
         let c = caller(ctx)?;
         let st = state(ctx);
@@ -33,7 +34,7 @@ impl SubscriptionRoot {
     async fn sync_events(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
+        #[graphql(desc = "Only runs of this connection.")] connection_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = SyncRun>> {
         let c = caller(ctx)?;
         let account = c.account_id;
@@ -60,7 +61,7 @@ impl SubscriptionRoot {
     async fn conflict_created(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
+        #[graphql(desc = "Only conflicts of this connection.")] connection_id: Option<ID>,
     ) -> async_graphql::Result<BoxStream<'static, Conflict>> {
         let c = caller(ctx)?;
         let account = c.account_id;
@@ -102,7 +103,7 @@ impl SubscriptionRoot {
     /// Server heartbeat every `seconds` (1–60), a connectivity check for clients.
     async fn heartbeat(
         &self,
-        #[graphql(default = 10)] seconds: u64,
+        #[graphql(default = 10, desc = "Seconds between beats (1–60, default 10).")] seconds: u64,
     ) -> impl Stream<Item = chrono::DateTime<chrono::Utc>> {
         let period = std::time::Duration::from_secs(seconds.clamp(1, 60));
         stream::unfold((), move |_| async move {

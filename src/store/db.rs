@@ -10,6 +10,14 @@ use std::time::Duration;
 
 pub type Db = DatabaseConnection;
 
+/// How long a request waits for a pooled connection before answering `UNAVAILABLE`:
+/// long enough to ride out a busy moment, short enough that a database outage is an
+/// error within seconds instead of a hung client.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `/readyz` answers within this, database or not (load balancers time out at ~1 s).
+pub const READY_TIMEOUT: Duration = Duration::from_millis(800);
+
 /// Counts the statements one connection pool runs: `/metrics` shows the total and the
 /// read-path test uses it to prove a page costs a fixed number of queries (no N+1).
 #[derive(Clone, Default)]
@@ -36,8 +44,8 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
     options
         .max_connections((cores * 4).max(8))
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false)
         // Plan each look-up with its real parameters (long IN lists mislead generic plans).
         .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]))
@@ -70,8 +78,19 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Readiness: the database answers and no migration is pending.
+/// Readiness: the database answers within [`READY_TIMEOUT`] and no migration is pending.
 pub async fn check_ready(db: &Db) -> AppResult<()> {
+    tokio::time::timeout(READY_TIMEOUT, check_ready_now(db))
+        .await
+        .unwrap_or_else(|_| {
+            Err(AppError::Unavailable(format!(
+                "database unavailable: no answer within {} ms",
+                READY_TIMEOUT.as_millis()
+            )))
+        })
+}
+
+async fn check_ready_now(db: &Db) -> AppResult<()> {
     db.execute_unprepared("SELECT 1").await?;
     let pending = Migrator::get_pending_migrations(db).await?;
     if pending.is_empty() {

@@ -8,11 +8,11 @@ use crate::auth::Authentication;
 use crate::graphql::ClientIp;
 use crate::graphql::loaders::LoaderSet;
 use crate::state::AppState;
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use std::net::SocketAddr;
 use tokio_util::compat::TokioAsyncReadCompatExt;
@@ -30,21 +30,22 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
     if req.method() == Method::GET && req.uri().query().is_none_or(|q| !q.contains("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
+        // GraphiQL, from the embedded files (no CDN: it works offline).
+        return crate::web::ui::page("graphiql/index.html", req.headers());
     }
     let is_get = req.method() == Method::GET;
     let headers = req.headers().clone();
-    let gql_request = match parse(req, state.settings.max_body_bytes).await {
+    let mut gql_request = match parse(req, state.settings.max_body_bytes).await {
         Ok(r) => r,
         Err((status, message)) => return request_error(status, &message, wants_graphql_response),
     };
-    if is_get && is_mutation(&gql_request) {
+    // Parsed here (once; the executor reuses it) to tell a syntax error from an invalid
+    // operation, as clients expect: GRAPHQL_PARSE_FAILED vs GRAPHQL_VALIDATION_FAILED.
+    match async_graphql::parser::parse_query(&gql_request.query) {
+        Ok(doc) => gql_request.set_parsed_query(doc),
+        Err(e) => return parse_failure(&e, wants_graphql_response),
+    }
+    if is_get && is_mutation(&mut gql_request) {
         let mut resp = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
@@ -90,11 +91,26 @@ async fn parse(
     if req.method() != Method::POST {
         return Err((StatusCode::METHOD_NOT_ALLOWED, "use GET or POST".into()));
     }
-    let content_type = req
+    // Only the two request types a GraphQL client sends; a POST without one (or with
+    // `text/plain`, which a browser's fetch adds to a bare string body) is refused.
+    let Some(content_type) = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .filter(|v| {
+            let media = v.split(';').next().unwrap_or_default().trim();
+            media.eq_ignore_ascii_case("application/json")
+                || media.eq_ignore_ascii_case("multipart/form-data")
+        })
+        .map(str::to_owned)
+    else {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a POST needs a Content-Type: application/json (multipart/form-data for uploads)"
+                .into(),
+        ));
+    };
+    let content_type = Some(content_type);
     let body = req
         .into_body()
         .into_data_stream()
@@ -115,12 +131,21 @@ async fn parse(
                 format!("invalid GraphQL request: {}", describe(&other)),
             ),
         })?;
-    batch.into_single().map_err(|_| {
+    let request = batch.into_single().map_err(|_| {
         (
             StatusCode::BAD_REQUEST,
             "batched requests are not supported".to_owned(),
         )
-    })
+    })?;
+    // No document at all (a missing or misspelt `query` parameter) is a malformed
+    // request, not a GraphQL syntax error.
+    if request.query.trim().is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "the request has no `query` parameter".to_owned(),
+        ));
+    }
+    Ok(request)
 }
 
 fn describe(e: &async_graphql::ParseRequestError) -> String {
@@ -133,14 +158,53 @@ fn describe(e: &async_graphql::ParseRequestError) -> String {
     }
 }
 
-fn is_mutation(req: &async_graphql::Request) -> bool {
+fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Response {
+    let body = serde_json::json!({ "errors": [parse_error(e)] });
+    // Like a validation error: 400 for `application/graphql-response+json`, 200 for
+    // clients of plain `application/json` (the GraphQL-over-HTTP spec's rule for both).
+    let status = if graphql_response {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_error(status, body, graphql_response)
+}
+
+/// A syntax error as one line a person can act on, e.g. `Syntax Error: expected
+/// selection`, with its position in `locations` (not the parser's ASCII-art excerpt).
+pub fn parse_error(e: &async_graphql::parser::Error) -> serde_json::Value {
+    let message = match e {
+        async_graphql::parser::Error::Syntax { message, .. } => {
+            let reason = message
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("= "))
+                .unwrap_or("invalid syntax");
+            format!("Syntax Error: {reason}")
+        }
+        other => format!("Syntax Error: {other}"),
+    };
+    let locations: Vec<_> = e
+        .positions()
+        .take(1)
+        .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
+        .collect();
+    serde_json::json!({
+        "message": message,
+        "locations": locations,
+        "extensions": { "code": "GRAPHQL_PARSE_FAILED" },
+    })
+}
+
+fn is_mutation(req: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+    let operation_name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
         return false;
     };
     match &doc.operations {
         DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
-        DocumentOperations::Multiple(ops) => match &req.operation_name {
+        DocumentOperations::Multiple(ops) => match &operation_name {
             Some(name) => ops
                 .get(name.as_str())
                 .is_some_and(|op| op.node.ty != OperationType::Query),
@@ -157,6 +221,10 @@ fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> R
     };
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    json_error(status, body, graphql_response)
+}
+
+fn json_error(status: StatusCode, body: serde_json::Value, graphql_response: bool) -> Response {
     let content_type = if graphql_response {
         GRAPHQL_RESPONSE
     } else {
@@ -170,10 +238,24 @@ fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> R
         .into_response()
 }
 
-fn respond(response: async_graphql::Response, graphql_response: bool) -> Response {
-    // A request error (parse/validation/limits) executes nothing: `data` is absent.
-    let request_failed = response.is_err() && matches!(response.data, async_graphql::Value::Null);
-    let status = if graphql_response && request_failed {
+fn respond(mut response: async_graphql::Response, graphql_response: bool) -> Response {
+    // A request error (validation, limits) executes nothing: its errors have no path, and
+    // the answer has no `data`. An execution error has a path, and `data` (maybe null).
+    let request_failed = response.is_err()
+        && matches!(response.data, async_graphql::Value::Null)
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let data_nulled = !request_failed && null_failed_non_null_roots(&mut response);
+    // A database outage is the service's, not the request's: 503 whatever the media type,
+    // so a dashboard or load balancer retries instead of showing an empty result.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if graphql_response && request_failed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -182,6 +264,11 @@ fn respond(response: async_graphql::Response, graphql_response: bool) -> Respons
     // fields, and an intermediate `serde_json::Value` copy of them cost a fifth of a request.
     let body = if request_failed {
         request_failure_body(&response)
+    } else if data_nulled {
+        // The serialiser leaves out a null `data`; the spec wants it present here.
+        let mut body = serde_json::to_value(&response).unwrap_or_default();
+        body["data"] = serde_json::Value::Null;
+        body.to_string().into_bytes()
     } else {
         serde_json::to_vec(&response).unwrap_or_else(|_| {
             br#"{"errors":[{"message":"serialisation failed","extensions":{"code":"INTERNAL"}}]}"#
@@ -197,23 +284,57 @@ fn respond(response: async_graphql::Response, graphql_response: bool) -> Respons
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if unavailable {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
     resp
 }
 
+/// What a 503 asks clients to wait before retrying.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
 /// The errors of a request that never executed, each with a stable code and no `data`.
 fn request_failure_body(response: &async_graphql::Response) -> Vec<u8> {
-    let mut body = serde_json::to_value(response).unwrap_or_else(
-        |_| serde_json::json!({ "errors": [{ "message": "serialisation failed" }] }),
-    );
-    if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
-        for e in errors.iter_mut() {
+    serde_json::json!({ "errors": request_errors(response) })
+        .to_string()
+        .into_bytes()
+}
+
+/// The errors of a request that never executed (validation, limits), each with a code:
+/// `GRAPHQL_VALIDATION_FAILED` unless it has one.
+pub fn request_errors(response: &async_graphql::Response) -> serde_json::Value {
+    let mut errors = serde_json::to_value(&response.errors)
+        .unwrap_or_else(|_| serde_json::json!([{ "message": "serialisation failed" }]));
+    if let Some(list) = errors.as_array_mut() {
+        for e in list.iter_mut() {
             if e.get("extensions").and_then(|x| x.get("code")).is_none() {
                 e["extensions"] = serde_json::json!({ "code": "GRAPHQL_VALIDATION_FAILED" });
             }
         }
     }
-    if let Some(obj) = body.as_object_mut() {
-        obj.remove("data");
+    errors
+}
+
+/// Spec null propagation at the root: when a non-null root field fails, `data` is `null`.
+/// The executor leaves such a field out of `data` (a nullable one is present as `null`),
+/// so an error at a root path whose key is absent marks exactly that case.
+/// Answers whether `data` is (now) null because of that.
+fn null_failed_non_null_roots(response: &mut async_graphql::Response) -> bool {
+    let dropped = match &response.data {
+        async_graphql::Value::Object(data) => {
+            response.errors.iter().any(|e| match e.path.as_slice() {
+                [async_graphql::PathSegment::Field(key)] => !data.contains_key(key.as_str()),
+                _ => false,
+            })
+        }
+        async_graphql::Value::Null => response.is_err(),
+        _ => false,
+    };
+    if dropped {
+        response.data = async_graphql::Value::Null;
     }
-    body.to_string().into_bytes()
+    dropped
 }

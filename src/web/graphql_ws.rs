@@ -1,5 +1,19 @@
-//! GraphQL subscriptions over WebSocket (graphql-transport-ws and the legacy protocol).
-//! The JWT travels in the `connection_init` payload as `{"authorization": "Bearer …"}`.
+//! GraphQL over WebSocket: the `graphql-transport-ws` protocol as its document
+//! (github.com/enisdenjo/graphql-ws, PROTOCOL.md) specifies it, so stock clients
+//! (graphql-ws, Apollo, urql, GraphiQL) behave as they do elsewhere:
+//!
+//! - `connection_init` within `--ws-init-timeout-seconds`, else close `4408`; its payload
+//!   carries `{"authorization": "Bearer <token>"}`; a refused one closes `4403`, a second
+//!   one `4429`; `connection_ack` otherwise.
+//! - `subscribe` before the ack closes `4401`; an id already running closes `4409`;
+//!   anything not a protocol message closes `4400`.
+//! - each operation answers `next`… then `complete`, or one `error` for a request that
+//!   cannot run (syntax, validation); a client's `complete` stops it.
+//! - `ping` is answered with `pong`, and the server pings every
+//!   `--ws-keepalive-seconds` so proxies keep the socket and dead peers are noticed.
+//!
+//! The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) is still served by
+//! async-graphql's implementation for old clients.
 
 use crate::auth::Authentication;
 use crate::error::AppError;
@@ -8,41 +22,339 @@ use crate::state::AppState;
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+const LEGACY_PROTOCOL: &str = "graphql-ws";
+
+/// Operations one socket may run at once; more are answered with an `error` each.
+const MAX_OPERATIONS_PER_SOCKET: usize = 100;
 
 pub async fn handle(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    protocol: Result<GraphQLProtocol, StatusCode>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let schema = state.schema.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let header = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    match state.jwt.authenticate(header.as_deref()) {
-                        Authentication::Caller(caller) => {
-                            let mut data = Data::default();
-                            data.insert(LoaderSet::new(state.db.clone(), caller.account_id));
-                            data.insert(Authentication::Caller(caller));
-                            Ok(data)
+    let offered: Vec<String> = headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .collect();
+    if offered.iter().any(|p| p == PROTOCOL) {
+        return upgrade
+            .protocols([PROTOCOL])
+            .on_upgrade(move |socket| serve(socket, state));
+    }
+    if let Some(legacy) = protocol
+        .ok()
+        .filter(|_| offered.iter().any(|p| p == LEGACY_PROTOCOL))
+    {
+        return upgrade
+            .protocols([LEGACY_PROTOCOL])
+            .on_upgrade(move |socket| serve_legacy(socket, state, legacy));
+    }
+    // No known subprotocol: accept, then say why in the close frame (as graphql-ws does).
+    upgrade.on_upgrade(|socket| async move {
+        let (mut sink, _) = socket.split();
+        let _ = sink
+            .send(close(
+                4406,
+                "Subprotocol not acceptable: use graphql-transport-ws",
+            ))
+            .await;
+    })
+}
+
+/// Who the `connection_init` payload says the caller is.
+fn authenticate(state: &AppState, payload: &Value) -> Authentication {
+    let header = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(Value::as_str);
+    state.jwt.authenticate(header)
+}
+
+/// `Forbidden: <why>`, within the 123 bytes a close frame's reason may hold.
+fn forbidden_reason(why: Option<&str>) -> String {
+    let mut reason = match why {
+        Some(why) => format!("Forbidden: {why}"),
+        None => "Forbidden".to_owned(),
+    };
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    reason
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+fn text(value: Value) -> Message {
+    Message::Text(value.to_string().into())
+}
+
+/// A client message, checked against the protocol's shapes.
+enum ClientMessage {
+    ConnectionInit(Value),
+    Subscribe { id: String, payload: Value },
+    Complete { id: String },
+    Ping(Option<Value>),
+    Pong,
+}
+
+fn parse_message(message: &str) -> Result<ClientMessage, String> {
+    let value: Value =
+        serde_json::from_str(message).map_err(|_| "Invalid message received".to_owned())?;
+    let kind = value
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("Invalid message received: no type")?;
+    let id = || {
+        value
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("Invalid message received: {kind} without an id"))
+    };
+    let payload = value.get("payload").cloned().unwrap_or(Value::Null);
+    match kind {
+        "connection_init" => match payload {
+            Value::Null | Value::Object(_) => Ok(ClientMessage::ConnectionInit(payload)),
+            _ => Err("Invalid message received: connection_init payload must be an object".into()),
+        },
+        "subscribe" => {
+            let id = id()?;
+            if !payload.get("query").is_some_and(Value::is_string) {
+                return Err("Invalid message received: subscribe needs payload.query".into());
+            }
+            Ok(ClientMessage::Subscribe { id, payload })
+        }
+        "complete" => Ok(ClientMessage::Complete { id: id()? }),
+        "ping" => Ok(ClientMessage::Ping(Some(payload).filter(|p| !p.is_null()))),
+        "pong" => Ok(ClientMessage::Pong),
+        other => Err(format!("Invalid message received: unknown type '{other}'")),
+    }
+}
+
+/// One graphql-transport-ws socket from handshake to close.
+async fn serve(socket: WebSocket, state: AppState) {
+    let (mut sink, mut incoming) = socket.split();
+    let (out, mut outbox) = mpsc::channel::<Message>(64);
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outbox.recv().await {
+            let last = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || last {
+                break;
+            }
+        }
+    });
+    let init_timeout = Duration::from_secs(state.settings.ws_init_timeout_seconds.max(1));
+    let keepalive = Duration::from_secs(state.settings.ws_keepalive_seconds.max(1));
+    let init_deadline = tokio::time::sleep(init_timeout);
+    tokio::pin!(init_deadline);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+    let mut auth: Option<Authentication> = None;
+    let mut operations: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let (done_tx, mut done) = mpsc::unbounded_channel::<String>();
+
+    let closing = loop {
+        tokio::select! {
+            _ = &mut init_deadline, if auth.is_none() => {
+                break close(4408, "Connection initialisation timeout");
+            }
+            _ = pings.tick() => {
+                if out.send(text(json!({ "type": "ping" }))).await.is_err() {
+                    break close(1000, "");
+                }
+            }
+            Some(id) = done.recv() => {
+                operations.remove(&id);
+            }
+            frame = incoming.next() => {
+                let raw = match frame {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => {
+                        break close(4400, "Invalid message received: binary frame");
+                    }
+                    // Transport-level ping/pong are answered by the WebSocket layer.
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break close(1000, ""),
+                };
+                let message = match parse_message(raw.as_str()) {
+                    Ok(m) => m,
+                    Err(reason) => break close(4400, &reason),
+                };
+                match message {
+                    ClientMessage::ConnectionInit(payload) => {
+                        if auth.is_some() {
+                            break close(4429, "Too many initialisation requests");
                         }
-                        other => {
-                            let err = other.caller().err().unwrap_or_else(|| {
-                                AppError::Unauthenticated("missing token".into())
-                            });
-                            Err(async_graphql::Error::from(err))
+                        match authenticate(&state, &payload) {
+                            a @ Authentication::Caller(_) => {
+                                auth = Some(a);
+                                let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
+                            }
+                            refused => {
+                                let why = refused.caller().err().map(|e| e.public_message());
+                                break close(4403, &forbidden_reason(why.as_deref()));
+                            }
                         }
                     }
-                })
-                .serve()
-                .await
+                    ClientMessage::Subscribe { id, payload } => {
+                        let Some(Authentication::Caller(caller)) = &auth else {
+                            break close(4401, "Unauthorized");
+                        };
+                        if operations.contains_key(&id) {
+                            break close(4409, &format!("Subscriber for {id} already exists"));
+                        }
+                        if operations.len() >= MAX_OPERATIONS_PER_SOCKET {
+                            let errors = json!([{
+                                "message": format!("at most {MAX_OPERATIONS_PER_SOCKET} operations may run on one socket"),
+                                "extensions": { "code": "BAD_REQUEST" },
+                            }]);
+                            let _ = out
+                                .send(text(json!({ "id": id, "type": "error", "payload": errors })))
+                                .await;
+                            continue;
+                        }
+                        let task = tokio::spawn(run_operation(
+                            state.clone(),
+                            Authentication::Caller(caller.clone()),
+                            id.clone(),
+                            payload,
+                            out.clone(),
+                            done_tx.clone(),
+                        ));
+                        operations.insert(id, task);
+                    }
+                    ClientMessage::Complete { id } => {
+                        if let Some(task) = operations.remove(&id) {
+                            task.abort();
+                        }
+                    }
+                    ClientMessage::Ping(payload) => {
+                        let mut pong = json!({ "type": "pong" });
+                        if let Some(p) = payload {
+                            pong["payload"] = p;
+                        }
+                        let _ = out.send(text(pong)).await;
+                    }
+                    ClientMessage::Pong => {}
+                }
+            }
+        }
+    };
+    for (_, task) in operations.drain() {
+        task.abort();
+    }
+    let _ = out.send(closing).await;
+    drop(out);
+    let _ = writer.await;
+}
+
+/// Runs one operation, sending its results, then `complete` (or one `error`).
+async fn run_operation(
+    state: AppState,
+    auth: Authentication,
+    id: String,
+    payload: Value,
+    out: mpsc::Sender<Message>,
+    done: mpsc::UnboundedSender<String>,
+) {
+    let send = |message: Value| {
+        let out = out.clone();
+        async move { out.send(text(message)).await.is_ok() }
+    };
+    match prepare(&payload) {
+        Err(errors) => {
+            send(json!({ "id": id, "type": "error", "payload": errors })).await;
+        }
+        Ok(mut request) => {
+            if let Authentication::Caller(c) = &auth {
+                request = request.data(LoaderSet::new(state.db.clone(), c.account_id));
+            }
+            request = request.data(auth);
+            let mut results = state.schema.execute_stream(request);
+            let mut first = true;
+            let mut ended = true;
+            while let Some(response) = results.next().await {
+                // A request that cannot run at all is one `error`, with no `complete`.
+                if first
+                    && response.is_err()
+                    && response.data == async_graphql::Value::Null
+                    && response.errors.iter().all(|e| e.path.is_empty())
+                {
+                    let errors = crate::web::graphql_http::request_errors(&response);
+                    send(json!({ "id": id, "type": "error", "payload": errors })).await;
+                    ended = false;
+                    break;
+                }
+                first = false;
+                let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+                if !send(json!({ "id": id, "type": "next", "payload": body })).await {
+                    ended = false;
+                    break;
+                }
+            }
+            if ended {
+                send(json!({ "id": id, "type": "complete" })).await;
+            }
+        }
+    }
+    let _ = done.send(id);
+}
+
+/// The subscribe payload as a GraphQL request, or the errors that stop it before it runs
+/// (the same codes as over HTTP: `GRAPHQL_PARSE_FAILED`, `BAD_REQUEST`).
+fn prepare(payload: &Value) -> Result<async_graphql::Request, Value> {
+    let request: async_graphql::Request = serde_json::from_value(payload.clone()).map_err(|e| {
+        json!([{ "message": format!("invalid subscribe payload: {e}"), "extensions": { "code": "BAD_REQUEST" } }])
+    })?;
+    let mut request = request;
+    match async_graphql::parser::parse_query(&request.query) {
+        Ok(doc) => request.set_parsed_query(doc),
+        Err(e) => return Err(json!([crate::web::graphql_http::parse_error(&e)])),
+    }
+    Ok(request)
+}
+
+/// The legacy protocol, as async-graphql implements it, with the same authentication.
+async fn serve_legacy(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
+    let schema = state.schema.clone();
+    GraphQLWebSocket::new(socket, schema, protocol)
+        .on_connection_init(move |payload| async move {
+            match authenticate(&state, &payload) {
+                Authentication::Caller(caller) => {
+                    let mut data = Data::default();
+                    data.insert(LoaderSet::new(state.db.clone(), caller.account_id));
+                    data.insert(Authentication::Caller(caller));
+                    Ok(data)
+                }
+                other => {
+                    let err = other
+                        .caller()
+                        .err()
+                        .unwrap_or_else(|| AppError::Unauthenticated("missing token".into()));
+                    Err(async_graphql::Error::from(err))
+                }
+            }
         })
+        .serve()
+        .await
 }

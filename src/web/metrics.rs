@@ -22,9 +22,54 @@ pub fn handle() -> PrometheusHandle {
             // Another recorder may already be installed (e.g. by an embedding program);
             // then our handle still renders what we record through it.
             let _ = metrics::set_global_recorder(recorder);
+            describe();
+            process_collector().describe();
             handle
         })
         .clone()
+}
+
+/// The `# HELP` line of every metric this process records. A new metric is described
+/// here too: the metrics test fails on any family without one.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method, matched route and status."
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request (to the response head), by method, route and status."
+    );
+    describe_counter!(
+        "db_queries_total",
+        "Database statements run, by whether they failed."
+    );
+    describe_gauge!(
+        "sync_queue_depth",
+        "Sync runs queued and not yet claimed by a worker."
+    );
+    describe_counter!(
+        "sync_runs_started_total",
+        "Sync runs queued, by mode and trigger."
+    );
+    describe_counter!(
+        "sync_runs_finished_total",
+        "Sync runs that ended, by final status."
+    );
+    describe_histogram!(
+        "sync_run_duration_seconds",
+        Unit::Seconds,
+        "Wall time of finished sync runs, by mode."
+    );
+}
+
+/// `process_*` metrics (CPU seconds, resident memory, open file descriptors, threads,
+/// start time), read from the OS at each scrape.
+fn process_collector() -> &'static metrics_process::Collector {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
 }
 
 pub async fn track(req: Request, next: Next) -> Response {
@@ -45,6 +90,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 pub async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
+    process_collector().collect();
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -14,7 +14,7 @@
 //!   which the UI caches what it learned by introspection instead of asking at each sign-in.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
@@ -34,24 +34,37 @@ const REVALIDATE: &str = "no-cache";
 /// Smaller bodies are sent as they are: gzip would not pay for its header.
 const MIN_GZIP: usize = 512;
 
-pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
+/// The admin UI's files; everything else is a 404 with a JSON body, so a misconfigured
+/// client (a wrong path, a typo in an API route) sees an error instead of the app's HTML.
+/// The UI routes by URL fragment (`/#/items/42`), so `/` is its only page.
+pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return not_found(&method, uri.path());
+    }
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { SHELL } else { path };
-    let found = if path == SHELL {
-        shell()
-    } else {
-        match prepared(path) {
-            Some(file) => Some(file),
-            // Client-side routes (no file extension) get the app shell.
-            None if !path.contains('.') => shell(),
-            None => None,
-        }
-    };
+    let found = if path == SHELL { shell() } else { prepared(path) };
     let Some(file) = found else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_found(&method, uri.path());
     };
     let pinned = file.path != SHELL && version_param(&uri) == Some(file.version.as_str());
     respond(&file, &headers, pinned)
+}
+
+/// One embedded page by its path under `admin-ui/` (e.g. GraphiQL's).
+pub fn page(path: &str, headers: &HeaderMap) -> Response {
+    match prepared(path) {
+        Some(file) => respond(&file, headers, false),
+        None => not_found(&Method::GET, path),
+    }
+}
+
+fn not_found(method: &Method, path: &str) -> Response {
+    let body = serde_json::json!({ "error": {
+        "code": "NOT_FOUND",
+        "message": format!("no route for {method} {path}"),
+    } });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// One file ready to send: its content hash, type, body (and gzipped body), and the

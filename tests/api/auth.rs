@@ -200,9 +200,9 @@ async fn websocket_requires_a_valid_token_in_connection_init() {
         .await
         .expect("answer");
     match msg {
-        // async-graphql closes a refused graphql-transport-ws init with 1002 and the reason.
+        // A refused graphql-transport-ws init closes with 4403 and the reason.
         Some(Ok(Message::Close(Some(frame)))) => {
-            assert_eq!(u16::from(frame.code), 1002);
+            assert_eq!(u16::from(frame.code), 4403);
             assert!(frame.reason.contains("session token"), "{}", frame.reason);
         }
         other => panic!("expected close 4403, got {other:?}"),

@@ -562,13 +562,13 @@ async fn the_import_csv_command_prints_the_seed_json_and_pushes() {
     let cli = |args: Vec<&str>| {
         let settings = &app.state.settings;
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricebook-sync"));
-        cmd.arg("--data-dir")
+        cmd.arg("import-csv")
+            .arg("--data-dir")
             .arg(&settings.data_dir)
             .arg("--database-url")
             .arg(settings.resolved_database_url())
             .arg("--public-url")
             .arg(&app.address)
-            .arg("import-csv")
             .args(args)
             .env("RUST_LOG", "warn");
         async move { cmd.output().await.expect("run the binary") }

@@ -47,6 +47,11 @@ pub async fn database_url(dir: &std::path::Path) -> Option<String> {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with settings changed first (e.g. CORS origins, a database URL).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         static INIT: Once = Once::new();
         INIT.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -56,6 +61,7 @@ impl TestApp {
         settings.database_url = database_url(dir.path()).await;
         settings.admin_email = Some(ADMIN_EMAIL.into());
         settings.admin_password = Some(ADMIN_PASSWORD.into());
+        configure(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state.clone();
@@ -390,4 +396,38 @@ pub async fn runs_of(app: &TestApp, token: &str, connection_id: i64) -> Vec<Valu
         .iter()
         .map(|e| e["node"].clone())
         .collect()
+}
+
+/// Marks a test as skipped because something it needs is missing: prints a line that the
+/// test harness does not capture (so a default run shows it), counts it for the summary
+/// printed when the test binary exits, and fails instead when `require_var` is set.
+pub fn skip(test: &str, reason: &str, require_var: &str) {
+    use std::io::Write;
+    use std::sync::Mutex;
+    static SKIPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    extern "C" fn summary() {
+        let skipped = SKIPPED.lock().map(|s| s.clone()).unwrap_or_default();
+        if !skipped.is_empty() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{} test(s) SKIPPED, their area went untested: {}",
+                skipped.len(),
+                skipped.join(", ")
+            );
+        }
+    }
+    if std::env::var(require_var).is_ok_and(|v| !v.is_empty() && v != "0") {
+        panic!("{require_var} is set but {test} cannot run: {reason}");
+    }
+    let mut list = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
+    if list.is_empty() {
+        // SAFETY: registers a plain `extern "C"` function once; it only reads a static.
+        unsafe { libc::atexit(summary) };
+    }
+    list.push(test.to_owned());
+    // Straight to the file descriptor: `eprintln!` output of a passing test is captured.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {reason} (set {require_var}=1 to fail instead)"
+    );
 }

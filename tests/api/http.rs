@@ -23,7 +23,7 @@ async fn malformed_requests_get_clean_errors() {
 
     // Syntax error: 200 with errors for application/json, 400 for graphql-response+json.
     let body = app.gql(Some(&token), "{ items { ", json!({})).await;
-    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(error_code(&body), "GRAPHQL_PARSE_FAILED");
     let r = app
         .client
         .post(&url)

@@ -10,7 +10,11 @@ use std::time::Duration;
 async fn two_instances_share_the_queue_and_progress() {
     let dir = tempfile::tempdir().unwrap();
     let Some(url) = database_url(dir.path()).await else {
-        eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
+        skip(
+            "instances::two_instances_share_the_queue_and_progress",
+            "needs PostgreSQL (set TEST_DATABASE_URL)",
+            "PRICEBOOK_REQUIRE_PG",
+        );
         return;
     };
     let client = reqwest::Client::new();

@@ -142,12 +142,10 @@ async fn post_token(
     token_url: &str,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse, UpstreamError> {
-    let resp = http
-        .post(token_url)
-        .form(form)
-        .send()
-        .await
-        .map_err(|_| UpstreamError::Network("LWA token endpoint unreachable".into()))?;
+    let resp =
+        http.post(token_url).form(form).send().await.map_err(|e| {
+            crate::connectors::http::unreachable("LWA token endpoint", token_url, &e)
+        })?;
     let status = resp.status();
     if status.is_success() {
         return resp

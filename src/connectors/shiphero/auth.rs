@@ -42,13 +42,9 @@ impl PasswordGrant {
         body: &B,
     ) -> Result<TokenResponse, UpstreamError> {
         let url = format!("{}/auth/{path}", self.base.trim_end_matches('/'));
-        let resp = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|_| UpstreamError::Network("ShipHero auth endpoint unreachable".into()))?;
+        let resp = self.http.post(&url).json(body).send().await.map_err(|e| {
+            crate::connectors::http::unreachable("ShipHero auth endpoint", &url, &e)
+        })?;
         let status = resp.status();
         if !status.is_success() {
             return Err(UpstreamError::Unauthorized(format!(

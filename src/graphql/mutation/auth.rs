@@ -12,7 +12,10 @@ impl AuthMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        email: String,
+        #[graphql(desc = "The account email (case-insensitive).")] email: String,
+        #[graphql(
+            desc = "The password; 10 wrong attempts a minute lock this email and address out for a minute."
+        )]
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let ip = ctx.data_opt::<ClientIp>().map(|c| c.0);

@@ -42,10 +42,10 @@ impl ConflictMutation {
     async fn resolve_conflict(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        resolution: Resolution,
-        fields: Option<Vec<FieldPick>>,
-        comment: Option<String>,
+        #[graphql(desc = "The conflict.")] id: ID,
+        #[graphql(desc = "Which side wins, or MERGED with `fields`.")] resolution: Resolution,
+        #[graphql(desc = "MERGED: one pick per differing field.")] fields: Option<Vec<FieldPick>>,
+        #[graphql(desc = "Why, for the audit log.")] comment: Option<String>,
     ) -> async_graphql::Result<Conflict> {
         let c = editor(ctx)?;
         let st = state(ctx);
@@ -64,8 +64,8 @@ impl ConflictMutation {
     async fn resolve_conflicts(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
-        resolution: Resolution,
+        #[graphql(desc = "The conflicts, all of one connection.")] ids: Vec<ID>,
+        #[graphql(desc = "USE_REMOTE or USE_LOCAL for all of them.")] resolution: Resolution,
     ) -> async_graphql::Result<SyncRun> {
         let c = editor(ctx)?;
         let st = state(ctx);

@@ -10,16 +10,21 @@ use crate::store::{
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use entity::enums::{RunMode, RunTrigger};
 
+/// A new connection to an upstream system.
 #[derive(InputObject)]
 pub struct CreateConnectionInput {
+    /// A name unique in the account, e.g. `servicetitan` or `demo`.
     pub name: String,
+    /// The upstream system.
     pub provider: Provider,
     /// Non-secret settings, e.g. {"tenant": 123, "baseUrl": "…"} or {"sandbox": true}.
     #[graphql(default_with = "Json(serde_json::json!({}))")]
     pub config: Json<serde_json::Value>,
     /// Credentials; stored encrypted, never returned.
     pub secrets: Option<Json<serde_json::Value>>,
+    /// Per entity type, which way data flows: `{"default": "both", "materials": "pull"}` with `pull`, `push` or `both` (default both).
     pub directions: Option<Json<serde_json::Value>>,
+    /// IANA time zone of its schedules, e.g. `America/Chicago` (default UTC).
     #[graphql(default_with = "String::from(\"UTC\")")]
     pub time_zone: String,
     /// Queue the first full sync right away (default true).
@@ -27,14 +32,22 @@ pub struct CreateConnectionInput {
     pub start_sync: bool,
 }
 
+/// Changes to a connection; absent fields stay as they are.
 #[derive(InputObject, Default)]
 pub struct UpdateConnectionInput {
+    /// A new name, unique in the account.
     pub name: Option<String>,
+    /// Replaces the non-secret settings.
     pub config: Option<Json<serde_json::Value>>,
+    /// Credentials to set: merged into the stored ones (stored encrypted, never returned).
     pub secrets: Option<Json<serde_json::Value>>,
+    /// Replaces the per-entity directions (`pull`, `push` or `both`).
     pub directions: Option<Json<serde_json::Value>>,
+    /// ACTIVE to sync, PAUSED to stop syncing.
     pub status: Option<ConnectionStatus>,
+    /// IANA time zone of its schedules.
     pub time_zone: Option<String>,
+    /// Merge edits to different fields on both sides automatically instead of making conflicts.
     pub auto_merge_disjoint_fields: Option<bool>,
 }
 
@@ -53,7 +66,7 @@ impl ConnectionMutation {
     async fn create_connection(
         &self,
         ctx: &Context<'_>,
-        input: CreateConnectionInput,
+        #[graphql(desc = "Provider, name, settings and credentials.")] input: CreateConnectionInput,
     ) -> async_graphql::Result<Connection> {
         let c = admin(ctx)?;
         let st = state(ctx);
@@ -107,11 +120,12 @@ impl ConnectionMutation {
         Ok(created.into())
     }
 
+    /// Changes a connection (admins only); omitted fields stay. `secrets` are merged into the stored ones.
     async fn update_connection(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateConnectionInput,
+        #[graphql(desc = "The connection.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: UpdateConnectionInput,
     ) -> async_graphql::Result<Connection> {
         let c = admin(ctx)?;
         let st = state(ctx);
@@ -189,7 +203,11 @@ impl ConnectionMutation {
     }
 
     /// Deletes a connection, its links and secrets; items stay.
-    async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+    async fn delete_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The connection.")] id: ID,
+    ) -> async_graphql::Result<bool> {
         let c = admin(ctx)?;
         let st = state(ctx);
         let id = parse_id(&id, "connection")?;

@@ -18,11 +18,24 @@ impl CsvMutation {
     async fn upload_csv(
         &self,
         ctx: &Context<'_>,
-        file: Upload,
+        #[graphql(desc = "The CSV file (multipart upload), at most 16 MB and 500,000 rows.")] file: Upload,
+        #[graphql(
+            desc = "What the file holds: item costs (pushed upstream) or vendor prices (local only)."
+        )]
         target: CsvTarget,
+        #[graphql(
+            desc = "Match only items linked to this connection; item costs are pushed to it."
+        )]
         connection_id: Option<ID>,
+        #[graphql(
+            desc = "Column names for the fields, e.g. {\"sku\": \"Part_Num\", \"cost\": \"Trade_Cost\"}; {\"vendorName\": \"Acme\"} for a file without a vendor column. Default: by header aliases."
+        )]
         mapping: Option<Json<serde_json::Value>>,
-        #[graphql(default)] dry_run: bool,
+        #[graphql(
+            default,
+            desc = "Report what would change in `preview`; write nothing."
+        )]
+        dry_run: bool,
     ) -> async_graphql::Result<CsvImportResult> {
         let c = editor(ctx)?;
         let st = state(ctx);

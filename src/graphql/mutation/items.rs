@@ -8,13 +8,21 @@ use rust_decimal::Decimal;
 /// A local edit; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct ItemInput {
+    /// New display name.
     pub name: Option<String>,
+    /// New description.
     pub description: Option<String>,
+    /// New unit cost (exact decimal string, at most 4 places).
     pub cost: Option<Decimal>,
+    /// New selling price.
     pub price: Option<Decimal>,
+    /// New member price.
     pub member_price: Option<Decimal>,
+    /// New add-on price.
     pub add_on_price: Option<Decimal>,
+    /// Whether the item is sold.
     pub active: Option<bool>,
+    /// New category.
     pub category_id: Option<ID>,
 }
 
@@ -27,8 +35,8 @@ impl ItemMutation {
     async fn update_item(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: ItemInput,
+        #[graphql(desc = "The item.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: ItemInput,
     ) -> async_graphql::Result<Item> {
         let c = editor(ctx)?;
         let st = state(ctx);

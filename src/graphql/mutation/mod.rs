@@ -2,6 +2,7 @@ mod auth;
 mod conflicts;
 mod connections;
 mod csv;
+mod events;
 mod items;
 pub mod oauth;
 mod sync;
@@ -9,6 +10,7 @@ mod users;
 
 use async_graphql::MergedObject;
 
+/// What can be changed. Every field but `login` needs `Authorization: Bearer <token>`; roles limit the rest.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     auth::AuthMutation,
@@ -19,4 +21,5 @@ pub struct MutationRoot(
     conflicts::ConflictMutation,
     oauth::OAuthMutation,
     csv::CsvMutation,
+    events::EventsMutation,
 );

@@ -12,11 +12,13 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 /// Where an OAuth nonce waits for its callback, inside the connection's encrypted secrets.
 pub const NONCE_KEY: &str = "oauthNonce";
 
+/// Where to send the user to approve access.
 #[derive(SimpleObject)]
 #[graphql(name = "OAuthStart")]
 pub struct OAuthStart {
     /// Open this in a browser to approve access; it comes back to `/oauth/{provider}/callback`.
     pub authorize_url: String,
+    /// The consent must be completed before this (10 minutes).
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -35,7 +37,7 @@ impl OAuthMutation {
     async fn start_oauth(
         &self,
         ctx: &Context<'_>,
-        connection_id: ID,
+        #[graphql(desc = "The Jobber or Amazon connection to connect.")] connection_id: ID,
     ) -> async_graphql::Result<OAuthStart> {
         let c = admin(ctx)?;
         let st = state(ctx);

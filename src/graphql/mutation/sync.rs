@@ -20,14 +20,37 @@ impl SyncMutation {
     async fn start_sync(
         &self,
         ctx: &Context<'_>,
-        connection_id: ID,
+        #[graphql(desc = "The connection to sync.")] connection_id: ID,
+        #[graphql(
+            desc = "FULL (everything, applies deletions), INCREMENTAL (changes since the last run) or ENTITY (the records named by remoteIds or codes)."
+        )]
         mode: SyncMode,
-        #[graphql(default)] dry_run: bool,
-        #[graphql(default)] entity_types: Vec<String>,
-        #[graphql(default)] remote_ids: Vec<String>,
-        #[graphql(default)] codes: Vec<String>,
-        #[graphql(default)] force: bool,
-        #[graphql(default)] strict: bool,
+        #[graphql(
+            default,
+            desc = "Compute and report everything; write nothing but the run record."
+        )]
+        dry_run: bool,
+        #[graphql(
+            default,
+            desc = "Limit the run to these entity types of the provider, e.g. [\"materials\"]."
+        )]
+        entity_types: Vec<String>,
+        #[graphql(default, desc = "ENTITY mode: the upstream ids to sync.")] remote_ids: Vec<
+            String,
+        >,
+        #[graphql(default, desc = "ENTITY mode: the item codes (SKUs) to sync.")] codes: Vec<
+            String,
+        >,
+        #[graphql(
+            default,
+            desc = "Cancel the active run of the connection and start this one."
+        )]
+        force: bool,
+        #[graphql(
+            default,
+            desc = "Answer SYNC_IN_PROGRESS instead of the active run when one exists."
+        )]
+        strict: bool,
     ) -> async_graphql::Result<StartSyncPayload> {
         let c = editor(ctx)?;
         let st = state(ctx);
@@ -58,7 +81,11 @@ impl SyncMutation {
     }
 
     /// Cancels a queued run, or stops a running one between pages (applied pages stay).
-    async fn cancel_sync(&self, ctx: &Context<'_>, run_id: ID) -> async_graphql::Result<SyncRun> {
+    async fn cancel_sync(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run to cancel.")] run_id: ID,
+    ) -> async_graphql::Result<SyncRun> {
         let c = editor(ctx)?;
         Ok(SyncRun(
             state(ctx)
@@ -73,10 +100,16 @@ impl SyncMutation {
     async fn set_schedule(
         &self,
         ctx: &Context<'_>,
-        connection_id: ID,
+        #[graphql(desc = "The connection.")] connection_id: ID,
+        #[graphql(
+            desc = "Cron expression for incremental runs (5 fields, e.g. \"*/15 * * * *\"); absent keeps the current one."
+        )]
         incremental_cron: Option<String>,
+        #[graphql(
+            desc = "Cron expression for full runs (e.g. \"0 2 * * *\"); absent keeps the current one."
+        )]
         full_cron: Option<String>,
-        enabled: bool,
+        #[graphql(desc = "Whether scheduled runs happen.")] enabled: bool,
     ) -> async_graphql::Result<Connection> {
         let c = admin(ctx)?;
         let st = state(ctx);
@@ -106,7 +139,7 @@ impl SyncMutation {
     async fn retry_item(
         &self,
         ctx: &Context<'_>,
-        item_id: ID,
+        #[graphql(desc = "The item.")] item_id: ID,
     ) -> async_graphql::Result<Vec<SyncRun>> {
         let c = editor(ctx)?;
         let st = state(ctx);
@@ -139,8 +172,8 @@ impl SyncMutation {
     async fn set_item_sync_paused(
         &self,
         ctx: &Context<'_>,
-        item_id: ID,
-        paused: bool,
+        #[graphql(desc = "The item.")] item_id: ID,
+        #[graphql(desc = "true excludes it from sync; false includes it again.")] paused: bool,
     ) -> async_graphql::Result<Item> {
         let c = editor(ctx)?;
         let st = state(ctx);

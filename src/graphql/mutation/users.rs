@@ -14,9 +14,9 @@ impl UserMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
-        role: Role,
+        #[graphql(desc = "Sign-in email.")] email: String,
+        #[graphql(desc = "Initial password.")] password: String,
+        #[graphql(desc = "What the user may do.")] role: Role,
     ) -> async_graphql::Result<User> {
         let c = admin(ctx)?;
         let st = state(ctx);
@@ -33,11 +33,12 @@ impl UserMutation {
         Ok(user.into())
     }
 
+    /// Changes another user's role in your account (admins only; not your own).
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        role: Role,
+        #[graphql(desc = "The user.")] id: ID,
+        #[graphql(desc = "The new role.")] role: Role,
     ) -> async_graphql::Result<User> {
         let c = admin(ctx)?;
         let st = state(ctx);

@@ -14,12 +14,22 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only entries of this action, e.g. `login`, `item.update`, `conflict.resolve`."
+        )]
         action: Option<String>,
+        #[graphql(desc = "Only entries about this kind of record, e.g. `item`, `connection`.")]
         entity_type: Option<String>,
-        entity_id: Option<String>,
-        first: Option<i32>,
+        #[graphql(desc = "Only entries about this record (with `entityType`).")] entity_id: Option<
+            String,
+        >,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<AuditEntry>> {
         let c = caller(ctx)?;

@@ -22,19 +22,28 @@ impl CatalogQuery {
     async fn items(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
         #[graphql(desc = "Matches code or name, case-insensitive")] search: Option<String>,
-        kind: Option<ItemKind>,
-        category_id: Option<ID>,
-        active: Option<bool>,
+        #[graphql(desc = "Only items of this kind.")] kind: Option<ItemKind>,
+        #[graphql(desc = "Only items in this category.")] category_id: Option<ID>,
+        #[graphql(desc = "Only active (true) or inactive (false) items.")] active: Option<bool>,
+        #[graphql(desc = "true: only soft-deleted items; false or absent: only live ones.")]
         deleted: Option<bool>,
+        #[graphql(
+            desc = "Only items with a link in this sync status (on any connection, or on `connectionId`)."
+        )]
         sync_status: Option<LinkStatus>,
-        connection_id: Option<ID>,
-        #[graphql(default)] sort: ItemSort,
-        #[graphql(default)] descending: bool,
+        #[graphql(desc = "Only items linked to this connection.")] connection_id: Option<ID>,
+        #[graphql(default, desc = "Sort key (default CODE); ties are broken by id.")]
+        sort: ItemSort,
+        #[graphql(default, desc = "Sort from the highest key down.")] descending: bool,
     ) -> async_graphql::Result<RelayConnection<Eager<Item>>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
@@ -84,7 +93,12 @@ impl CatalogQuery {
         ))
     }
 
-    async fn item(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Item> {
+    /// One item of your account by id (NOT_FOUND otherwise).
+    async fn item(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The item id.")] id: ID,
+    ) -> async_graphql::Result<Item> {
         let c = caller(ctx)?;
         Ok(
             store::items::get(&state(ctx).db, c.account_id, parse_id(&id, "item")?)
@@ -98,13 +112,19 @@ impl CatalogQuery {
     async fn categories(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
-        #[graphql(default)] roots: bool,
-        parent_id: Option<ID>,
-        connection_id: Option<ID>,
+        #[graphql(default, desc = "true: only categories without a parent.")] roots: bool,
+        #[graphql(desc = "Only the children of this category.")] parent_id: Option<ID>,
+        #[graphql(desc = "Only categories that came from this connection.")] connection_id: Option<
+            ID,
+        >,
     ) -> async_graphql::Result<RelayConnection<Category>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
@@ -139,16 +159,21 @@ impl CatalogQuery {
         }))
     }
 
+    /// Vendor prices imported from CSV (local only, never pushed), in import order.
     #[allow(clippy::too_many_arguments)]
     async fn vendor_prices(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
-        item_id: Option<ID>,
-        vendor: Option<String>,
+        #[graphql(desc = "Only prices of this item.")] item_id: Option<ID>,
+        #[graphql(desc = "Only prices from this vendor (exact name).")] vendor: Option<String>,
     ) -> async_graphql::Result<RelayConnection<VendorPrice>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();

@@ -13,7 +13,9 @@ pub struct ConflictQuery;
 /// failed (retry them with `retryItem`, ignore them with `setItemSyncPaused`).
 #[derive(SimpleObject)]
 pub struct ReviewQueue {
+    /// Open conflicts in total.
     pub open_conflicts: i64,
+    /// Open conflicts per kind.
     pub conflicts_by_kind: Vec<KindCount>,
     /// Records whose last sync failed, not counting ignored (sync paused) ones.
     pub failed_records: i64,
@@ -32,13 +34,19 @@ impl ConflictQuery {
     async fn conflicts(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        status: Option<ConflictStatus>,
-        kind: Option<ConflictKind>,
-        search: Option<String>,
-        first: Option<i32>,
+        #[graphql(desc = "Only conflicts of this connection.")] connection_id: Option<ID>,
+        #[graphql(desc = "Only OPEN or RESOLVED conflicts.")] status: Option<ConflictStatus>,
+        #[graphql(desc = "Only conflicts of this kind.")] kind: Option<ConflictKind>,
+        #[graphql(desc = "Matches the item's code or name, case-insensitive.")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<Conflict>> {
         let c = caller(ctx)?;
@@ -63,7 +71,12 @@ impl ConflictQuery {
         }))
     }
 
-    async fn conflict(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Conflict> {
+    /// One conflict of your account by id, with the three versions and the per-field diff.
+    async fn conflict(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conflict id.")] id: ID,
+    ) -> async_graphql::Result<Conflict> {
         let c = caller(ctx)?;
         let id = parse_id(&id, "conflict")?;
         Ok(store::conflicts::get(&state(ctx).db, c.account_id, id)
@@ -75,8 +88,11 @@ impl ConflictQuery {
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        first: Option<i32>,
+        #[graphql(desc = "Only this connection.")] connection_id: Option<ID>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<ReviewQueue> {
         let c = caller(ctx)?;

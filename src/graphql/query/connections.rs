@@ -9,12 +9,17 @@ pub struct ConnectionQuery;
 
 #[Object]
 impl ConnectionQuery {
+    /// The connections of your account to upstream systems.
     async fn connections(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<Connection>> {
         let c = caller(ctx)?;
@@ -37,7 +42,12 @@ impl ConnectionQuery {
         }))
     }
 
-    async fn connection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Connection> {
+    /// One connection of your account by id.
+    async fn connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The connection id.")] id: ID,
+    ) -> async_graphql::Result<Connection> {
         let c = caller(ctx)?;
         Ok(
             store::connections::get(&state(ctx).db, c.account_id, parse_id(&id, "connection")?)

@@ -79,14 +79,18 @@ impl FinanceQuery {
     async fn amazon_finances(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        from: Option<chrono::NaiveDate>,
-        to: Option<chrono::NaiveDate>,
-        sku: Option<String>,
-        kind: Option<FinanceKind>,
-        first: Option<i32>,
+        #[graphql(desc = "Only this Amazon connection.")] connection_id: Option<ID>,
+        #[graphql(desc = "First UTC day included (YYYY-MM-DD).")] from: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Last UTC day included (YYYY-MM-DD).")] to: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Only this seller SKU.")] sku: Option<String>,
+        #[graphql(desc = "Only lines of this kind.")] kind: Option<FinanceKind>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<FinancialEvent>> {
         let c = caller(ctx)?;
@@ -116,12 +120,16 @@ impl FinanceQuery {
     async fn amazon_finance_summary(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        from: Option<chrono::NaiveDate>,
-        to: Option<chrono::NaiveDate>,
-        sku: Option<String>,
-        kind: Option<FinanceKind>,
-        #[graphql(default)] group_by: FinancePeriod,
+        #[graphql(desc = "Only this Amazon connection.")] connection_id: Option<ID>,
+        #[graphql(desc = "First UTC day included (YYYY-MM-DD).")] from: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Last UTC day included (YYYY-MM-DD).")] to: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Only this seller SKU.")] sku: Option<String>,
+        #[graphql(desc = "Only lines of this kind.")] kind: Option<FinanceKind>,
+        #[graphql(
+            default,
+            desc = "Total per UTC day or per calendar month (default DAY)."
+        )]
+        group_by: FinancePeriod,
     ) -> async_graphql::Result<Vec<FinanceSummary>> {
         let c = caller(ctx)?;
         let f = filter(ctx, c.account_id, connection_id, from, to, sku, kind).await?;

@@ -8,6 +8,7 @@ pub mod runs;
 
 use async_graphql::MergedObject;
 
+/// What can be read. Every field needs `Authorization: Bearer <token>` and answers for your account only.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     me::MeQuery,

@@ -17,15 +17,23 @@ impl RunQuery {
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        status: Option<SyncStatus>,
-        mode: Option<SyncMode>,
-        trigger: Option<SyncTrigger>,
-        from: Option<chrono::DateTime<chrono::Utc>>,
-        to: Option<chrono::DateTime<chrono::Utc>>,
-        first: Option<i32>,
+        #[graphql(desc = "Only runs of this connection.")] connection_id: Option<ID>,
+        #[graphql(desc = "Only runs in this status.")] status: Option<SyncStatus>,
+        #[graphql(desc = "Only runs of this mode.")] mode: Option<SyncMode>,
+        #[graphql(desc = "Only runs started this way.")] trigger: Option<SyncTrigger>,
+        #[graphql(desc = "Only runs queued at or after this instant.")] from: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
+        #[graphql(desc = "Only runs queued before this instant.")] to: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncRun>> {
         let c = caller(ctx)?;
@@ -60,7 +68,12 @@ impl RunQuery {
         }))
     }
 
-    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<SyncRun> {
+    /// One run of your account by id (poll it, or follow it with `syncProgress`).
+    async fn sync_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run id.")] id: ID,
+    ) -> async_graphql::Result<SyncRun> {
         let c = caller(ctx)?;
         Ok(SyncRun(
             store::runs::get(&state(ctx).db, c.account_id, parse_id(&id, "sync run")?).await?,
@@ -71,7 +84,7 @@ impl RunQuery {
     async fn sync_status(
         &self,
         ctx: &Context<'_>,
-        connection_id: ID,
+        #[graphql(desc = "The connection.")] connection_id: ID,
     ) -> async_graphql::Result<SyncStatusPayload> {
         let c = caller(ctx)?;
         let db = &state(ctx).db;

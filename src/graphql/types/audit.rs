@@ -1,15 +1,24 @@
 use async_graphql::{ID, SimpleObject};
 use entity::audit_log;
 
+/// One recorded action: who did what to which record, and when.
 #[derive(SimpleObject, Clone)]
 pub struct AuditEntry {
+    /// The entry id.
     pub id: ID,
+    /// The user who acted; null for the system (schedules, webhooks).
     pub user_id: Option<ID>,
+    /// Who acted, as shown to people: an email, or `system`, `schedule`, `webhook`, `oauth`.
     pub actor: String,
+    /// What was done, e.g. `login`, `item.update`, `connection.create`, `conflict.resolve`.
     pub action: String,
+    /// The kind of record acted on, e.g. `item`, `connection`, `user`.
     pub entity_type: Option<String>,
+    /// The id of that record.
     pub entity_id: Option<String>,
+    /// What changed, as JSON (e.g. `{field: {from, to}}` for an edit); never secrets.
     pub details: async_graphql::Json<serde_json::Value>,
+    /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

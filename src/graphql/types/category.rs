@@ -2,14 +2,21 @@ use crate::graphql::loaders::{CategoryId, ChildrenOf, load};
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use entity::category;
 
+/// A price-book category; categories form a tree.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Category {
+    /// The category id.
     pub id: ID,
+    /// Display name.
     pub name: String,
+    /// Whether the category is in use upstream.
     pub active: bool,
+    /// The parent category; null at the top of the tree.
     pub parent_id: Option<ID>,
+    /// The connection it came from; null for a local category.
     pub connection_id: Option<ID>,
+    /// Its id upstream.
     pub remote_id: Option<String>,
     #[graphql(skip)]
     pub raw_id: i64,
@@ -19,6 +26,7 @@ pub struct Category {
 
 #[ComplexObject]
 impl Category {
+    /// The parent category, if any.
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
         let Some(p) = self.raw_parent else {
             return Ok(None);

@@ -12,13 +12,17 @@ use entity::conflict;
 use entity::enums as e;
 use entity::enums::LinkStatus as StoredLinkStatus;
 
+/// Whether a conflict still waits for a decision.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::ConflictStatus")]
 pub enum ConflictStatus {
+    /// Waiting for a decision.
     Open,
+    /// Decided; see `resolution`.
     Resolved,
 }
 
+/// What kind of disagreement a conflict is.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::ConflictKind")]
 pub enum ConflictKind {
@@ -33,15 +37,22 @@ pub enum ConflictKind {
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::Resolution")]
 pub enum Resolution {
+    /// Take the remote values locally (for a deletion: accept it).
     UseRemote,
+    /// Push the local values upstream (for a deletion: keep the item).
     UseLocal,
+    /// Field by field, as picked in `fields`.
     Merged,
 }
 
+/// Which version of a field a merge takes.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Pick {
+    /// The value at the last sync.
     Base,
+    /// The local value.
     Local,
+    /// The upstream value.
     Remote,
     /// The value given in `FieldPick.value`.
     Custom,
@@ -50,7 +61,9 @@ pub enum Pick {
 /// Where one field of a merge comes from.
 #[derive(InputObject, Clone, Debug)]
 pub struct FieldPick {
+    /// The field name as in `Conflict.fields.field`, e.g. `price`.
     pub field: String,
+    /// Which version to take.
     pub pick: Pick,
     /// Required with CUSTOM: the value as text (decimals for money, true/false, …).
     pub value: Option<String>,
@@ -59,19 +72,29 @@ pub struct FieldPick {
 /// One field as it stands on each side (null = absent).
 #[derive(SimpleObject, Clone)]
 pub struct ConflictField {
+    /// The field name, e.g. `price`, `name`, `materialsIncluded`.
     pub field: String,
+    /// The value at the last sync.
     pub base: Json<Option<serde_json::Value>>,
+    /// The local value now.
     pub local: Json<Option<serde_json::Value>>,
+    /// The upstream value now.
     pub remote: Json<Option<serde_json::Value>>,
 }
 
+/// A record changed on both sides since the last sync (or deleted upstream and edited locally): both versions are kept and nothing is written until someone decides.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Conflict {
+    /// The conflict id.
     pub id: ID,
+    /// Open or resolved.
     pub status: ConflictStatus,
+    /// Field changes on both sides, or a remote delete of a locally edited item.
     pub kind: ConflictKind,
+    /// The connection it came from.
     pub connection_id: ID,
+    /// The local item.
     pub item_id: ID,
     /// The run that detected (or last refreshed) it.
     pub run_id: Option<ID>,
@@ -79,15 +102,23 @@ pub struct Conflict {
     pub fields: Vec<ConflictField>,
     /// The full records: at the last sync, local now, remote now (null when deleted).
     pub base: Json<serde_json::Value>,
+    /// The whole local record now.
     pub local: Json<serde_json::Value>,
+    /// The whole upstream record now (null when deleted upstream).
     pub remote: Json<serde_json::Value>,
+    /// How it was resolved; null while open.
     pub resolution: Option<Resolution>,
     /// The record a MERGED resolution wrote.
     pub merged: Option<Json<serde_json::Value>>,
+    /// The user who resolved it.
     pub resolved_by_id: Option<ID>,
+    /// When it was resolved.
     pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The comment given with the resolution.
     pub comment: Option<String>,
+    /// When it was detected.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed (refreshed by a sync, or resolved).
     pub updated_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     pub raw: conflict::Model,
@@ -95,6 +126,7 @@ pub struct Conflict {
 
 #[ComplexObject]
 impl Conflict {
+    /// The local item (null if it is gone).
     async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Item>> {
         Ok(load(ctx, ItemId(self.raw.item_id)).await?.map(Into::into))
     }
@@ -122,6 +154,7 @@ impl Conflict {
             .and_then(|l| l.last_error))
     }
 
+    /// The connection it came from.
     async fn connection(&self, ctx: &Context<'_>) -> async_graphql::Result<Connection> {
         let db = &state(ctx).db;
         Ok(
@@ -131,6 +164,7 @@ impl Conflict {
         )
     }
 
+    /// The run that detected (or last refreshed) it.
     async fn run(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SyncRun>> {
         let Some(run_id) = self.raw.run_id else {
             return Ok(None);
@@ -191,10 +225,15 @@ impl From<conflict::Model> for Conflict {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct FailedRecord {
+    /// The item's link to the connection.
     pub link: ItemLink,
+    /// Why the last sync of the record failed.
     pub error: Option<String>,
+    /// Failed attempts since the last success.
     pub attempts: i32,
+    /// The record id upstream.
     pub remote_id: String,
+    /// The connection.
     pub connection_id: ID,
     #[graphql(skip)]
     pub item_id: i64,
@@ -202,6 +241,7 @@ pub struct FailedRecord {
 
 #[ComplexObject]
 impl FailedRecord {
+    /// The local item (null if it is gone).
     async fn item(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Item>> {
         Ok(load(ctx, ItemId(self.item_id)).await?.map(Into::into))
     }
@@ -220,8 +260,11 @@ impl From<entity::item_link::Model> for FailedRecord {
     }
 }
 
+/// How many open conflicts are of one kind.
 #[derive(SimpleObject, Clone)]
 pub struct KindCount {
+    /// The kind.
     pub kind: ConflictKind,
+    /// Open conflicts of that kind.
     pub count: i64,
 }

@@ -8,21 +8,33 @@ use entity::connection;
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Connection {
+    /// The connection id.
     pub id: ID,
+    /// A name unique in the account, e.g. `demo` (the CLI accepts it in place of the id).
     pub name: String,
+    /// The upstream system.
     pub provider: Provider,
+    /// Whether it syncs.
     pub status: ConnectionStatus,
     /// Non-secret settings (base URL, tenant, marketplace…).
     pub config: Json<serde_json::Value>,
     /// Per entity type: pull, push or both.
     pub directions: Json<serde_json::Value>,
+    /// IANA time zone of its schedules, e.g. `America/Chicago`.
     pub time_zone: String,
+    /// Cron expression of scheduled incremental runs (in `timeZone`).
     pub incremental_cron: Option<String>,
+    /// Cron expression of scheduled full runs (in `timeZone`).
     pub full_cron: Option<String>,
+    /// Whether scheduled runs happen.
     pub schedule_enabled: bool,
+    /// Why the schedule paused itself (after 10 consecutive failures); null when not paused.
     pub schedule_paused_reason: Option<String>,
+    /// Whether edits to different fields on both sides merge automatically instead of becoming conflicts.
     pub auto_merge_disjoint_fields: bool,
+    /// When the connection was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     pub raw_id: i64,

@@ -4,6 +4,7 @@ use crate::sync::csv::import::{Change, ImportReport};
 use crate::sync::csv::parse::{Problem, Target};
 use async_graphql::{Enum, ID, SimpleObject};
 
+/// What a CSV file holds.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CsvTarget {
     /// Update item unit costs (code/SKU or product name) and push them upstream.
@@ -28,6 +29,7 @@ pub struct CsvRowProblem {
     pub line: Option<i64>,
     /// 1-based column.
     pub column: Option<i32>,
+    /// What is wrong, e.g. `not a number: "12,5x"`.
     pub message: String,
 }
 
@@ -46,6 +48,7 @@ impl From<Problem> for CsvRowProblem {
 pub struct CsvChange {
     /// The key as the file wrote it (code, SKU or product name).
     pub key: String,
+    /// The matched item.
     pub item_id: ID,
     /// The matched item's code.
     pub code: String,
@@ -53,6 +56,7 @@ pub struct CsvChange {
     pub field: String,
     /// Decimal strings; `old` is null when there was none.
     pub old: Option<String>,
+    /// The new value (decimal string).
     pub new: String,
 }
 
@@ -69,11 +73,14 @@ impl From<Change> for CsvChange {
     }
 }
 
+/// What a CSV import did (or would do, in a dry run).
 #[derive(SimpleObject, Clone)]
 pub struct CsvImportResult {
     /// The `csv_import` run recording the import (and pushing item costs); null for a dry run.
     pub run_id: Option<ID>,
+    /// Whether nothing was written.
     pub dry_run: bool,
+    /// The connection the import was for.
     pub connection_id: ID,
     /// Non-blank data rows read.
     pub rows: i64,
@@ -85,6 +92,7 @@ pub struct CsvImportResult {
     pub skus_not_found: Vec<String>,
     /// Rows skipped with the reason; the rest were imported.
     pub errors: Vec<CsvRowProblem>,
+    /// Rows imported with a remark, e.g. a duplicate key (the last row wins).
     pub warnings: Vec<CsvRowProblem>,
     /// What changes, old → new (at most 5,000 entries; counts stay exact).
     pub preview: Vec<CsvChange>,

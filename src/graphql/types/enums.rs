@@ -3,58 +3,87 @@
 use async_graphql::Enum;
 use entity::enums as e;
 
+/// What a user may do in their account.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::Role")]
 pub enum Role {
+    /// Everything, including connections, schedules and users.
     Admin,
+    /// Edit items, run syncs, resolve conflicts, import CSV files.
     Editor,
+    /// Read only.
     Viewer,
 }
 
+/// The upstream system a connection talks to.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::Provider")]
 pub enum Provider {
+    /// ServiceTitan pricebook (materials, equipment, services, categories).
     #[graphql(name = "SERVICETITAN")]
     ServiceTitan,
+    /// Jobber products and services (OAuth).
     Jobber,
+    /// ShipHero products; a route target fed by a Fulfil connection.
     #[graphql(name = "SHIPHERO")]
     ShipHero,
+    /// Fulfil products.
     Fulfil,
+    /// Amazon Selling Partner API: FBA inventory (pull only) and financial events.
     Amazon,
 }
 
+/// Whether a connection syncs.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::ConnectionStatus")]
 pub enum ConnectionStatus {
+    /// Connected and syncing.
     Active,
+    /// Kept, but no syncs run.
     Paused,
+    /// Not usable until fixed (e.g. credentials refused); see the last run.
     Error,
 }
 
+/// What a price-book item is.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::ItemKind")]
 pub enum ItemKind {
+    /// Labour or a task sold by time or flat rate.
     Service,
+    /// A consumable part used on jobs.
     Material,
+    /// Installed equipment with a model and warranty.
     Equipment,
+    /// A sellable product (Jobber, Fulfil, ShipHero, Amazon).
     Product,
 }
 
+/// Where an item stands with one connection.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::LinkStatus")]
 pub enum LinkStatus {
+    /// Both sides agree as of the last sync.
     Synced,
+    /// Changed locally; the next sync (or push) sends it upstream.
     PendingPush,
+    /// Changed upstream; the next sync brings it in.
     PendingPull,
+    /// Changed on both sides; an open conflict waits for a decision.
     Conflict,
+    /// The last sync of this item failed; see `lastError`.
     Error,
 }
 
+/// Sort key of the `items` list.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum ItemSort {
+    /// By code (SKU).
     #[default]
     Code,
+    /// By name.
     Name,
+    /// By last change, local or synced.
     UpdatedAt,
 }
 

@@ -4,6 +4,7 @@ use async_graphql::{Enum, ID, SimpleObject};
 use entity::financial_event::{self as fe, FinanceKind as StoredKind};
 use rust_decimal::Decimal;
 
+/// What a financial line is.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "StoredKind")]
 pub enum FinanceKind {
@@ -20,29 +21,39 @@ pub enum FinanceKind {
 /// How summary rows are grouped in time.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum FinancePeriod {
+    /// Per UTC day.
     #[default]
     Day,
+    /// Per calendar month (UTC).
     Month,
 }
 
 /// One money component of one upstream financial event.
 #[derive(SimpleObject, Clone)]
 pub struct FinancialEvent {
+    /// The line id.
     pub id: ID,
+    /// The Amazon connection.
     pub connection_id: ID,
+    /// When Amazon posted the event.
     pub posted_at: chrono::DateTime<chrono::Utc>,
     /// The UTC day of `postedAt`.
     pub period: chrono::NaiveDate,
+    /// Seller SKU, when the line is about one.
     pub sku: Option<String>,
+    /// Amazon order id, when the line is about an order.
     pub order_id: Option<String>,
     /// The upstream event list: `Shipment`, `Refund`, `ServiceFee`.
     pub event_type: String,
+    /// Sale, fee, refund or promotion.
     pub kind: FinanceKind,
     /// Charge, fee or promotion type, e.g. `Principal`, `Commission`.
     pub component: String,
+    /// ISO 4217 currency code, e.g. `USD`.
     pub currency: String,
     /// Exact decimal, signed as Amazon reports it (fees and refunds are negative).
     pub amount: Decimal,
+    /// Units, when Amazon reports them.
     pub quantity: Option<i32>,
 }
 
@@ -68,12 +79,16 @@ impl From<fe::Model> for FinancialEvent {
 /// Totals of one SKU, period, kind and currency.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
 pub struct FinanceSummary {
+    /// Seller SKU (null for lines without one).
     pub sku: Option<String>,
     /// `YYYY-MM-DD` for days, `YYYY-MM` for months.
     pub period: String,
+    /// Sale, fee, refund or promotion.
     pub kind: FinanceKind,
+    /// ISO 4217 currency code.
     pub currency: String,
     /// Exact sum of the lines' amounts.
     pub amount: Decimal,
+    /// Number of lines summed.
     pub lines: i64,
 }

@@ -23,32 +23,52 @@ fn decimal_text(v: &Option<String>) -> Option<Decimal> {
     v.as_deref().and_then(|s| s.parse().ok())
 }
 
+/// A row of the price book: a service, material, equipment or product, with its costs and prices.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Item {
+    /// The item id.
     pub id: ID,
+    /// Code or SKU: what adoption, CSV imports and `codes:` match on.
     pub code: String,
+    /// Display name.
     pub name: String,
+    /// What the item is.
     pub kind: ItemKind,
+    /// Long description, as upstream has it.
     pub description: Option<String>,
     /// Exact decimal, as a string.
     pub cost: Option<Decimal>,
+    /// Selling price (exact decimal string).
     pub price: Option<Decimal>,
+    /// Price for members or service-agreement customers (ServiceTitan).
     pub member_price: Option<Decimal>,
+    /// Price when sold as an add-on (ServiceTitan).
     pub add_on_price: Option<Decimal>,
+    /// Whether the item is sold; inactive items stay in the book.
     pub active: bool,
+    /// Its category, if any.
     pub category_id: Option<ID>,
+    /// Weight in kilograms.
     pub weight_kg: Option<Decimal>,
+    /// Length in centimetres.
     pub length_cm: Option<Decimal>,
+    /// Width in centimetres.
     pub width_cm: Option<Decimal>,
+    /// Height in centimetres.
     pub height_cm: Option<Decimal>,
+    /// Stock on hand where the provider reports it (Amazon FBA fulfillable quantity).
     pub quantity: Option<i64>,
     /// Known when built from a whole row; lists leave it to the `attributes` resolver.
     #[graphql(skip)]
     pub attributes: Option<serde_json::Value>,
+    /// When it was last edited here (not by a sync); null if never.
     pub local_modified_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was soft-deleted (e.g. deleted upstream); null while live.
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was created here.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed, by an edit or a sync.
     pub updated_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     pub raw_id: i64,
@@ -80,6 +100,7 @@ impl Item {
         Ok(rows.into_iter().map(|l| Eager(l.into())).collect())
     }
 
+    /// Its category, if any.
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Eager<Category>>> {
         let Some(id) = self.raw_category else {
             return Ok(None);
@@ -136,19 +157,30 @@ impl From<ItemSummary> for Item {
     }
 }
 
+/// An item's link to one connection: its id upstream and where the sync stands.
 #[derive(SimpleObject, Clone)]
 pub struct ItemLink {
+    /// The link id.
     pub id: ID,
+    /// The connection.
     pub connection_id: ID,
+    /// The upstream record type, e.g. `materials`, `services`, `products`.
     pub entity_type: String,
+    /// The record id upstream.
     pub remote_id: String,
+    /// Where the sync of this item with this connection stands.
     pub sync_status: LinkStatus,
+    /// When it was last synced successfully.
     pub last_synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The modification time upstream reported at the last sync.
     pub remote_modified_on: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the record was deleted upstream.
     pub deleted_remotely: bool,
     /// Excluded from sync in both directions until un-paused.
     pub paused: bool,
+    /// Why the last sync of this record failed; null when it did not.
     pub last_error: Option<String>,
+    /// Failed sync attempts since the last success.
     pub attempts: i32,
 }
 

@@ -5,55 +5,88 @@ use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use entity::enums as e;
 use entity::{sync_event, sync_run};
 
+/// What a run does.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::RunMode")]
 pub enum SyncMode {
+    /// Everything upstream; applies remote deletions after a complete listing.
     Full,
+    /// Records changed since the last run (by cursor or modified-since).
     Incremental,
+    /// The records named by remote id or code.
     Entity,
+    /// A CSV import; item costs are then pushed upstream.
     CsvImport,
+    /// Pushes pending local changes only.
     Push,
+    /// Resolves many conflicts the same way (`resolveConflicts`).
     Resolve,
 }
 
+/// A run's state.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::RunStatus")]
 pub enum SyncStatus {
+    /// Waiting for a worker.
     Queued,
+    /// A worker is executing it.
     Running,
+    /// Ended without a run-level error (per-item problems are in `events`).
     Succeeded,
+    /// Ended with an error; see `error`. Applied pages stay.
     Failed,
+    /// Stopped on request between pages; applied pages stay.
     Cancelled,
+    /// Its worker died too often; it was given up.
     Interrupted,
 }
 
+/// What started a run.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::RunTrigger")]
 pub enum SyncTrigger {
+    /// A user (`startSync`, an import, a resolution).
     User,
+    /// The connection's schedule.
     Schedule,
+    /// Creating or connecting the connection (its first full sync).
     Connect,
+    /// A signed `POST /webhooks/{connectionId}`.
     Webhook,
+    /// The `pricebook-sync sync` command.
     Cli,
 }
 
+/// How serious a run event is.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "e::EventLevel")]
 pub enum EventLevel {
+    /// A notable step.
     Info,
+    /// A record was skipped or needed attention; the run went on.
     Warn,
+    /// A record or step failed.
     Error,
 }
 
+/// A run's counts so far.
 #[derive(SimpleObject, Clone, serde::Serialize)]
 pub struct SyncCounters {
+    /// Records read from upstream.
     pub fetched: i64,
+    /// Local items created.
     pub created: i64,
+    /// Local items updated from upstream.
     pub updated: i64,
+    /// Local items soft-deleted because they were deleted upstream.
     pub deleted: i64,
+    /// Local changes written upstream.
     pub pushed: i64,
+    /// Conflicts detected.
     pub conflicts: i64,
+    /// Records skipped: unchanged, paused or invalid (see events).
     pub skipped: i64,
+    /// Records that failed (see events).
     pub errors: i64,
 }
 
@@ -113,20 +146,26 @@ impl SyncRun {
     }
 }
 
+/// One sync job: its progress while it runs, its outcome after.
 #[Object]
 impl SyncRun {
+    /// The run id.
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The connection synced.
     async fn connection_id(&self) -> ID {
         self.0.connection_id.into()
     }
+    /// Where the run stands.
     async fn status(&self) -> SyncStatus {
         self.0.status.into()
     }
+    /// What the run does.
     async fn mode(&self) -> SyncMode {
         self.0.mode.into()
     }
+    /// What started it.
     async fn trigger(&self) -> SyncTrigger {
         self.0.trigger.into()
     }
@@ -138,18 +177,23 @@ impl SyncRun {
     async fn stage(&self) -> &str {
         &self.0.stage
     }
+    /// Whether it only reports and writes nothing.
     async fn dry_run(&self) -> bool {
         self.0.dry_run
     }
+    /// Counts so far.
     async fn counters(&self) -> SyncCounters {
         self.counter_values()
     }
+    /// When it was queued.
     async fn queued_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.queued_at
     }
+    /// When a worker started it.
     async fn started_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.started_at
     }
+    /// When it ended.
     async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.finished_at
     }
@@ -157,15 +201,18 @@ impl SyncRun {
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
+    /// Seconds from start to end (or to now while running).
     async fn duration_seconds(&self) -> Option<f64> {
         let end = self.0.finished_at.unwrap_or_else(chrono::Utc::now);
         self.0
             .started_at
             .map(|s| (end - s).num_milliseconds() as f64 / 1000.0)
     }
+    /// Remaining seconds extrapolated from the progress so far; null when unknown.
     async fn eta_seconds(&self) -> Option<i64> {
         self.eta_estimate()
     }
+    /// Why it failed; null unless it did.
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
     }
@@ -173,9 +220,11 @@ impl SyncRun {
     async fn error_code(&self) -> Option<&str> {
         self.0.error_code.as_deref()
     }
+    /// Times a worker started it (more than 1 after a crash take-over).
     async fn attempts(&self) -> i32 {
         self.0.attempts
     }
+    /// Whether a cancel was asked for and not yet honoured.
     async fn cancel_requested(&self) -> bool {
         self.0.cancel_requested
     }
@@ -191,9 +240,13 @@ impl SyncRun {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncEvent>> {
         let c = caller(ctx)?;
@@ -218,16 +271,26 @@ impl SyncRun {
     }
 }
 
+/// A per-record problem or a notable step of a run.
 #[derive(SimpleObject, Clone)]
 pub struct SyncEvent {
+    /// The event id.
     pub id: ID,
+    /// How serious it is.
     pub level: EventLevel,
+    /// What happened, as a stable word, e.g. `conflict`, `push_failed`, `auto_merged`, `not_found`.
     pub kind: String,
+    /// What happened, for people.
     pub message: String,
+    /// The local item concerned, if any.
     pub item_id: Option<ID>,
+    /// The upstream record concerned, if any.
     pub remote_id: Option<String>,
+    /// A stable code for the problem, e.g. UPSTREAM_ERROR.
     pub code: Option<String>,
+    /// More about it as JSON, e.g. the fields of a diff.
     pub details: Json<serde_json::Value>,
+    /// When it happened.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -247,8 +310,10 @@ impl From<sync_event::Model> for SyncEvent {
     }
 }
 
+/// The run `startSync` queued, or the one already active.
 #[derive(SimpleObject)]
 pub struct StartSyncPayload {
+    /// The queued (or already active) run.
     pub run: SyncRun,
     /// True when a run was already queued or running: `run` is that run.
     pub already_running: bool,
@@ -257,19 +322,27 @@ pub struct StartSyncPayload {
 /// A connection's sync health at a glance.
 #[derive(SimpleObject)]
 pub struct SyncStatusPayload {
+    /// The connection.
     pub connection_id: ID,
     /// Linked records (not deleted upstream).
     pub totals: i64,
+    /// Linked records in sync.
     pub synced: i64,
+    /// Linked records with local changes waiting to be pushed.
     pub pending_push: i64,
     /// Open conflicts.
     pub conflicts: i64,
     /// Records whose last sync failed.
     pub errors: i64,
+    /// The last run that ended.
     pub last_run: Option<SyncRun>,
+    /// The run queued or running now.
     pub running_run: Option<SyncRun>,
+    /// When the schedule starts the next run; null without a schedule.
     pub next_scheduled_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether scheduled runs happen.
     pub schedule_enabled: bool,
+    /// Whether the schedule paused itself after repeated failures.
     pub schedule_paused: bool,
     /// Why the schedule paused itself, or the last run's error.
     pub last_error: Option<String>,

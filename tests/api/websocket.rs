@@ -1,0 +1,205 @@
+//! graphql-transport-ws as its protocol document specifies: close codes, the init
+//! timeout, pings and pongs, operations and their errors.
+
+use crate::helpers::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(app: &TestApp) -> Ws {
+    let mut req = app.ws_url().into_client_request().unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(
+        resp.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    ws
+}
+
+async fn send(ws: &mut Ws, message: Value) {
+    ws.send(Message::text(message.to_string())).await.unwrap();
+}
+
+/// The next protocol message, skipping server pings.
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(t) = frame {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] != "ping" {
+                return v;
+            }
+        } else if let Message::Close(c) = frame {
+            panic!("closed: {c:?}");
+        }
+    }
+}
+
+/// Reads until the server closes; answers its close code.
+async fn close_code(ws: &mut Ws) -> u16 {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("closed within 10 s");
+        match frame {
+            Some(Ok(Message::Close(Some(c)))) => return c.code.into(),
+            Some(Ok(Message::Close(None))) | None => return 1005,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket error: {e}"),
+        }
+    }
+}
+
+async fn init(ws: &mut Ws, token: &str) {
+    send(
+        ws,
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
+    )
+    .await;
+    assert_eq!(next(ws).await["type"], "connection_ack");
+}
+
+#[tokio::test]
+async fn close_codes_follow_the_protocol() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+
+    let mut ws = open(&app).await;
+    send(
+        &mut ws,
+        json!({ "type": "connection_init", "payload": { "authorization": "Bearer nope" } }),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, 4403, "refused init");
+
+    let mut ws = open(&app).await;
+    send(
+        &mut ws,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, 4401, "subscribe before init");
+
+    let mut ws = open(&app).await;
+    init(&mut ws, &token).await;
+    send(&mut ws, json!({ "type": "connection_init" })).await;
+    assert_eq!(close_code(&mut ws).await, 4429, "second init");
+
+    let mut ws = open(&app).await;
+    init(&mut ws, &token).await;
+    let beat = json!({ "id": "a", "type": "subscribe", "payload": { "query": "subscription { heartbeat(seconds: 60) }" } });
+    send(&mut ws, beat.clone()).await;
+    send(&mut ws, beat).await;
+    assert_eq!(close_code(&mut ws).await, 4409, "duplicate id");
+
+    for invalid in [
+        json!({ "type": "nonsense" }),
+        json!({ "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+        json!({ "id": "1", "type": "subscribe" }),
+    ] {
+        let mut ws = open(&app).await;
+        init(&mut ws, &token).await;
+        send(&mut ws, invalid.clone()).await;
+        assert_eq!(close_code(&mut ws).await, 4400, "{invalid}");
+    }
+    let mut ws = open(&app).await;
+    ws.send(Message::text("not json")).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, 4400, "not JSON");
+}
+
+#[tokio::test]
+async fn an_idle_socket_is_closed_after_the_init_timeout() {
+    let app = TestApp::spawn_with(|s| s.ws_init_timeout_seconds = 1).await;
+    let mut ws = open(&app).await;
+    let started = std::time::Instant::now();
+    assert_eq!(close_code(&mut ws).await, 4408);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn pings_are_answered_and_sent() {
+    let app = TestApp::spawn_with(|s| s.ws_keepalive_seconds = 1).await;
+    let token = app.admin_token().await;
+    let mut ws = open(&app).await;
+    init(&mut ws, &token).await;
+    send(&mut ws, json!({ "type": "ping", "payload": { "n": 1 } })).await;
+    let pong = next(&mut ws).await;
+    assert_eq!(pong, json!({ "type": "pong", "payload": { "n": 1 } }));
+    // The server's own keep-alive ping.
+    let frame = tokio::time::timeout(Duration::from_secs(3), ws.next())
+        .await
+        .expect("a ping within 3 s")
+        .unwrap()
+        .unwrap();
+    let ping: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+    assert_eq!(ping["type"], "ping");
+}
+
+#[tokio::test]
+async fn operations_answer_next_then_complete_or_one_error() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let mut ws = open(&app).await;
+    init(&mut ws, &token).await;
+    send(
+        &mut ws,
+        json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+    )
+    .await;
+    let result = next(&mut ws).await;
+    assert_eq!(result["type"], "next");
+    assert_eq!(result["id"], "q");
+    assert_eq!(result["payload"]["data"]["me"]["email"], ADMIN_EMAIL);
+    assert_eq!(
+        next(&mut ws).await,
+        json!({ "id": "q", "type": "complete" })
+    );
+
+    send(
+        &mut ws,
+        json!({ "id": "bad", "type": "subscribe", "payload": { "query": "{ me { " } }),
+    )
+    .await;
+    let error = next(&mut ws).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
+
+    send(
+        &mut ws,
+        json!({ "id": "v", "type": "subscribe", "payload": { "query": "{ nope }" } }),
+    )
+    .await;
+    let error = next(&mut ws).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+
+    // A client `complete` stops a subscription; the id can be used again afterwards.
+    let beat = json!({ "id": "h", "type": "subscribe", "payload": { "query": "subscription { heartbeat(seconds: 1) }" } });
+    send(&mut ws, beat.clone()).await;
+    assert_eq!(next(&mut ws).await["type"], "next");
+    send(&mut ws, json!({ "id": "h", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    send(&mut ws, beat).await;
+    let again = next(&mut ws).await;
+    assert_eq!(again["id"], "h");
+    assert_eq!(again["type"], "next");
+}
