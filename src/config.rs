@@ -86,6 +86,19 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
+    /// Longest a GraphQL query (or one subscription event) may run, in seconds; then it
+    /// is stopped and answered with QUERY_TIMEOUT. Mutations are not cut short.
+    #[arg(
+        long,
+        env = "PRICEBOOK_QUERY_TIMEOUT_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub query_timeout_seconds: u64,
+    /// Answer introspection (`__schema`, `__type`) without a token. Off by default:
+    /// without a token only `login` runs.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_INTROSPECTION", global = true)]
+    pub public_introspection: bool,
 }
 
 impl Settings {
@@ -127,6 +140,8 @@ impl Settings {
             sandbox_seed: None,
             lease_seconds: 20,
             public_url: None,
+            query_timeout_seconds: 30,
+            public_introspection: false,
         }
     }
 }

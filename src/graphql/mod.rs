@@ -1,6 +1,8 @@
 //! The GraphQL API: thin resolvers that parse, authorise, call `store`/`sync`, and map.
 
 pub mod eager;
+pub mod guard;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -15,19 +17,17 @@ use async_graphql::{Context, ID, Schema};
 pub type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
-/// Depth and complexity limits keep one request from costing the server a minute.
-pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 20_000;
-
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.
+///
+/// No async-graphql depth or complexity limits either: they expand fragments at every
+/// spread (exponential in the query's size). [`guard`] checks every request first, in
+/// linear time, with limits that also count page sizes.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
-    )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    );
     if let Some(state) = state {
         builder = builder.data(state);
     }
@@ -58,6 +58,20 @@ pub fn editor<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
 pub fn admin<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     let c = caller(ctx)?;
     c.require_admin()?;
+    Ok(c)
+}
+
+/// An admin signed in as a user (not an API key): for managing credentials.
+pub fn user_admin<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    let c = admin(ctx)?;
+    c.require_user()?;
+    Ok(c)
+}
+
+/// A signed-in user (not an API key): for their own password and sessions.
+pub fn signed_in_user<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    let c = caller(ctx)?;
+    c.require_user()?;
     Ok(c)
 }
 

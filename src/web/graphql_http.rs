@@ -40,13 +40,29 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     }
     let is_get = req.method() == Method::GET;
     let headers = req.headers().clone();
+    if req.method() == Method::POST && !crate::web::csrf::is_preflighted(&headers) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "CSRF_PREVENTED",
+            crate::web::csrf::REFUSAL,
+            wants_graphql_response,
+        );
+    }
     let gql_request = match parse(req, state.settings.max_body_bytes).await {
         Ok(r) => r,
-        Err((status, message)) => return request_error(status, &message, wants_graphql_response),
+        Err((status, message)) => {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "PAYLOAD_TOO_LARGE"
+            } else {
+                "BAD_REQUEST"
+            };
+            return request_error(status, code, &message, wants_graphql_response);
+        }
     };
     if is_get && is_mutation(&gql_request) {
         let mut resp = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
             "mutations must be sent with POST",
             wants_graphql_response,
         );
@@ -54,7 +70,7 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    let auth = authenticate(&state, &headers);
+    let auth = authenticate(&state, &headers).await;
     let mut gql_request = gql_request.data(auth.clone());
     if let Authentication::Caller(c) = &auth {
         gql_request = gql_request.data(LoaderSet::new(state.db.clone(), c.account_id));
@@ -62,16 +78,23 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     if let Some(ip) = client_ip {
         gql_request = gql_request.data(ClientIp(ip));
     }
-    let response = state.schema.execute(gql_request).await;
+    let response = state
+        .query_guard
+        .execute(&state.schema, gql_request, &auth)
+        .await;
     respond(response, wants_graphql_response)
 }
 
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Authentication {
-    state.jwt.authenticate(
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    )
+/// The caller of an HTTP request, from its `Authorization` header (session token or API
+/// key), checked against the database.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Authentication {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state
+        .principals
+        .authenticate(&state.db, &state.jwt, authorization)
+        .await
 }
 
 async fn parse(
@@ -149,12 +172,12 @@ fn is_mutation(req: &async_graphql::Request) -> bool {
     }
 }
 
-fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> Response {
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "PAYLOAD_TOO_LARGE"
-    } else {
-        "BAD_REQUEST"
-    };
+fn request_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    graphql_response: bool,
+) -> Response {
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let content_type = if graphql_response {

@@ -1,5 +1,6 @@
 //! Non-GraphQL HTTP: health, metrics, the GraphQL transports, and the admin UI.
 
+pub mod csrf;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;

@@ -16,7 +16,10 @@ pub async fn run_events(
     Path(run_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match crate::web::graphql_http::authenticate(&state, &headers).caller() {
+    let caller = match crate::web::graphql_http::authenticate(&state, &headers)
+        .await
+        .caller()
+    {
         Ok(c) => c.clone(),
         Err(e) => return e.into_response(),
     };

@@ -10,6 +10,7 @@ mod crash;
 mod csv;
 mod fulfil_shiphero;
 mod helpers;
+mod hostile;
 mod http;
 mod instances;
 mod items;
