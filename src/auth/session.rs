@@ -211,6 +211,8 @@ pub async fn login(
     let throttle = &state.login_throttle;
     throttle.refuse_if_locked(&keys)?;
     let slot = throttle.check_slot().await?;
+    // A scope may have locked while this attempt waited for its turn.
+    throttle.refuse_if_locked(&keys)?;
     let found = store::users::find_by_email(&state.db, &email).await?;
     let stored_hash = match &found {
         Some(u) => u.password_hash.clone(),
@@ -260,6 +262,7 @@ pub async fn change_password(
     let throttle = &state.login_throttle;
     throttle.refuse_if_locked(&keys)?;
     let slot = throttle.check_slot().await?;
+    throttle.refuse_if_locked(&keys)?;
     let ok = super::password::verify(current, user.password_hash.clone()).await?;
     drop(slot);
     if !ok {

@@ -366,3 +366,200 @@ async fn a_query_past_its_time_budget_is_stopped() {
         .await;
     assert_eq!(d["items"]["totalCount"], 0);
 }
+
+// ---- memory under floods (each in a process of its own) -------------------------------
+
+/// Runs one ignored test of this binary alone in a new process and shows its output, so
+/// the peak RSS it reads is its own.
+fn run_alone(test: &str) {
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PRICEBOOK_TEST_ALONE", "1")
+        .output()
+        .expect("start the test binary");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{test} failed in its own process");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{test} did not run"
+    );
+}
+
+fn alone() -> bool {
+    let alone = std::env::var("PRICEBOOK_TEST_ALONE").is_ok();
+    if !alone {
+        println!("skipped: measures memory only in a process of its own (see run_alone)");
+    }
+    alone
+}
+
+/// A field of /proc/self/status, in kB.
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{field} not in /proc/self/status"))
+}
+
+/// Resident memory now, after resetting the peak (VmHWM) to it.
+fn reset_peak() -> u64 {
+    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    if reset {
+        status_kb("VmRSS:")
+    } else {
+        status_kb("VmHWM:")
+    }
+}
+
+const MEMORY_BUDGET_KB: u64 = 150 * 1024;
+
+/// POSTs JSON to `/graphql` over a plain HTTP/1.1 connection from a given local address.
+async fn post_from(from: std::net::Ipv4Addr, server: std::net::SocketAddr, body: &Value) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind((from, 0).into())
+        .expect("bind a loopback address");
+    let mut stream = socket.connect(server).await.expect("connect");
+    let body = body.to_string();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {server}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let (_, json) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test]
+async fn alias_floods_stay_within_memory() {
+    run_alone("hostile::alone_alias_floods");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run in a process of its own by alias_floods_stay_within_memory"]
+async fn alone_alias_floods() {
+    if !alone() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let account = app.account_id_of(&admin).await;
+    seed_items(&app, account, 500).await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", Role::Viewer)
+        .await;
+    let floods = [
+        (
+            "10,000 × items(first:100){totalCount}",
+            aliases(10_000, "items(first:100){totalCount}"),
+        ),
+        (
+            "1,800 × items(first:100){totalCount}",
+            aliases(1_800, "items(first:100){totalCount}"),
+        ),
+        (
+            "1,000 × items(first:500){…}",
+            aliases(
+                1_000,
+                "items(first:500){edges{node{id code name cost price}}}",
+            ),
+        ),
+    ];
+    let baseline = reset_peak();
+    for (what, query) in &floods {
+        let (took, body) = post_timed(&app, Some(&viewer), query).await;
+        println!(
+            "{what} ({} KB): {:?} in {took:?}, peak +{} MB",
+            query.len() / 1024,
+            body["errors"][0]["extensions"]["code"],
+            (status_kb("VmHWM:") - baseline) / 1024
+        );
+        assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{what}");
+        assert!(took < Duration::from_secs(1), "{what}: {took:?}");
+    }
+    let peak = status_kb("VmHWM:") - baseline;
+    println!("alias floods: peak RSS +{} MB", peak / 1024);
+    assert!(peak < MEMORY_BUDGET_KB, "peak RSS grew {} MB", peak / 1024);
+}
+
+#[tokio::test]
+async fn sign_in_floods_stay_within_memory() {
+    run_alone("hostile::alone_sign_in_flood");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run in a process of its own by sign_in_floods_stay_within_memory"]
+async fn alone_sign_in_flood() {
+    if !alone() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    // Warm up: the dummy hash for unknown emails is made once.
+    app.login("warm@a.test", "not-the-password").await;
+    let url = format!("{}/graphql", app.address);
+    let baseline = reset_peak();
+    let started = Instant::now();
+    // 200 clients, each from its own loopback address, 10 distinct emails each. Plain
+    // sockets, not 200 HTTP clients: their memory would be counted as the server's.
+    let server: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let clients: Vec<_> = (0..200u32)
+        .map(|c| {
+            tokio::spawn(async move {
+                let ip = std::net::Ipv4Addr::new(127, 0, 1 + (c / 250) as u8, 1 + (c % 250) as u8);
+                let mut codes = Vec::new();
+                for n in 0..10 {
+                    let body = json!({
+                        "query": "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ token } }",
+                        "variables": { "e": format!("nobody-{c}-{n}@a.test"), "p": "wrong-password-1" },
+                    });
+                    codes.push(error_code(&post_from(ip, server, &body).await));
+                }
+                codes
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for c in clients {
+        codes.extend(c.await.unwrap());
+    }
+    let took = started.elapsed();
+    let peak = status_kb("VmHWM:") - baseline;
+    let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    println!(
+        "2,000 failed sign-ins from 200 addresses: {limited} refused as RATE_LIMITED, {} checked, in {took:?}, peak RSS +{} MB",
+        codes.len() - limited,
+        peak / 1024
+    );
+    assert_eq!(codes.len(), 2_000);
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "RATE_LIMITED" || c == "UNAUTHENTICATED")
+    );
+    assert!(
+        limited >= 1_500,
+        "only {limited} refused before a password check"
+    );
+    assert!(peak < MEMORY_BUDGET_KB, "peak RSS grew {} MB", peak / 1024);
+}
