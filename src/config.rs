@@ -86,7 +86,7 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
-    /// Longest a GraphQL query (or one subscription event) may run, in seconds; then it
+    /// Longest a GraphQL query may run, in seconds (HTTP and WebSocket); then it
     /// is stopped and answered with QUERY_TIMEOUT. Mutations are not cut short.
     #[arg(
         long,

@@ -6,9 +6,10 @@
 //!    `--public-introspection` is on) may run — anything else is refused after one parse
 //!    of at most 8 KiB, before validation;
 //! 3. the cost analysis of [`limits::analyse`] (linear in the query, fragments memoised);
-//! 4. queries and subscription events run within the time budget
-//!    (`--query-timeout-seconds`); past it the work is dropped at its next await point.
-//!    Pure CPU work cannot outlast the budget by much, because step 3 bounds it.
+//! 4. queries run within the time budget (`--query-timeout-seconds`); past it the work is
+//!    dropped at its next await point. Pure CPU work cannot outlast the budget by much,
+//!    because step 3 bounds it. A subscription is checked when it starts, which bounds
+//!    what each of its events resolves.
 //!
 //! Mutations are not cut short: stopping one between an upstream write and its record
 //! would be worse than letting it finish (the HTTP layer's 120 s timeout still applies).
@@ -52,7 +53,7 @@ impl QueryGuard {
         &self,
         request: &mut Request,
         auth: &Authentication,
-    ) -> Result<Option<Analysis>, Response> {
+    ) -> Result<Option<Analysis>, Box<Response>> {
         let signed_in = matches!(auth, Authentication::Caller(_));
         limits::check_text(&request.query, signed_in, &self.limits).map_err(refused)?;
         let operation_name = request.operation_name.clone();
@@ -71,7 +72,7 @@ impl QueryGuard {
                     .caller()
                     .err()
                     .unwrap_or_else(|| AppError::Unauthenticated("missing bearer token".into()));
-                return Err(error_response(err));
+                return Err(Box::new(error_response(err)));
             }
         }
         let analysis = limits::analyse(
@@ -94,7 +95,7 @@ impl QueryGuard {
     ) -> Response {
         let analysis = match self.admit(&mut request, auth) {
             Ok(a) => a,
-            Err(refusal) => return refusal,
+            Err(refusal) => return *refusal,
         };
         let is_mutation = analysis.and_then(|a| a.operation) == Some(OperationType::Mutation);
         if is_mutation {
@@ -118,8 +119,8 @@ impl QueryGuard {
     }
 }
 
-fn refused(refusal: Refusal) -> Response {
-    match refusal {
+fn refused(refusal: Refusal) -> Box<Response> {
+    Box::new(match refusal {
         Refusal::TooComplex(message) => {
             metrics::counter!("graphql_queries_refused_total").increment(1);
             error_response(AppError::QueryTooComplex(message))
@@ -131,7 +132,7 @@ fn refused(refusal: Refusal) -> Response {
             err.extensions = Some(ext);
             Response::from_errors(vec![err])
         }
-    }
+    })
 }
 
 /// A response holding one domain error and no data.

@@ -445,10 +445,10 @@ fn collect_root_fields<'a>(
             }
             Selection::FragmentSpread(s) => {
                 let name = s.node.fragment_name.node.as_str();
-                if seen.insert(name) {
-                    if let Some(f) = doc.fragments.get(name) {
-                        collect_root_fields(doc, &f.node.selection_set.node, out, seen);
-                    }
+                if seen.insert(name)
+                    && let Some(f) = doc.fragments.get(name)
+                {
+                    collect_root_fields(doc, &f.node.selection_set.node, out, seen);
                 }
             }
         }

@@ -143,7 +143,7 @@ impl SocketExecutor {
         let guard: Arc<QueryGuard> = self.state.query_guard.clone();
         let analysis = match guard.admit(&mut request, &auth) {
             Ok(a) => a,
-            Err(refusal) => return one(refusal),
+            Err(refusal) => return one(*refusal),
         };
         if self.active.fetch_add(1, Ordering::AcqRel) >= MAX_OPERATIONS_PER_SOCKET {
             self.active.fetch_sub(1, Ordering::AcqRel);

@@ -517,7 +517,6 @@ async fn alone_sign_in_flood() {
     let app = TestApp::spawn().await;
     // Warm up: the dummy hash for unknown emails is made once.
     app.login("warm@a.test", "not-the-password").await;
-    let url = format!("{}/graphql", app.address);
     let baseline = reset_peak();
     let started = Instant::now();
     // 200 clients, each from its own loopback address, 10 distinct emails each. Plain
