@@ -48,7 +48,7 @@ impl QueryGuard {
     }
 
     /// Checks a request; the answer to send instead when it may not run. The document is
-    /// parsed once here and handed on to async-graphql with the request.
+    /// parsed once, here, and handed on to async-graphql with the request.
     pub fn admit(
         &self,
         request: &mut Request,
@@ -56,10 +56,8 @@ impl QueryGuard {
     ) -> Result<Option<Analysis>, Box<Response>> {
         let signed_in = matches!(auth, Authentication::Caller(_));
         limits::check_text(&request.query, signed_in, &self.limits).map_err(refused)?;
-        let operation_name = request.operation_name.clone();
-        let variables = request.variables.clone();
         // A syntax error is async-graphql's to report (the text is small and parses fast).
-        let Ok(doc) = request.parsed_query() else {
+        let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
             return Ok(None);
         };
         if !signed_in {
@@ -67,7 +65,7 @@ impl QueryGuard {
                 ANONYMOUS_FIELDS.contains(&f.as_str())
                     || (self.public_introspection && INTROSPECTION_FIELDS.contains(&f.as_str()))
             };
-            if !limits::root_fields(doc).iter().all(allowed) {
+            if !limits::root_fields(&doc).iter().all(allowed) {
                 let err = auth
                     .caller()
                     .err()
@@ -76,13 +74,15 @@ impl QueryGuard {
             }
         }
         let analysis = limits::analyse(
-            doc,
-            operation_name.as_deref(),
-            &variables,
+            &doc,
+            request.operation_name.as_deref(),
+            &request.variables,
             &self.shape,
             &self.limits,
         )
         .map_err(refused)?;
+        // async-graphql runs the document parsed here instead of parsing it again.
+        request.set_parsed_query(doc);
         Ok(Some(analysis))
     }
 

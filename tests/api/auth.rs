@@ -323,14 +323,12 @@ async fn api_keys_work_like_users_until_revoked() {
     let conn = app.sandbox_connection(&admin, "st", json!({})).await;
     let run = app.start_sync(&admin, conn, "FULL").await;
     let run_id = run["run"]["id"].as_str().unwrap();
-    let sse = app
-        .client
-        .get(format!("{}/api/sync/runs/{run_id}/events", app.address))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sse.status(), 200);
+    let sse_status = |key: String| {
+        let url = format!("{}/api/sync/runs/{run_id}/events", app.address);
+        let req = app.client.get(url).bearer_auth(key);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(sse_status(reader.clone()).await, 200);
 
     // A key cannot manage credentials, even an admin key.
     let (root, _) = create_key(&app, &admin, "automation", "ADMIN").await;
@@ -370,26 +368,12 @@ async fn api_keys_work_like_users_until_revoked() {
         .gql(Some(&reader), "{ items { totalCount } }", json!({}))
         .await;
     assert_eq!(error_code(&r), "UNAUTHENTICATED");
-    let sse = app
-        .client
-        .get(format!("{}/api/sync/runs/{run_id}/events", app.address))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sse.status(), 401);
+    assert_eq!(sse_status(reader.clone()).await, 401);
     // The open subscription ends with an error.
-    let mut ended = false;
-    for _ in 0..3 {
-        let Some(msg) = sub.next(Duration::from_secs(5)).await else {
-            break;
-        };
-        if msg["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
-            ended = true;
-            break;
-        }
-    }
-    assert!(ended, "the subscription outlived its key");
+    assert!(
+        sub.ends_with_error("UNAUTHENTICATED").await,
+        "the subscription outlived its key"
+    );
     // Malformed and unknown keys are refused alike.
     for bad in ["pbk_short", &format!("pbk_{}", "A".repeat(43))] {
         let r = app
