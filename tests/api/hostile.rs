@@ -553,7 +553,10 @@ async fn alone_sign_in_flood() {
     assert_eq!(codes.len(), 2_000);
     // Throttling state stays small: only checked failures add keys.
     let entries = app.state.login_throttle.entries();
-    assert!(entries < 1_000, "{entries} throttle entries after the flood");
+    assert!(
+        entries < 1_000,
+        "{entries} throttle entries after the flood"
+    );
     assert!(
         codes
             .iter()

@@ -61,7 +61,11 @@ impl ApiKeyMutation {
 
     /// Revokes an API key at once (admins signed in as a user); requests with it are
     /// refused from then on. Revoking a revoked key changes nothing.
-    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's id, from `apiKeys`.")] id: ID,
+    ) -> async_graphql::Result<ApiKey> {
         let c = user_admin(ctx)?;
         let st = state(ctx);
         let id = parse_id(&id, "API key")?;

@@ -67,7 +67,11 @@ impl UserMutation {
 
     /// Deletes a user of the caller's account (admins signed in as a user, not
     /// themselves); their sessions stop working at once. Answers the user as it was.
-    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to delete, in the caller's account.")] id: ID,
+    ) -> async_graphql::Result<User> {
         let c = user_admin(ctx)?;
         let st = state(ctx);
         let id = parse_id(&id, "user")?;

@@ -7,6 +7,7 @@ use entity::api_key;
 /// and cannot manage users, sessions or keys.
 #[derive(SimpleObject, Clone)]
 pub struct ApiKey {
+    /// The key's id (for `revokeApiKey`); not the key itself.
     pub id: ID,
     /// What the key is for, e.g. "Retool dashboard".
     pub name: String,
@@ -17,6 +18,7 @@ pub struct ApiKey {
     pub prefix: String,
     /// The admin who created the key.
     pub created_by: Option<ID>,
+    /// When the key was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When a request last used the key (updated at most once a minute).
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -44,5 +46,6 @@ impl From<api_key::Model> for ApiKey {
 pub struct CreateApiKeyPayload {
     /// The secret to send as `Authorization: Bearer <key>`.
     pub key: String,
+    /// The key's record, as `apiKeys` lists it.
     pub api_key: ApiKey,
 }
