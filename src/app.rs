@@ -7,6 +7,7 @@ use crate::auth::{keys, password};
 use crate::config::Settings;
 use crate::connectors::registry::Registry;
 use crate::graphql;
+use crate::graphql::guard::QueryGuard;
 use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
 use crate::state::AppState;
@@ -139,7 +140,13 @@ fn build_state(
         registry,
         secrets,
         login_throttle: Default::default(),
+        principals: Default::default(),
         sandboxes: settings.sandbox.then(Sandboxes::new),
+        query_guard: Arc::new(QueryGuard::new(
+            &graphql::sdl(),
+            settings.public_introspection,
+            Duration::from_secs(settings.query_timeout_seconds.max(1)),
+        )),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),
     };

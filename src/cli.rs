@@ -143,22 +143,27 @@ pub enum CsvTargetArg {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Create a user (and its account when new).
+    /// Create a user in an existing account (or a new one with --create-account).
     Add {
         #[command(flatten)]
         store: StoreArgs,
-        /// The user's sign-in email.
+        /// The user's email address (unique across accounts).
         #[arg(long)]
         email: String,
-        /// The user's password (or PRICEBOOK_NEW_USER_PASSWORD, kept out of shell history).
+        /// At least 12 characters and hard to guess (zxcvbn score 3 or more); or
+        /// PRICEBOOK_NEW_USER_PASSWORD, kept out of shell history.
         #[arg(long, env = "PRICEBOOK_NEW_USER_PASSWORD", hide_env_values = true)]
         password: String,
         /// What the user may do.
         #[arg(long, value_enum, default_value = "viewer")]
         role: RoleArg,
-        /// Account name; defaults to the first account.
+        /// Account (tenant) name; defaults to the `default` account.
         #[arg(long)]
         account: Option<String>,
+        /// Create the account when no account has that name (without it a mistyped name
+        /// is an error, not a new tenant).
+        #[arg(long)]
+        create_account: bool,
     },
 }
 
@@ -334,16 +339,31 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     password: pw,
                     role,
                     account,
+                    create_account,
                 },
         } => {
             let settings = store.into_settings();
             settings.ensure_data_dir()?;
             let db = store::db::connect(&settings.resolved_database_url()).await?;
             store::db::migrate(&db).await?;
-            let account =
-                store::accounts::find_or_create(&db, account.as_deref().unwrap_or("default"))
-                    .await?;
-            let hash = password::hash(pw).await?;
+            let name = account.as_deref().unwrap_or("default");
+            let account = match store::accounts::find(&db, name).await? {
+                Some(a) => a,
+                None if create_account => store::accounts::find_or_create(&db, name).await?,
+                None => {
+                    let known = store::accounts::names(&db).await?;
+                    anyhow::bail!(
+                        "no account is named '{name}' (accounts: {}); pass --create-account to create it",
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    );
+                }
+            };
+            let email = store::users::normalise_email(&email)?;
+            let hash = password::hash_new(pw, vec![email.clone(), "pricebook".into()]).await?;
             let user = store::users::create(&db, account.id, &email, hash, role.into()).await?;
             println!(
                 "created {} ({}) in account '{}'",

@@ -66,6 +66,14 @@ pub struct Settings {
         value_parser = parse_origin
     )]
     pub cors_origins: Vec<String>,
+    /// Longest a GraphQL query may run, in seconds (HTTP and WebSocket); then it
+    /// is stopped and answered with QUERY_TIMEOUT. Mutations are not cut short.
+    #[arg(long, env = "PRICEBOOK_QUERY_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub query_timeout_seconds: u64,
+    /// Answer introspection (`__schema`, `__type`) without a token. Off by default:
+    /// without a token only `login` runs.
+    #[arg(long, env = "PRICEBOOK_PUBLIC_INTROSPECTION")]
+    pub public_introspection: bool,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
@@ -174,6 +182,8 @@ impl Settings {
             cors_origins: Vec::new(),
             ws_init_timeout_seconds: 10,
             ws_keepalive_seconds: 15,
+            query_timeout_seconds: 30,
+            public_introspection: false,
         }
     }
 }

@@ -18,6 +18,10 @@ pub enum AppError {
     NotFound(String),
     BadUserInput(String),
     RateLimited(String),
+    /// Over a query size, depth or cost limit; refused before it ran.
+    QueryTooComplex(String),
+    /// A query ran past its time budget and was stopped.
+    QueryTimeout(String),
     SyncInProgress {
         run_id: i64,
     },
@@ -39,6 +43,8 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
+            Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             Self::ConflictStale(_) => "CONFLICT_STALE",
             Self::Upstream(_) => "UPSTREAM_ERROR",
@@ -55,6 +61,8 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::QueryTooComplex(_) => StatusCode::BAD_REQUEST,
+            Self::QueryTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Cancelled(_) => StatusCode::CONFLICT,
@@ -83,6 +91,8 @@ impl AppError {
             | Self::NotFound(m)
             | Self::BadUserInput(m)
             | Self::RateLimited(m)
+            | Self::QueryTooComplex(m)
+            | Self::QueryTimeout(m)
             | Self::ConflictStale(m)
             | Self::Cancelled(m)
             | Self::Unavailable(m) => m.clone(),

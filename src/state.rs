@@ -3,11 +3,13 @@
 //! other module only reads it, so the state has no dependency on the routes that use it.
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::principal::Principals;
 use crate::auth::secrets::SecretBox;
 use crate::auth::session;
 use crate::config::Settings;
 use crate::connectors::registry::Registry;
 use crate::graphql::AppSchema;
+use crate::graphql::guard::QueryGuard;
 use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
 use crate::store::{self, Db};
@@ -23,9 +25,13 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub secrets: SecretBox,
     pub login_throttle: Arc<session::LoginThrottle>,
+    /// Checks bearer values against the database (revocation) with a short cache.
+    pub principals: Arc<Principals>,
     pub registry: Registry,
     pub jobs: Jobs,
     /// The upstream emulators, when mounted (demo, tests, `--sandbox`).
     pub sandboxes: Option<Sandboxes>,
     pub schema: AppSchema,
+    /// Size, cost and time limits every GraphQL operation passes first.
+    pub query_guard: Arc<QueryGuard>,
 }

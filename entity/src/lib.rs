@@ -4,6 +4,7 @@
 //! runs on SQLite and PostgreSQL and stays readable for anyone querying it directly.
 
 pub mod account;
+pub mod api_key;
 pub mod audit_log;
 pub mod category;
 pub mod conflict;

@@ -14,6 +14,8 @@ pub struct Model {
     pub role: Role,
     pub created_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Written into each session token; bumping it revokes every older token of the user.
+    pub token_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

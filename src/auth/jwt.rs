@@ -1,6 +1,8 @@
-//! Session tokens: HS256 with the algorithm pinned, `exp` and `iss` checked.
+//! Session tokens: HS256 with the algorithm pinned, `exp` and `iss` checked, and the
+//! user's token version (`ver`) so a session can be revoked before it expires
+//! ([`crate::auth::principal`] compares it with the database on every request).
 
-use super::{Authentication, Caller};
+use super::Caller;
 use crate::error::{AppError, AppResult};
 use entity::enums::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -17,6 +19,16 @@ struct Claims {
     iss: String,
     iat: i64,
     exp: i64,
+    /// The user's token version when issued (tokens from before versions count as 0).
+    #[serde(default)]
+    ver: i64,
+}
+
+/// What a valid session token says: who, and under which token version.
+#[derive(Clone, Debug)]
+pub struct SessionClaims {
+    pub caller: Caller,
+    pub token_version: i64,
 }
 
 #[derive(Clone)]
@@ -53,6 +65,16 @@ impl JwtKeys {
         caller: &Caller,
         exp: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<String> {
+        self.issue_session(caller, 0, exp)
+    }
+
+    /// A session token for the user at their current token version.
+    pub fn issue_session(
+        &self,
+        caller: &Caller,
+        token_version: i64,
+        exp: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<String> {
         let claims = Claims {
             sub: caller.user_id.to_string(),
             acct: caller.account_id,
@@ -61,11 +83,17 @@ impl JwtKeys {
             iss: ISSUER.into(),
             iat: chrono::Utc::now().timestamp(),
             exp: exp.timestamp(),
+            ver: token_version,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(AppError::internal)
     }
 
+    /// The caller a token names, as signed (not checked against the database).
     pub fn verify(&self, token: &str) -> AppResult<Caller> {
+        self.verify_session(token).map(|s| s.caller)
+    }
+
+    pub fn verify_session(&self, token: &str) -> AppResult<SessionClaims> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
@@ -80,27 +108,16 @@ impl JwtKeys {
             .sub
             .parse()
             .map_err(|_| AppError::Unauthenticated("invalid session token".into()))?;
-        Ok(Caller {
-            user_id,
-            account_id: c.acct,
-            email: c.email,
-            role: c.role,
+        Ok(SessionClaims {
+            caller: Caller {
+                user_id,
+                account_id: c.acct,
+                email: c.email,
+                role: c.role,
+                api_key_id: None,
+            },
+            token_version: c.ver,
         })
-    }
-
-    /// Reads an `Authorization: Bearer …` value (header or WebSocket init payload).
-    pub fn authenticate(&self, authorization: Option<&str>) -> Authentication {
-        let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
-            return Authentication::Missing;
-        };
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => return Authentication::Refused("authorization must be 'Bearer <token>'".into()),
-        };
-        match self.verify(token) {
-            Ok(caller) => Authentication::Caller(caller),
-            Err(e) => Authentication::Refused(e.public_message()),
-        }
     }
 }
 
@@ -246,6 +263,7 @@ mod tests {
             account_id: 3,
             email: "a@b.c".into(),
             role: Role::Editor,
+            api_key_id: None,
         }
     }
 
@@ -292,11 +310,15 @@ mod tests {
             matches!(keys.verify(&expired), Err(AppError::Unauthenticated(m)) if m.contains("expired"))
         );
 
-        assert!(matches!(
-            keys.authenticate(Some("Basic abc")),
-            Authentication::Refused(_)
-        ));
-        assert!(matches!(keys.authenticate(None), Authentication::Missing));
+        let versioned = keys
+            .issue_session(
+                &caller(),
+                4,
+                chrono::Utc::now() + chrono::Duration::minutes(5),
+            )
+            .unwrap();
+        assert_eq!(keys.verify_session(&versioned).unwrap().token_version, 4);
+        assert_eq!(keys.verify_session(&token).unwrap().token_version, 0);
     }
 
     #[test]

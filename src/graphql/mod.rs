@@ -1,6 +1,8 @@
 //! The GraphQL API: thin resolvers that parse, authorise, call `store`/`sync`, and map.
 
 pub mod eager;
+pub mod guard;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -14,13 +16,6 @@ use async_graphql::{Context, ID, Schema};
 
 pub type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
-
-/// Depth and complexity limits keep one request from costing the server a minute.
-/// 15 is the depth of graphql-js's stock `getIntrospectionQuery()` (nine `ofType` levels
-/// under `__schema { types { fields { args { type` ), which GraphiQL, codegen, Retool and
-/// Apollo send; anything deeper is refused.
-pub const MAX_DEPTH: usize = 15;
-pub const MAX_COMPLEXITY: usize = 20_000;
 
 const DECIMAL_DESCRIPTION: &str = "An exact decimal number as a JSON string, e.g. \"1234.50\" or \"-0.0125\": \
 digits with an optional leading minus and an optional decimal point; no exponent, no \
@@ -49,14 +44,16 @@ macro_rules! describe_lists {
 }
 
 /// No schema extensions: `eager` resolves page fields without the per-field hooks they need.
+///
+/// No async-graphql depth or complexity limits either: they expand fragments at every
+/// spread (exponential in the query's size). [`guard`] checks every request first, in
+/// linear time, with limits that also count page sizes.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
     // The library's scalars, described for the people and tools reading the schema.
     .override_output_type_description::<rust_decimal::Decimal>(DECIMAL_DESCRIPTION)
     .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATETIME_DESCRIPTION)
@@ -107,6 +104,20 @@ pub fn editor<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
 pub fn admin<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     let c = caller(ctx)?;
     c.require_admin()?;
+    Ok(c)
+}
+
+/// An admin signed in as a user (not an API key): for managing credentials.
+pub fn user_admin<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    let c = admin(ctx)?;
+    c.require_user()?;
+    Ok(c)
+}
+
+/// A signed-in user (not an API key): for their own password and sessions.
+pub fn signed_in_user<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    let c = caller(ctx)?;
+    c.require_user()?;
     Ok(c)
 }
 

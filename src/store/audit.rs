@@ -14,10 +14,21 @@ pub async fn record(
     entity: Option<(&str, String)>,
     details: serde_json::Value,
 ) -> AppResult<()> {
+    // Done with an API key: the key is the actor, not the admin who created it.
+    let (user_id, details) = match caller.api_key_id {
+        None => (Some(caller.user_id), details),
+        Some(key) => {
+            let mut details = details;
+            if let Some(obj) = details.as_object_mut() {
+                obj.insert("apiKeyId".into(), key.to_string().into());
+            }
+            (None, details)
+        }
+    };
     record_raw(
         db,
         caller.account_id,
-        Some(caller.user_id),
+        user_id,
         &caller.email,
         action,
         entity,

@@ -35,19 +35,32 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     }
     let is_get = req.method() == Method::GET;
     let headers = req.headers().clone();
+    // A multipart POST is a "simple" request another origin can send without a CORS
+    // preflight, so it must carry the preflight header. (Other simple media types are not
+    // GraphQL requests at all: `parse` answers them 415 and nothing runs.)
+    if !is_get && is_multipart(&headers) && !crate::web::csrf::is_preflighted(&headers) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "CSRF_PREVENTED",
+            crate::web::csrf::REFUSAL,
+            wants_graphql_response,
+        );
+    }
     let mut gql_request = match parse(req, state.settings.max_body_bytes).await {
         Ok(r) => r,
-        Err((status, message)) => return request_error(status, &message, wants_graphql_response),
+        Err((status, message)) => {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "PAYLOAD_TOO_LARGE"
+            } else {
+                "BAD_REQUEST"
+            };
+            return request_error(status, code, &message, wants_graphql_response);
+        }
     };
-    // Parsed here (once; the executor reuses it) to tell a syntax error from an invalid
-    // operation, as clients expect: GRAPHQL_PARSE_FAILED vs GRAPHQL_VALIDATION_FAILED.
-    match async_graphql::parser::parse_query(&gql_request.query) {
-        Ok(doc) => gql_request.set_parsed_query(doc),
-        Err(e) => return parse_failure(&e, wants_graphql_response),
-    }
     if is_get && is_mutation(&mut gql_request) {
         let mut resp = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
             "mutations must be sent with POST",
             wants_graphql_response,
         );
@@ -55,7 +68,7 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    let auth = authenticate(&state, &headers);
+    let auth = authenticate(&state, &headers).await;
     let mut gql_request = gql_request.data(auth.clone());
     if let Authentication::Caller(c) = &auth {
         gql_request = gql_request.data(LoaderSet::new(state.db.clone(), c.account_id));
@@ -63,16 +76,23 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     if let Some(ip) = client_ip {
         gql_request = gql_request.data(ClientIp(ip));
     }
-    let response = state.schema.execute(gql_request).await;
+    let response = state
+        .query_guard
+        .execute(&state.schema, gql_request, &auth)
+        .await;
     respond(response, wants_graphql_response)
 }
 
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Authentication {
-    state.jwt.authenticate(
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    )
+/// The caller of an HTTP request, from its `Authorization` header (session token or API
+/// key), checked against the database.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Authentication {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state
+        .principals
+        .authenticate(&state.db, &state.jwt, authorization)
+        .await
 }
 
 async fn parse(
@@ -148,6 +168,14 @@ async fn parse(
     Ok(request)
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
 fn describe(e: &async_graphql::ParseRequestError) -> String {
     use async_graphql::ParseRequestError as P;
     match e {
@@ -156,44 +184,6 @@ fn describe(e: &async_graphql::ParseRequestError) -> String {
         P::InvalidRequest(inner) => format!("body is not a valid GraphQL JSON request ({inner})"),
         other => other.to_string(),
     }
-}
-
-fn parse_failure(e: &async_graphql::parser::Error, graphql_response: bool) -> Response {
-    let body = serde_json::json!({ "errors": [parse_error(e)] });
-    // Like a validation error: 400 for `application/graphql-response+json`, 200 for
-    // clients of plain `application/json` (the GraphQL-over-HTTP spec's rule for both).
-    let status = if graphql_response {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    json_error(status, body, graphql_response)
-}
-
-/// A syntax error as one line a person can act on, e.g. `Syntax Error: expected
-/// selection`, with its position in `locations` (not the parser's ASCII-art excerpt).
-pub fn parse_error(e: &async_graphql::parser::Error) -> serde_json::Value {
-    let message = match e {
-        async_graphql::parser::Error::Syntax { message, .. } => {
-            let reason = message
-                .lines()
-                .rev()
-                .find_map(|l| l.trim().strip_prefix("= "))
-                .unwrap_or("invalid syntax");
-            format!("Syntax Error: {reason}")
-        }
-        other => format!("Syntax Error: {other}"),
-    };
-    let locations: Vec<_> = e
-        .positions()
-        .take(1)
-        .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
-        .collect();
-    serde_json::json!({
-        "message": message,
-        "locations": locations,
-        "extensions": { "code": "GRAPHQL_PARSE_FAILED" },
-    })
 }
 
 fn is_mutation(req: &mut async_graphql::Request) -> bool {
@@ -213,12 +203,12 @@ fn is_mutation(req: &mut async_graphql::Request) -> bool {
     }
 }
 
-fn request_error(status: StatusCode, message: &str, graphql_response: bool) -> Response {
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "PAYLOAD_TOO_LARGE"
-    } else {
-        "BAD_REQUEST"
-    };
+fn request_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    graphql_response: bool,
+) -> Response {
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_error(status, body, graphql_response)

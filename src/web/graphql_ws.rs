@@ -14,29 +14,41 @@
 //!
 //! The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) is still served by
 //! async-graphql's implementation for old clients.
+//!
+//! On both protocols every operation passes the same gate as over HTTP ([`QueryGuard`])
+//! and re-checks the credential first: a token or API key revoked after the socket opened
+//! cannot start anything new, and a revocation on this instance ends the operations already
+//! running with an `UNAUTHENTICATED` error.
 
-use crate::auth::Authentication;
+use crate::auth::principal::Revoked;
+use crate::auth::{Authentication, Caller};
 use crate::error::AppError;
+use crate::graphql::guard::error_response;
 use crate::graphql::loaders::LoaderSet;
 use crate::state::AppState;
-use async_graphql::Data;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, Executor, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use futures::stream::{self, BoxStream};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 const LEGACY_PROTOCOL: &str = "graphql-ws";
 
 /// Operations one socket may run at once; more are answered with an `error` each.
-const MAX_OPERATIONS_PER_SOCKET: usize = 100;
+pub const MAX_OPERATIONS_PER_SOCKET: usize = 100;
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -76,13 +88,22 @@ pub async fn handle(
     })
 }
 
-/// Who the `connection_init` payload says the caller is.
-fn authenticate(state: &AppState, payload: &Value) -> Authentication {
-    let header = payload
+/// The `authorization` value of a `connection_init` payload (`Bearer <token or key>`),
+/// kept for the socket's life to re-check the credential at each operation.
+fn bearer_of(payload: &Value) -> Option<String> {
+    payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
-        .and_then(Value::as_str);
-    state.jwt.authenticate(header)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Who the credential says the caller is, as it stands now (checked against the database).
+async fn authenticate(state: &AppState, bearer: Option<&str>) -> Authentication {
+    state
+        .principals
+        .authenticate(&state.db, &state.jwt, bearer)
+        .await
 }
 
 /// `Forbidden: <why>`, within the 123 bytes a close frame's reason may hold.
@@ -169,13 +190,14 @@ async fn serve(socket: WebSocket, state: AppState) {
     let init_deadline = tokio::time::sleep(init_timeout);
     tokio::pin!(init_deadline);
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
-    let mut auth: Option<Authentication> = None;
+    // The credential of an acknowledged `connection_init`.
+    let mut bearer: Option<Option<String>> = None;
     let mut operations: HashMap<String, JoinHandle<()>> = HashMap::new();
     let (done_tx, mut done) = mpsc::unbounded_channel::<String>();
 
     let closing = loop {
         tokio::select! {
-            _ = &mut init_deadline, if auth.is_none() => {
+            _ = &mut init_deadline, if bearer.is_none() => {
                 break close(4408, "Connection initialisation timeout");
             }
             _ = pings.tick() => {
@@ -202,12 +224,13 @@ async fn serve(socket: WebSocket, state: AppState) {
                 };
                 match message {
                     ClientMessage::ConnectionInit(payload) => {
-                        if auth.is_some() {
+                        if bearer.is_some() {
                             break close(4429, "Too many initialisation requests");
                         }
-                        match authenticate(&state, &payload) {
-                            a @ Authentication::Caller(_) => {
-                                auth = Some(a);
+                        let offered = bearer_of(&payload);
+                        match authenticate(&state, offered.as_deref()).await {
+                            Authentication::Caller(_) => {
+                                bearer = Some(offered);
                                 let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
                             }
                             refused => {
@@ -217,7 +240,7 @@ async fn serve(socket: WebSocket, state: AppState) {
                         }
                     }
                     ClientMessage::Subscribe { id, payload } => {
-                        let Some(Authentication::Caller(caller)) = &auth else {
+                        let Some(credential) = &bearer else {
                             break close(4401, "Unauthorized");
                         };
                         if operations.contains_key(&id) {
@@ -235,7 +258,7 @@ async fn serve(socket: WebSocket, state: AppState) {
                         }
                         let task = tokio::spawn(run_operation(
                             state.clone(),
-                            Authentication::Caller(caller.clone()),
+                            credential.clone(),
                             id.clone(),
                             payload,
                             out.clone(),
@@ -271,7 +294,7 @@ async fn serve(socket: WebSocket, state: AppState) {
 /// Runs one operation, sending its results, then `complete` (or one `error`).
 async fn run_operation(
     state: AppState,
-    auth: Authentication,
+    bearer: Option<String>,
     id: String,
     payload: Value,
     out: mpsc::Sender<Message>,
@@ -281,16 +304,13 @@ async fn run_operation(
         let out = out.clone();
         async move { out.send(text(message)).await.is_ok() }
     };
-    match prepare(&payload) {
-        Err(errors) => {
+    match serde_json::from_value::<Request>(payload) {
+        Err(e) => {
+            let errors = json!([{ "message": format!("invalid subscribe payload: {e}"), "extensions": { "code": "BAD_REQUEST" } }]);
             send(json!({ "id": id, "type": "error", "payload": errors })).await;
         }
-        Ok(mut request) => {
-            if let Authentication::Caller(c) = &auth {
-                request = request.data(LoaderSet::new(state.db.clone(), c.account_id));
-            }
-            request = request.data(auth);
-            let mut results = state.schema.execute_stream(request);
+        Ok(request) => {
+            let mut results = gated_stream(state, request, bearer).await;
             let mut first = true;
             let mut ended = true;
             while let Some(response) = results.next().await {
@@ -320,30 +340,90 @@ async fn run_operation(
     let _ = done.send(id);
 }
 
-/// The subscribe payload as a GraphQL request, or the errors that stop it before it runs
-/// (the same codes as over HTTP: `GRAPHQL_PARSE_FAILED`, `BAD_REQUEST`).
-fn prepare(payload: &Value) -> Result<async_graphql::Request, Value> {
-    let request: async_graphql::Request = serde_json::from_value(payload.clone()).map_err(|e| {
-        json!([{ "message": format!("invalid subscribe payload: {e}"), "extensions": { "code": "BAD_REQUEST" } }])
-    })?;
-    let mut request = request;
-    match async_graphql::parser::parse_query(&request.query) {
-        Ok(doc) => request.set_parsed_query(doc),
-        Err(e) => return Err(json!([crate::web::graphql_http::parse_error(&e)])),
+/// One operation through the gate, on either protocol: the credential re-checked as it
+/// stands now, the request admitted by the [`QueryGuard`] (size, cost, anonymous rules),
+/// a query held to the time budget, and a subscription ended with an `UNAUTHENTICATED`
+/// error when its credential is revoked on this instance.
+async fn gated_stream(
+    state: AppState,
+    request: Request,
+    bearer: Option<String>,
+) -> BoxStream<'static, async_graphql::Response> {
+    let one = |r: async_graphql::Response| stream::once(async move { r }).boxed();
+    let revocations = state.principals.revocations();
+    let auth = authenticate(&state, bearer.as_deref()).await;
+    let caller = match auth.caller() {
+        Ok(c) => c.clone(),
+        Err(e) => return one(error_response(e)),
+    };
+    let mut request = request
+        .data(LoaderSet::new(state.db.clone(), caller.account_id))
+        .data(auth.clone());
+    let guard = state.query_guard.clone();
+    let analysis = match guard.admit(&mut request, &auth) {
+        Ok(a) => a,
+        Err(refusal) => return one(*refusal),
+    };
+    let mut results = state.schema.execute_stream(request);
+    if analysis.and_then(|a| a.operation) == Some(OperationType::Query) {
+        let answer = guard
+            .within_budget(async move { results.next().await.unwrap_or_default() })
+            .await;
+        return one(answer);
     }
-    Ok(request)
+    let stopped = Arc::new(AtomicBool::new(false));
+    let flag = stopped.clone();
+    let until_revoked = async move {
+        wait_for_revocation(revocations, &caller, &state, bearer.as_deref()).await;
+        flag.store(true, Ordering::Release);
+    };
+    let ending = stream::once(async move { stopped.load(Ordering::Acquire) }).filter_map(
+        |revoked| async move {
+            revoked.then(|| {
+                error_response(AppError::Unauthenticated(
+                    "the credential of this connection was revoked".into(),
+                ))
+            })
+        },
+    );
+    results.take_until(until_revoked).chain(ending).boxed()
 }
 
-/// The legacy protocol, as async-graphql implements it, with the same authentication.
+/// Resolves when the caller's credential is revoked on this instance.
+async fn wait_for_revocation(
+    mut revocations: broadcast::Receiver<Revoked>,
+    caller: &Caller,
+    state: &AppState,
+    bearer: Option<&str>,
+) {
+    loop {
+        match revocations.recv().await {
+            Ok(r) if caller.is_revoked_by(r) => return,
+            Ok(_) => {}
+            // Missed some: ask the database instead.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if !matches!(authenticate(state, bearer).await, Authentication::Caller(_)) {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// The legacy protocol, as async-graphql implements it, through the same gate.
 async fn serve_legacy(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
-    let schema = state.schema.clone();
-    GraphQLWebSocket::new(socket, schema, protocol)
+    let executor = LegacyExecutor {
+        state: state.clone(),
+        active: Arc::new(AtomicUsize::new(0)),
+    };
+    GraphQLWebSocket::new(socket, executor, protocol)
         .on_connection_init(move |payload| async move {
-            match authenticate(&state, &payload) {
-                Authentication::Caller(caller) => {
+            let offered = bearer_of(&payload);
+            match authenticate(&state, offered.as_deref()).await {
+                Authentication::Caller(_) => {
                     let mut data = Data::default();
-                    data.insert(LoaderSet::new(state.db.clone(), caller.account_id));
-                    data.insert(Authentication::Caller(caller));
+                    data.insert(Bearer(offered));
                     Ok(data)
                 }
                 other => {
@@ -357,4 +437,62 @@ async fn serve_legacy(socket: WebSocket, state: AppState, protocol: GraphQLProto
         })
         .serve()
         .await
+}
+
+/// The legacy socket's credential, kept in its session data.
+struct Bearer(Option<String>);
+
+/// Runs a legacy socket's operations through [`gated_stream`]; one per socket.
+#[derive(Clone)]
+struct LegacyExecutor {
+    state: AppState,
+    active: Arc<AtomicUsize>,
+}
+
+/// Frees an operation slot of the socket when the operation's stream is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Executor for LegacyExecutor {
+    /// Not used by the WebSocket transport (it streams every operation); gated all the same.
+    async fn execute(&self, request: Request) -> async_graphql::Response {
+        let auth = Authentication::Missing;
+        self.state
+            .query_guard
+            .execute(&self.state.schema, request, &auth)
+            .await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let bearer = session_data
+            .as_ref()
+            .and_then(|d| d.get(&TypeId::of::<Bearer>()))
+            .and_then(|b| b.downcast_ref::<Bearer>())
+            .and_then(|b| b.0.clone());
+        if self.active.fetch_add(1, Ordering::AcqRel) >= MAX_OPERATIONS_PER_SOCKET {
+            self.active.fetch_sub(1, Ordering::AcqRel);
+            let refusal = error_response(AppError::RateLimited(format!(
+                "at most {MAX_OPERATIONS_PER_SOCKET} operations may run at once on one socket"
+            )));
+            return stream::once(async move { refusal }).boxed();
+        }
+        let slot = Slot(self.active.clone());
+        let state = self.state.clone();
+        stream::once(gated_stream(state, request, bearer))
+            .flatten()
+            .map(move |r| {
+                let _held = &slot;
+                r
+            })
+            .boxed()
+    }
 }

@@ -1,6 +1,7 @@
 //! Non-GraphQL HTTP: health, metrics, the GraphQL transports, and the admin UI.
 
 pub mod cors;
+pub mod csrf;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;

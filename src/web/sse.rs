@@ -43,7 +43,10 @@ pub async fn run_events(
             Ok(t) => t.acct,
             Err(e) => return e.into_response(),
         },
-        None => match crate::web::graphql_http::authenticate(&state, &headers).caller() {
+        None => match crate::web::graphql_http::authenticate(&state, &headers)
+            .await
+            .caller()
+        {
             Ok(c) => c.account_id,
             Err(e) => return e.into_response(),
         },

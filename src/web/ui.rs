@@ -43,7 +43,11 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     }
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { SHELL } else { path };
-    let found = if path == SHELL { shell() } else { prepared(path) };
+    let found = if path == SHELL {
+        shell()
+    } else {
+        prepared(path)
+    };
     let Some(file) = found else {
         return not_found(&method, uri.path());
     };

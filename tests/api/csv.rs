@@ -40,6 +40,8 @@ async fn upload(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Valu
     app.client
         .post(format!("{}/graphql", app.address))
         .bearer_auth(token)
+        // Multipart is a "simple" content type: CSRF prevention asks for this header.
+        .header("x-pricebook-csrf", "1")
         .multipart(form)
         .send()
         .await

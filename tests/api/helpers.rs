@@ -342,6 +342,22 @@ impl Subscription {
     }
 }
 
+impl Subscription {
+    /// Whether the operation ends with an error of this code within a few messages (ones
+    /// already in flight may come first).
+    pub async fn ends_with_error(&mut self, code: &str) -> bool {
+        for _ in 0..3 {
+            let Some(msg) = self.next(std::time::Duration::from_secs(5)).await else {
+                return false;
+            };
+            if msg["payload"]["errors"][0]["extensions"]["code"] == code {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 impl TestApp {
     /// Polls a run until it ends.
     pub async fn wait_for_run(&self, token: &str, run_id: &str) -> Value {

@@ -12,6 +12,7 @@ mod csv;
 mod ecosystem;
 mod fulfil_shiphero;
 mod helpers;
+mod hostile;
 mod http;
 mod instances;
 mod items;

@@ -1,3 +1,4 @@
+mod api_keys;
 mod auth;
 mod conflicts;
 mod connections;
@@ -17,6 +18,7 @@ pub struct MutationRoot(
     connections::ConnectionMutation,
     items::ItemMutation,
     users::UserMutation,
+    api_keys::ApiKeyMutation,
     sync::SyncMutation,
     conflicts::ConflictMutation,
     oauth::OAuthMutation,

@@ -8,9 +8,10 @@ pub struct MeQuery;
 
 #[Object]
 impl MeQuery {
-    /// The signed-in user.
+    /// The signed-in user (an API key is not a user: see `apiKeys`).
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let c = caller(ctx)?;
+        c.require_user()?;
         Ok(store::users::get(&state(ctx).db, c.account_id, c.user_id)
             .await?
             .into())

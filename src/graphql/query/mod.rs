@@ -1,3 +1,4 @@
+mod api_keys;
 mod audit;
 mod catalog;
 mod conflicts;
@@ -12,6 +13,7 @@ use async_graphql::MergedObject;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     me::MeQuery,
+    api_keys::ApiKeyQuery,
     connections::ConnectionQuery,
     catalog::CatalogQuery,
     audit::AuditQuery,

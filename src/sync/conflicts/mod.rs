@@ -161,10 +161,5 @@ async fn run_actor(db: &Db, run: &sync_run::Model) -> AppResult<Caller> {
         .requested_by
         .ok_or_else(|| AppError::internal("resolve run without a requesting user"))?;
     let user = store::users::get(db, run.account_id, user_id).await?;
-    Ok(Caller {
-        user_id: user.id,
-        account_id: user.account_id,
-        email: user.email,
-        role: user.role,
-    })
+    Ok(Caller::for_user(&user))
 }
