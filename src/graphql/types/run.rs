@@ -46,6 +46,7 @@ pub enum EventLevel {
 }
 
 #[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncCounters {
     pub fetched: i64,
     pub created: i64,
@@ -55,6 +56,12 @@ pub struct SyncCounters {
     pub conflicts: i64,
     pub skipped: i64,
     pub errors: i64,
+    /// Amazon recoveries: reimbursement report lines the run read (0 for other providers).
+    pub reimbursements: i64,
+    /// Amazon recoveries: inventory-ledger rows the run read (0 for other providers).
+    pub ledger_events: i64,
+    /// Amazon recoveries: claims the run detected for the first time (0 for other providers).
+    pub claims_detected: i64,
 }
 
 /// One sync job: its progress while it runs, its outcome after.
@@ -73,6 +80,9 @@ impl SyncRun {
             conflicts: r.conflicts,
             skipped: r.skipped,
             errors: r.errors,
+            reimbursements: r.reimbursements,
+            ledger_events: r.ledger_events,
+            claims_detected: r.claims_detected,
         }
     }
 
