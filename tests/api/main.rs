@@ -17,6 +17,7 @@ mod jobber;
 mod jobs;
 mod process;
 mod readpath;
+mod recoveries;
 mod schema;
 mod sync;
 mod tenancy;

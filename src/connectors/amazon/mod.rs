@@ -193,7 +193,7 @@ impl Settings {
             recoveries_overlap_days: int("recoveriesOverlapDays", 7, 90),
             report_align_minutes: int("reportAlignMinutes", 60, 24 * 60),
             report_wait_seconds: int("reportWaitSeconds", 900, 4 * 3600) as u64,
-            report_poll_ms: int("reportPollMs", 1000, 60_000).max(10) as u64,
+            report_poll_ms: int("reportPollMs", 500, 60_000).max(10) as u64,
             ledger_date_order: match c("ledgerDateOrder").as_deref() {
                 None | Some("monthFirst") => report_rows::DateOrder::MonthFirst,
                 Some("dayFirst") => report_rows::DateOrder::DayFirst,

@@ -15,7 +15,7 @@
 //!    `reportId`;
 //! 3. `getReport` until `processingStatus` is `DONE`, `CANCELLED` (no data in the window:
 //!    an empty document) or `FATAL` (the report is requested once more, then given up).
-//!    Polls start after `reportPollMs` (default 1,000) and back off ×1.5 to 30 s; a report
+//!    Polls start after `reportPollMs` (default 500) and back off ×1.5 to 30 s; a report
 //!    still `IN_QUEUE`/`IN_PROGRESS` after `reportWaitSeconds` (default 900) is left for
 //!    the next run — the run's other stages go on;
 //! 4. `getReportDocument` → a pre-signed `url` (valid 5 minutes) and optional

@@ -4,6 +4,7 @@ mod connections;
 mod csv;
 mod items;
 pub mod oauth;
+mod recoveries;
 mod sync;
 mod users;
 
@@ -19,4 +20,5 @@ pub struct MutationRoot(
     conflicts::ConflictMutation,
     oauth::OAuthMutation,
     csv::CsvMutation,
+    recoveries::RecoveriesMutation,
 );

@@ -4,6 +4,7 @@ mod conflicts;
 mod connections;
 mod finances;
 mod me;
+pub mod recoveries;
 pub mod runs;
 
 use async_graphql::MergedObject;
@@ -17,4 +18,5 @@ pub struct QueryRoot(
     runs::RunQuery,
     conflicts::ConflictQuery,
     finances::FinanceQuery,
+    recoveries::RecoveriesQuery,
 );

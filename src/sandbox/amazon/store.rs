@@ -1,5 +1,5 @@
-//! The emulator's in-memory seller account: inventory summaries by seller SKU and
-//! financial events in posting order.
+//! The emulator's in-memory seller account: inventory summaries by seller SKU, financial
+//! events in posting order, FBA recoveries data and the reports made from it.
 
 use crate::connectors::amazon::wire::{InventorySummary, ServiceFeeEvent, ShipmentEvent};
 use chrono::{DateTime, Utc};
@@ -31,6 +31,11 @@ pub struct Data {
     /// are keyed `~<n>` so they sort last).
     pub inventory: BTreeMap<String, InventorySummary>,
     pub events: Vec<StoredEvent>,
+    /// Reimbursements, inventory ledger and inbound items (FBA recoveries).
+    pub recoveries: super::recoveries::RecoveryData,
+    /// Reports by id, and their documents by document id.
+    pub reports: std::collections::HashMap<String, super::reports::EmulatedReport>,
+    pub documents: std::collections::HashMap<String, super::reports::EmulatedDocument>,
 }
 
 impl Data {

@@ -29,7 +29,8 @@
 //!   again after it; 60 days to file (our default, not a published figure).
 //! - inbound shipment received short of what was shipped (Fulfillment Inbound items,
 //!   received = the larger of Amazon's `QuantityReceived` and the ledger `Receipts` of the
-//!   shipment): claimable 30 days after the item was first seen, for 180 days; settled by
+//!   shipment): claimable 30 days after the shipment's last ledger receipt (or, without
+//!   one, after a sync first saw the item), for 180 days; settled by
 //!   `Lost_Inbound` / `Damaged_Inbound` reimbursements (the figures are conservative
 //!   readings of "Shipment to Amazon claims", whose window has varied from 6 to 9 months).
 
@@ -114,6 +115,21 @@ pub const DAMAGED_REASONS: &[&str] = &["Damaged_Warehouse"];
 pub const RETURN_REASONS: &[&str] = &["CustomerReturn", "CustomerServiceIssue"];
 pub const REVERSAL_REASONS: &[&str] = &["Reimbursement_Reversal"];
 pub const INBOUND_REASONS: &[&str] = &["Lost_Inbound", "Damaged_Inbound"];
+
+/// The kind of loss a reimbursement reason pays for (reversals count against the kind
+/// they reverse only through their own rule), for the recoveries totals.
+pub fn kind_of_reason(reason: &str) -> Option<ClaimKind> {
+    [
+        (LOST_REASONS, ClaimKind::LostInWarehouse),
+        (DAMAGED_REASONS, ClaimKind::DamagedInWarehouse),
+        (RETURN_REASONS, ClaimKind::RefundNotReturned),
+        (REVERSAL_REASONS, ClaimKind::ReimbursementReversed),
+        (INBOUND_REASONS, ClaimKind::InboundShortage),
+    ]
+    .into_iter()
+    .find(|(reasons, _)| reasons.contains(&reason))
+    .map(|(_, kind)| kind)
+}
 
 pub const RULES: [Rule; 5] = [
     Rule {
@@ -589,12 +605,17 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
             })
             .collect(),
         Opens::InboundShortage => {
-            // Ledger receipts per (shipment, item) can show more received than the API.
-            let mut receipts: HashMap<(String, String), i32> = HashMap::new();
+            // Ledger receipts per (shipment, item) can show more received than the API,
+            // and date the shipment: the case dates from its last receipt.
+            let mut receipts: HashMap<(String, String), (i32, NaiveDate)> = HashMap::new();
             for l in facts.ledger.iter().filter(|l| l.event_type == "Receipts") {
                 if let (Some(shipment), Some(item)) = (&l.reference_id, item_key(&l.fnsku, &l.sku))
                 {
-                    *receipts.entry((shipment.clone(), item)).or_default() += l.quantity;
+                    let e = receipts
+                        .entry((shipment.clone(), item))
+                        .or_insert((0, l.date));
+                    e.0 += l.quantity;
+                    e.1 = e.1.max(l.date);
                 }
             }
             facts
@@ -603,15 +624,15 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                 .filter_map(|i| {
                     let sku = Some(i.sku.clone());
                     let key = key_of(&i.fnsku, &sku, &None)?;
-                    let ledger = receipts
+                    let (ledger, last_receipt) = receipts
                         .get(&(i.shipment_id.clone(), key.clone()))
-                        .copied()
-                        .unwrap_or(0);
+                        .map_or((0, None), |(n, d)| (*n, Some(*d)));
                     let short = i.shipped - i.received.max(ledger);
+                    let date = last_receipt.unwrap_or(i.first_seen);
                     (short > 0).then(|| Case {
                         key,
                         identity: format!("inbound|{}|{}", i.shipment_id, i.sku),
-                        date: i.first_seen,
+                        date,
                         quantity: short,
                         sku: sku.clone(),
                         fnsku: i.fnsku.clone(),
@@ -621,7 +642,7 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                         opening: Evidence {
                             source: EvidenceSource::Inbound,
                             id: i.id,
-                            date: i.first_seen,
+                            date,
                             quantity: short,
                             amount: None,
                             currency: None,
@@ -1166,17 +1187,20 @@ mod tests {
             };
         let mut receipt = ledger(1, 101, "B", "Receipts", 10, "");
         receipt.reference_id = Some("FBA2".into());
+        let mut late = ledger(2, TODAY - 3, "A", "Receipts", 7, "");
+        late.reference_id = Some("FBA1-LATE".into());
         let mut recent = item(5, "FBA5", "E", 10, 5);
         recent.first_seen = day(TODAY - 5);
         let facts = Facts {
-            ledger: vec![receipt],
+            ledger: vec![receipt, late],
             reimbursements: vec![reimb(1, 140, "C", "Lost_Inbound", 2, 700)],
             inbound: vec![
-                item(1, "FBA1", "A", 10, 7),  // 3 short
-                item(2, "FBA2", "B", 10, 6),  // the ledger shows all 10 received
-                item(3, "FBA3", "C", 12, 10), // 2 short, reimbursed
-                item(4, "FBA4", "D", 5, 5),   // complete
-                recent,                       // too recent
+                item(1, "FBA1", "A", 10, 7),      // 3 short
+                item(2, "FBA2", "B", 10, 6),      // the ledger shows all 10 received
+                item(3, "FBA3", "C", 12, 10),     // 2 short, reimbursed
+                item(4, "FBA4", "D", 5, 5),       // complete
+                recent,                           // too recent
+                item(6, "FBA1-LATE", "A", 10, 5), // short, but received 3 days ago
             ],
             ..Default::default()
         };
