@@ -625,3 +625,77 @@ async fn claims_are_worked_on_by_editors_and_scoped_to_their_account() {
         .await;
     assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
 }
+
+/// The stage shows where each report is (requested, processing, downloading) in its part
+/// of the bar, and a cancel while Amazon is still processing ends the run at once.
+#[tokio::test]
+async fn report_stages_show_progress_and_cancel_while_processing() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let emu = amazon(&app);
+    emu.seed(&seed(20));
+    emu.configure(&json!({ "reportQueueMs": 60000, "reportProcessingMs": 1000 }))
+        .unwrap();
+    let conn = connection(
+        &app,
+        &token,
+        json!({ "finances": false, "reportPollMs": 100 }),
+    )
+    .await;
+    let started = app.start_sync(&token, conn, "FULL").await;
+    let run_id = started["run"]["id"].as_str().unwrap().to_owned();
+    let mut sub = app
+        .subscribe(
+            &token,
+            "subscription($id:ID!){ syncProgress(runId:$id){ stage progress } }",
+            json!({ "id": run_id }),
+        )
+        .await;
+    let mut seen: Vec<(String, i64)> = Vec::new();
+    while let Some(msg) = sub.next(std::time::Duration::from_secs(20)).await {
+        let p = &msg["payload"]["data"]["syncProgress"];
+        let stage = p["stage"].as_str().unwrap_or("").to_owned();
+        if seen.last().map(|s| &s.0) != Some(&stage) {
+            seen.push((stage.clone(), p["progress"].as_i64().unwrap_or(0)));
+        }
+        if stage.contains("processing (IN_QUEUE") {
+            break;
+        }
+    }
+    let (stage, progress) = seen.last().cloned().unwrap();
+    assert!(
+        stage.starts_with("recoveries: reimbursements report processing"),
+        "{seen:?}"
+    );
+    assert!((50..89).contains(&progress), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|(s, _)| s.contains("reimbursements report") && s.contains("requested")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].1 <= w[1].1),
+        "never goes back: {seen:?}"
+    );
+    let cancelled_at = std::time::Instant::now();
+    app.gql_ok(
+        &token,
+        "mutation($id:ID!){ cancelSync(runId:$id) { id } }",
+        json!({ "id": run_id }),
+    )
+    .await;
+    let done = app.wait_for_run(&token, &run_id).await;
+    assert_eq!(done["status"], "CANCELLED", "{done}");
+    assert!(
+        cancelled_at.elapsed() < std::time::Duration::from_secs(10),
+        "not waiting out the report"
+    );
+    let cursor = pricebook_sync::store::sync_state::get_cursor(
+        &app.state.db,
+        conn,
+        pricebook_sync::sync::recoveries::CURSOR_ENTITY,
+    )
+    .await
+    .unwrap();
+    assert!(cursor.is_none(), "a cancelled stage leaves no watermark");
+}
