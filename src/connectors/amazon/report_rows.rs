@@ -215,7 +215,7 @@ fn reader(text: &str) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
-fn cell<'r>(r: &'r csv::StringRecord, i: usize) -> &'r str {
+fn cell(r: &csv::StringRecord, i: usize) -> &str {
     r.get(i).map(str::trim).unwrap_or("")
 }
 

@@ -44,10 +44,17 @@ impl RecoveriesMutation {
     async fn update_claim(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        status: Option<ClaimStatus>,
+        #[graphql(desc = "The claim's id.")] id: ID,
+        #[graphql(desc = "`FILED`, `DISMISSED` or `DETECTED` (reopen).")] status: Option<
+            ClaimStatus,
+        >,
+        #[graphql(
+            desc = "Amazon's case id (at most 64 printable ASCII characters; empty clears it)."
+        )]
         case_id: Option<String>,
-        note: Option<String>,
+        #[graphql(desc = "A note (at most 2,000 characters; empty clears it).")] note: Option<
+            String,
+        >,
     ) -> async_graphql::Result<AmazonClaim> {
         let c = editor(ctx)?;
         let st = state(ctx);

@@ -200,15 +200,15 @@ impl RecoveriesQuery {
     async fn amazon_reimbursements(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
+        #[graphql(desc = "Only this Amazon connection's lines.")] connection_id: Option<ID>,
         #[graphql(desc = "Amazon's reason, e.g. `Lost_Warehouse`.")] reason: Option<String>,
-        sku: Option<String>,
-        from: Option<chrono::NaiveDate>,
-        to: Option<chrono::NaiveDate>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Only this seller SKU.")] sku: Option<String>,
+        #[graphql(desc = "First approval day (UTC), inclusive.")] from: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Last approval day (UTC), inclusive.")] to: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Page size (at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size, walking backwards.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<AmazonReimbursement>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
@@ -250,16 +250,18 @@ impl RecoveriesQuery {
     async fn amazon_claims(
         &self,
         ctx: &Context<'_>,
-        connection_id: Option<ID>,
-        status: Option<ClaimStatus>,
-        kind: Option<ClaimKind>,
-        sku: Option<String>,
-        from: Option<chrono::NaiveDate>,
-        to: Option<chrono::NaiveDate>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Only this Amazon connection's claims.")] connection_id: Option<ID>,
+        #[graphql(desc = "Only claims in this status.")] status: Option<ClaimStatus>,
+        #[graphql(desc = "Only claims of this kind.")] kind: Option<ClaimKind>,
+        #[graphql(desc = "Only this seller SKU.")] sku: Option<String>,
+        #[graphql(desc = "First day of the loss (UTC), inclusive.")] from: Option<
+            chrono::NaiveDate,
+        >,
+        #[graphql(desc = "Last day of the loss (UTC), inclusive.")] to: Option<chrono::NaiveDate>,
+        #[graphql(desc = "Page size (at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size, walking backwards.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<AmazonClaim>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
@@ -291,7 +293,11 @@ impl RecoveriesQuery {
     }
 
     /// One claim.
-    async fn amazon_claim(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<AmazonClaim> {
+    async fn amazon_claim(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The claim's id.")] id: ID,
+    ) -> async_graphql::Result<AmazonClaim> {
         let c = caller(ctx)?;
         let id = parse_id(&id, "claim")?;
         Ok(
@@ -310,7 +316,7 @@ impl RecoveriesQuery {
     async fn amazon_recoveries(
         &self,
         ctx: &Context<'_>,
-        connection_id: ID,
+        #[graphql(desc = "An Amazon connection of the caller's account.")] connection_id: ID,
     ) -> async_graphql::Result<AmazonRecoveries> {
         let c = caller(ctx)?;
         let st = state(ctx);

@@ -55,13 +55,17 @@ pub enum EvidenceSource {
 /// One row that shows a claim: the one that opened it, or one that offset part of it.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ClaimEvidence {
+    /// The table the row is in.
     pub source: EvidenceSource,
     /// The row's id in its table.
     pub row_id: ID,
+    /// The row's date (ledger day, approval day, refund day, last receipt).
     pub date: chrono::NaiveDate,
     /// Units this row counts for in the claim (offsets: the part applied).
     pub quantity: i32,
+    /// The row's money (refunds, reimbursements), exact.
     pub amount: Option<Decimal>,
+    /// Currency of `amount`.
     pub currency: Option<String>,
     /// Order, shipment, ledger reference or reimbursement id.
     pub reference: Option<String>,
@@ -74,12 +78,19 @@ pub struct ClaimEvidence {
 /// A claim Amazon likely owes the seller.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AmazonClaim {
+    /// The claim's id.
     pub id: ID,
+    /// The Amazon connection it was detected on.
     pub connection_id: ID,
+    /// The rule that found it.
     pub kind: ClaimKind,
+    /// Where it stands.
     pub status: ClaimStatus,
+    /// The seller SKU.
     pub sku: Option<String>,
+    /// Amazon's fulfillment network SKU.
     pub fnsku: Option<String>,
+    /// The ASIN, when the evidence carries one.
     pub asin: Option<String>,
     /// The order, shipment or reversed reimbursement the claim is about.
     pub reference: Option<String>,
@@ -89,11 +100,13 @@ pub struct AmazonClaim {
     pub settled_quantity: i32,
     /// Units still owed (`quantity - settledQuantity`).
     pub open_quantity: i32,
+    /// Currency of `estimatedValue`.
     pub currency: Option<String>,
     /// Exact estimate of what the open units are worth; null without price evidence.
     pub estimated_value: Option<Decimal>,
     /// `reimbursement`, `sale_price`, `refund` or `none`.
     pub value_source: String,
+    /// The rows that show the case, the opening one first.
     pub evidence: Vec<ClaimEvidence>,
     /// When the loss happened.
     pub event_date: chrono::NaiveDate,
@@ -103,11 +116,15 @@ pub struct AmazonClaim {
     pub deadline: chrono::NaiveDate,
     /// Amazon's case id, once filed.
     pub case_id: Option<String>,
+    /// The seller's note.
     pub note: Option<String>,
     /// Reimbursement ids that settled (part of) the claim.
     pub reimbursement_ids: Vec<String>,
+    /// When the status last changed.
     pub status_changed_at: chrono::DateTime<chrono::Utc>,
+    /// When the claim was first detected.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When the claim last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -168,29 +185,46 @@ impl From<claim::Model> for AmazonClaim {
 /// One line of Amazon's FBA reimbursements report.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AmazonReimbursement {
+    /// The line's id.
     pub id: ID,
+    /// The Amazon connection it was pulled on.
     pub connection_id: ID,
+    /// Amazon's reimbursement id (one reimbursement may have several lines).
     pub reimbursement_id: String,
+    /// The case the seller opened, when the reimbursement answered one.
     pub case_id: Option<String>,
+    /// The customer order, when the reimbursement is about one.
     pub order_id: Option<String>,
+    /// When Amazon approved it.
     pub approved_at: chrono::DateTime<chrono::Utc>,
     /// Amazon's reason, e.g. `Lost_Warehouse`, `Damaged_Warehouse`, `CustomerReturn`,
     /// `Reimbursement_Reversal`.
     pub reason: String,
+    /// The seller SKU.
     pub sku: Option<String>,
+    /// Amazon's fulfillment network SKU.
     pub fnsku: Option<String>,
+    /// The ASIN.
     pub asin: Option<String>,
+    /// The product title.
     pub product_name: Option<String>,
+    /// The unit's condition, e.g. `NewItem`.
     pub condition: Option<String>,
+    /// Currency of the amounts.
     pub currency: String,
     /// Exact decimal.
     pub amount_per_unit: Decimal,
     /// Exact decimal; negative for a reversal.
     pub amount_total: Decimal,
+    /// Units reimbursed in cash.
     pub quantity_cash: i32,
+    /// Units reimbursed by putting a unit back into inventory.
     pub quantity_inventory: i32,
+    /// All units of the line (negative for a reversal).
     pub quantity_total: i32,
+    /// For a reversal: the reimbursement it reverses.
     pub original_reimbursement_id: Option<String>,
+    /// For a reversal: the reason of the reimbursement it reverses.
     pub original_reimbursement_type: Option<String>,
 }
 
@@ -224,13 +258,16 @@ impl From<reimb::Model> for AmazonReimbursement {
 /// An exact amount in one currency.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
 pub struct MoneyTotal {
+    /// ISO 4217 currency code.
     pub currency: String,
+    /// Exact decimal sum.
     pub amount: Decimal,
 }
 
 /// Claims of one kind, and money recovered for that kind.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
 pub struct RecoveryKindTotals {
+    /// The claim kind.
     pub kind: ClaimKind,
     /// Claims still open (`DETECTED` or `FILED`).
     pub open_claims: i64,
@@ -245,7 +282,9 @@ pub struct RecoveryKindTotals {
 /// Claims in one status.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
 pub struct RecoveryStatusTotals {
+    /// The claim status.
     pub status: ClaimStatus,
+    /// Claims in that status.
     pub claims: i64,
     /// Estimated value of those claims' open units.
     pub value: Vec<MoneyTotal>,
@@ -258,6 +297,7 @@ pub struct RecoveryMonth {
     pub month: String,
     /// Reimbursed that month (by approval date, net of reversals).
     pub recovered: Vec<MoneyTotal>,
+    /// Reimbursement lines approved that month.
     pub reimbursements: i64,
     /// Claims whose loss happened that month.
     pub claims: i64,
@@ -269,6 +309,7 @@ pub struct RecoveryMonth {
 /// active or recent, asking for it queues one sync (`syncStarted`) and answers at once.
 #[derive(SimpleObject, Clone)]
 pub struct AmazonRecoveries {
+    /// The Amazon connection.
     pub connection_id: ID,
     /// True when this request queued a sync (the connection had no recoveries data).
     pub sync_started: bool,
@@ -280,7 +321,10 @@ pub struct AmazonRecoveries {
     pub recovered: Vec<MoneyTotal>,
     /// What open claims (`DETECTED`, `FILED`) are estimated to be worth.
     pub claimable: Vec<MoneyTotal>,
+    /// Per claim kind.
     pub by_kind: Vec<RecoveryKindTotals>,
+    /// Per claim status.
     pub by_status: Vec<RecoveryStatusTotals>,
+    /// Per calendar month, oldest first.
     pub by_month: Vec<RecoveryMonth>,
 }

@@ -105,7 +105,7 @@ pub(super) fn list_all(inner: &Inner) -> Vec<Report> {
         .values()
         .map(|r| r.current(queue, processing))
         .collect();
-    all.sort_by(|a, b| b.created_time.cmp(&a.created_time));
+    all.sort_by_key(|r| std::cmp::Reverse(r.created_time));
     all
 }
 
@@ -256,12 +256,12 @@ pub(super) async fn get_reports(
     };
     let statuses = list("processingStatuses");
     let marketplaces = list("marketplaceIds");
-    let time = |k: &str| -> Result<Option<DateTime<Utc>>, Response> {
+    let time = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
         match q.get(k).filter(|s| !s.is_empty()) {
             None => Ok(None),
             Some(t) => DateTime::parse_from_rfc3339(t)
                 .map(|t| Some(t.to_utc()))
-                .map_err(|_| invalid(&format!("{k} must be an ISO 8601 date-time"))),
+                .map_err(|_| format!("{k} must be an ISO 8601 date-time")),
         }
     };
     let (since, until) = match (time("createdSince"), time("createdUntil")) {
@@ -269,7 +269,7 @@ pub(super) async fn get_reports(
             a.unwrap_or_else(|| Utc::now() - Span::days(90)),
             b.unwrap_or_else(Utc::now),
         ),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return invalid(&e),
     };
     let size = match q.get("pageSize").map(|s| s.parse::<usize>()) {
         None => 10,
