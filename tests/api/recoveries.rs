@@ -171,6 +171,32 @@ async fn rules_find_exactly_the_planted_cases_reruns_change_nothing_and_reimburs
         .unwrap();
     assert!(reversed["reference"].as_str().unwrap().starts_with("RV-"));
 
+    // Reimbursements also reach the finances as account adjustments, to the cent.
+    let sum = |rows: &Value, field: &str| -> Decimal {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| Decimal::from_str(r[field].as_str().unwrap()).unwrap())
+            .sum()
+    };
+    let adjustments = app
+        .gql_ok(&token, "query($c:ID!){ amazonFinanceSummary(connectionId:$c, kind: ADJUSTMENT, groupBy: MONTH) { amount } }", json!({ "c": conn.to_string() }))
+        .await;
+    let lines = app
+        .gql_ok(&token, "query($c:ID!){ amazonReimbursements(connectionId:$c, first: 500) { edges { node { amountTotal } } } }", json!({ "c": conn.to_string() }))
+        .await;
+    let report_total: Decimal = lines["amazonReimbursements"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Decimal::from_str(e["node"]["amountTotal"].as_str().unwrap()).unwrap())
+        .sum();
+    assert!(report_total > Decimal::ZERO);
+    assert_eq!(
+        sum(&adjustments["amazonFinanceSummary"], "amount"),
+        report_total
+    );
+
     // Idempotent: a second full run writes no row and changes no claim.
     let second = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);

@@ -296,6 +296,60 @@ pub struct ServiceFeeEvent {
     pub asin: Option<String>,
 }
 
+/// `AdjustmentItem`: `Quantity` is a string in the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdjustmentItem {
+    #[serde(rename = "Quantity", default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<String>,
+    #[serde(
+        rename = "PerUnitAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub per_unit_amount: Option<Currency>,
+    #[serde(
+        rename = "TotalAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_amount: Option<Currency>,
+    #[serde(rename = "SellerSKU", default, skip_serializing_if = "Option::is_none")]
+    pub seller_sku: Option<String>,
+    #[serde(rename = "FnSKU", default, skip_serializing_if = "Option::is_none")]
+    pub fn_sku: Option<String>,
+    #[serde(
+        rename = "ProductDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_description: Option<String>,
+    #[serde(rename = "ASIN", default, skip_serializing_if = "Option::is_none")]
+    pub asin: Option<String>,
+    #[serde(
+        rename = "TransactionNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transaction_number: Option<String>,
+}
+
+/// `AdjustmentEvent`: an adjustment to the seller's account, e.g.
+/// `FBAInventoryReimbursement`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdjustmentEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_date: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_amount: Option<Currency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_item_list: Option<Vec<AdjustmentItem>>,
+}
+
 /// The event lists this project reads; the other lists of the model are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -306,6 +360,8 @@ pub struct FinancialEvents {
     pub refund_event_list: Option<Vec<ShipmentEvent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_fee_event_list: Option<Vec<ServiceFeeEvent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_event_list: Option<Vec<AdjustmentEvent>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -351,6 +351,9 @@ impl Emulator {
         for e in events.refund_event_list.into_iter().flatten() {
             d.events.push(StoredEvent::Refund(e));
         }
+        for e in events.adjustment_event_list.into_iter().flatten() {
+            d.events.push(StoredEvent::Adjustment(e));
+        }
         for e in events.service_fee_event_list.into_iter().flatten() {
             d.events.push(StoredEvent::ServiceFee {
                 at: service_fees_at,

@@ -13,7 +13,8 @@
 use super::store::{Data, StoredEvent};
 use crate::connectors::amazon::report_rows::{self, LEDGER_COLUMNS, REIMBURSEMENT_COLUMNS};
 use crate::connectors::amazon::wire::{
-    ChargeComponent, Currency, InboundShipmentItem, ShipmentEvent, ShipmentItem,
+    AdjustmentEvent, AdjustmentItem, ChargeComponent, Currency, InboundShipmentItem, ShipmentEvent,
+    ShipmentItem,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::amazon_claim::ClaimKind;
@@ -195,9 +196,13 @@ impl Sku<'_> {
 }
 
 fn usd_amount(cents: i64) -> Option<Currency> {
+    usd_amount_dec(Decimal::new(cents, 2))
+}
+
+fn usd_amount_dec(amount: Decimal) -> Option<Currency> {
     Some(Currency {
         currency_code: Some("USD".into()),
-        currency_amount: Some(Decimal::new(cents, 2)),
+        currency_amount: Some(amount),
     })
 }
 
@@ -430,6 +435,25 @@ pub fn seed(data: &mut Data, now: DateTime<Utc>) {
             },
             last_updated: at(44),
         });
+    }
+    // Cash reimbursements also post to the finances as account adjustments.
+    for x in r.reimbursements.iter().filter(|x| x.quantity_cash != 0) {
+        extra_events.push(StoredEvent::Adjustment(AdjustmentEvent {
+            adjustment_type: Some("FBAInventoryReimbursement".into()),
+            posted_date: Some(x.approved_at),
+            store_name: None,
+            adjustment_amount: usd_amount_dec(x.amount_total),
+            adjustment_item_list: Some(vec![AdjustmentItem {
+                quantity: Some(x.quantity_cash.to_string()),
+                per_unit_amount: usd_amount_dec(x.amount_per_unit),
+                total_amount: usd_amount_dec(x.amount_total),
+                seller_sku: Some(x.sku.clone()),
+                fn_sku: x.fnsku.clone(),
+                product_description: x.product_name.clone(),
+                asin: x.asin.clone(),
+                transaction_number: Some(x.reimbursement_id.clone()),
+            }]),
+        }));
     }
     data.events.extend(extra_events);
     data.sort_events();

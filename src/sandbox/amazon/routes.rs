@@ -549,6 +549,7 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
         shipment_event_list: Some(Vec::new()),
         refund_event_list: Some(Vec::new()),
         service_fee_event_list: Some(Vec::new()),
+        adjustment_event_list: Some(Vec::new()),
     };
     for e in matching.iter().skip(offset).take(size) {
         match e {
@@ -562,6 +563,10 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
                 .push(s.clone()),
             StoredEvent::ServiceFee { event, .. } => lists
                 .service_fee_event_list
+                .get_or_insert_default()
+                .push(event.clone()),
+            StoredEvent::Adjustment(event) => lists
+                .adjustment_event_list
                 .get_or_insert_default()
                 .push(event.clone()),
         }
