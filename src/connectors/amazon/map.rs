@@ -660,6 +660,7 @@ mod tests {
                 }]),
                 ..Default::default()
             }]),
+            adjustment_event_list: None,
         };
         let page = to_finance_page(&events, None, posted);
         let kinds: Vec<(FinanceKind, String, String)> = page
