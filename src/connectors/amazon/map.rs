@@ -566,7 +566,8 @@ mod tests {
             None,
             posted,
         );
-        let lines: Vec<(FinanceKind, &str, String, Option<i32>, Option<&str>)> = page
+        type Line<'a> = (FinanceKind, &'a str, String, Option<i32>, Option<&'a str>);
+        let lines: Vec<Line> = page
             .lines
             .iter()
             .map(|l| {
