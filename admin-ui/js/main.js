@@ -21,6 +21,7 @@ import { CsvImport } from './screens/csv-import.js';
 import { Connections } from './screens/connections.js';
 import { ConnectionPage } from './screens/connection.js';
 import { Users } from './screens/users.js';
+import { Recoveries } from './screens/recoveries.js';
 import { NotFound } from './screens/not-found.js';
 
 function initialSession() {
@@ -43,6 +44,7 @@ function screenFor(route) {
     case 'import': return html`<${CsvImport} route=${route} />`;
     case 'connections': return id ? html`<${ConnectionPage} key=${key} id=${id} />` : html`<${Connections} />`;
     case 'users': return html`<${Users} />`;
+    case 'recoveries': return html`<${Recoveries} route=${route} />`;
     default: return html`<${NotFound} />`;
   }
 }

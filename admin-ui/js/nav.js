@@ -10,6 +10,7 @@ export function navItems(caps, user) {
     { path: '/items', label: 'Items', show: caps.query('items') },
     { path: '/import', label: 'CSV import', show: caps.mutation('uploadCsv') && canEdit(user) },
     { path: '/connections', label: 'Connections', show: caps.query('connections') },
+    { path: '/recoveries', label: 'Recoveries', show: caps.query('amazonRecoveries') },
     { path: '/users', label: 'Users', show: isAdmin(user) && caps.query('users') },
   ].filter((i) => i.show);
 }

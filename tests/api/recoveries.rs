@@ -22,7 +22,7 @@ fn amazon(app: &TestApp) -> &Emulator {
 }
 
 fn seed(skus: usize) -> SeedSpec {
-    serde_json::from_value(json!({ "skus": skus, "months": 4, "ordersPerSkuPerMonth": 1 })).unwrap()
+    serde_json::from_value(json!({ "skus": skus, "months": 4, "ordersPerSkuPerMonth": 2 })).unwrap()
 }
 
 /// An Amazon sandbox connection tuned for tests: no report-window alignment (so every run

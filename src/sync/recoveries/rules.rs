@@ -3,9 +3,10 @@
 //!
 //! A rule is data ([`Rule`], the defaults in [`RULES`]): which rows *open* a case (ledger
 //! adjustments with given reason codes, customer refunds, reimbursement reversals,
-//! inbound shipment items received short), how cases and offsetting rows are matched
-//! ([`MatchBy`]), which rows *offset* them (found units, customer returns, reimbursements of
-//! given reasons, each from a given number of days before the case), and the windows: a
+//! inbound shipment items received short), which rows *offset* them (found units, customer
+//! returns, reimbursements of given reasons), how each offset is matched to a case
+//! ([`MatchBy`]: the same unit, or the same order) and from how many days before the case it
+//! counts, and the windows: a
 //! case is only claimable after `waiting_days` (Amazon gets the chance to put it right
 //! itself) and until `filing_days` after the event. One algorithm serves every rule:
 //! offsets are applied oldest first to the oldest open case of the same key they may
@@ -70,7 +71,7 @@ pub enum Offsets {
     Reimbursement { reasons: &'static [&'static str] },
 }
 
-/// How cases and offsets are matched.
+/// How an offset is matched to a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchBy {
     /// The unit: FNSKU, or the SKU when a row has no FNSKU.
@@ -92,6 +93,7 @@ pub enum ValueFrom {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Offset {
     pub source: Offsets,
+    pub match_by: MatchBy,
     /// An offset dated up to this many days before a case may settle it.
     pub from_days_before: i64,
 }
@@ -100,7 +102,6 @@ pub struct Offset {
 pub struct Rule {
     pub kind: ClaimKind,
     pub opens: Opens,
-    pub match_by: MatchBy,
     pub offsets: &'static [Offset],
     pub value: ValueFrom,
     pub waiting_days: i64,
@@ -138,19 +139,20 @@ pub const RULES: [Rule; 5] = [
             event_type: "Adjustments",
             reasons: &["M", "5"],
         },
-        match_by: MatchBy::Item,
         offsets: &[
             Offset {
                 source: Offsets::Ledger {
                     event_type: "Adjustments",
                     reasons: &["F", "N"],
                 },
+                match_by: MatchBy::Item,
                 from_days_before: 0,
             },
             Offset {
                 source: Offsets::Reimbursement {
                     reasons: LOST_REASONS,
                 },
+                match_by: MatchBy::Item,
                 from_days_before: 0,
             },
         ],
@@ -165,11 +167,11 @@ pub const RULES: [Rule; 5] = [
             event_type: "Adjustments",
             reasons: &["E", "6", "7"],
         },
-        match_by: MatchBy::Item,
         offsets: &[Offset {
             source: Offsets::Reimbursement {
                 reasons: DAMAGED_REASONS,
             },
+            match_by: MatchBy::Item,
             from_days_before: 0,
         }],
         value: ValueFrom::UnitValue,
@@ -180,19 +182,20 @@ pub const RULES: [Rule; 5] = [
     Rule {
         kind: ClaimKind::RefundNotReturned,
         opens: Opens::Refund,
-        match_by: MatchBy::OrderSku,
         offsets: &[
             Offset {
                 source: Offsets::Ledger {
                     event_type: "CustomerReturns",
                     reasons: &[],
                 },
+                match_by: MatchBy::OrderSku,
                 from_days_before: 45,
             },
             Offset {
                 source: Offsets::Reimbursement {
                     reasons: RETURN_REASONS,
                 },
+                match_by: MatchBy::OrderSku,
                 from_days_before: 45,
             },
         ],
@@ -206,13 +209,13 @@ pub const RULES: [Rule; 5] = [
         opens: Opens::Reimbursement {
             reasons: REVERSAL_REASONS,
         },
-        match_by: MatchBy::Item,
         offsets: &[
             Offset {
                 source: Offsets::Ledger {
                     event_type: "Adjustments",
                     reasons: &["F", "N"],
                 },
+                match_by: MatchBy::Item,
                 from_days_before: 30,
             },
             Offset {
@@ -220,6 +223,7 @@ pub const RULES: [Rule; 5] = [
                     event_type: "CustomerReturns",
                     reasons: &[],
                 },
+                match_by: MatchBy::OrderSku,
                 from_days_before: 30,
             },
             Offset {
@@ -231,6 +235,7 @@ pub const RULES: [Rule; 5] = [
                         "CustomerServiceIssue",
                     ],
                 },
+                match_by: MatchBy::Item,
                 from_days_before: 0,
             },
         ],
@@ -242,11 +247,11 @@ pub const RULES: [Rule; 5] = [
     Rule {
         kind: ClaimKind::InboundShortage,
         opens: Opens::InboundShortage,
-        match_by: MatchBy::Item,
         offsets: &[Offset {
             source: Offsets::Reimbursement {
                 reasons: INBOUND_REASONS,
             },
+            match_by: MatchBy::Item,
             from_days_before: 90,
         }],
         value: ValueFrom::UnitValue,
@@ -451,9 +456,10 @@ impl Detection {
 
 // --- the algorithm ------------------------------------------------------------------
 
-/// A case before matching.
+/// A case before matching, with the keys offsets may match it by.
 struct Case {
-    key: String,
+    item: Option<String>,
+    order: Option<String>,
     identity: String,
     date: NaiveDate,
     quantity: i32,
@@ -467,6 +473,7 @@ struct Case {
 
 /// An offsetting row before matching.
 struct Credit {
+    match_by: MatchBy,
     key: String,
     date: NaiveDate,
     quantity: i32,
@@ -523,13 +530,7 @@ fn reimbursement_evidence(r: &ReimbursementFact, quantity: i32, role: &str) -> E
 }
 
 fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
-    let key_of = |fnsku: &Option<String>, sku: &Option<String>, order: &Option<String>| match rule
-        .match_by
-    {
-        MatchBy::Item => item_key(fnsku, sku),
-        MatchBy::OrderSku => order_key(order, sku),
-    };
-    match rule.opens {
+    let cases: Vec<Case> = match rule.opens {
         Opens::Ledger {
             event_type,
             reasons,
@@ -543,7 +544,8 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
             })
             .filter_map(|l| {
                 Some(Case {
-                    key: key_of(&l.fnsku, &l.sku, &l.reference_id)?,
+                    item: item_key(&l.fnsku, &l.sku),
+                    order: None,
                     identity: format!("ledger|{}", l.key),
                     date: l.date,
                     quantity: -l.quantity,
@@ -561,8 +563,10 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
             .iter()
             .filter(|r| r.quantity > 0)
             .filter_map(|r| {
+                let sku = Some(r.sku.clone());
                 Some(Case {
-                    key: key_of(&None, &Some(r.sku.clone()), &Some(r.order_id.clone()))?,
+                    item: item_key(&None, &sku),
+                    order: order_key(&Some(r.order_id.clone()), &sku),
                     identity: format!("refund|{}", r.key),
                     date: r.date,
                     quantity: r.quantity,
@@ -591,7 +595,8 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
             .filter(|r| r.quantity < 0 && matches(reasons, Some(&r.reason)))
             .filter_map(|r| {
                 Some(Case {
-                    key: key_of(&r.fnsku, &r.sku, &r.order_id)?,
+                    item: item_key(&r.fnsku, &r.sku),
+                    order: order_key(&r.order_id, &r.sku),
                     identity: format!("reimbursement|{}", r.key),
                     date: r.date,
                     quantity: -r.quantity,
@@ -623,14 +628,15 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                 .iter()
                 .filter_map(|i| {
                     let sku = Some(i.sku.clone());
-                    let key = key_of(&i.fnsku, &sku, &None)?;
+                    let key = item_key(&i.fnsku, &sku)?;
                     let (ledger, last_receipt) = receipts
                         .get(&(i.shipment_id.clone(), key.clone()))
                         .map_or((0, None), |(n, d)| (*n, Some(*d)));
                     let short = i.shipped - i.received.max(ledger);
                     let date = last_receipt.unwrap_or(i.first_seen);
                     (short > 0).then(|| Case {
-                        key,
+                        item: Some(key),
+                        order: None,
                         identity: format!("inbound|{}|{}", i.shipment_id, i.sku),
                         date,
                         quantity: short,
@@ -658,7 +664,11 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                 })
                 .collect()
         }
-    }
+    };
+    cases
+        .into_iter()
+        .filter(|c| c.item.is_some() || c.order.is_some())
+        .collect()
 }
 
 fn credits(rule: &Rule, facts: &Facts) -> Vec<Credit> {
@@ -674,12 +684,13 @@ fn credits(rule: &Rule, facts: &Facts) -> Vec<Credit> {
                         && l.quantity > 0
                         && matches(reasons, l.reason.as_deref())
                 }) {
-                    let key = match rule.match_by {
+                    let key = match offset.match_by {
                         MatchBy::Item => item_key(&l.fnsku, &l.sku),
                         MatchBy::OrderSku => order_key(&l.reference_id, &l.sku),
                     };
                     if let Some(key) = key {
                         out.push(Credit {
+                            match_by: offset.match_by,
                             key,
                             date: l.date,
                             quantity: l.quantity,
@@ -696,12 +707,13 @@ fn credits(rule: &Rule, facts: &Facts) -> Vec<Credit> {
                     .iter()
                     .filter(|r| r.quantity > 0 && matches(reasons, Some(&r.reason)))
                 {
-                    let key = match rule.match_by {
+                    let key = match offset.match_by {
                         MatchBy::Item => item_key(&r.fnsku, &r.sku),
                         MatchBy::OrderSku => order_key(&r.order_id, &r.sku),
                     };
                     if let Some(key) = key {
                         out.push(Credit {
+                            match_by: offset.match_by,
                             key,
                             date: r.date,
                             quantity: r.quantity,
@@ -717,25 +729,35 @@ fn credits(rule: &Rule, facts: &Facts) -> Vec<Credit> {
     out
 }
 
-/// Applies each credit (oldest first) to the oldest cases of its key it may settle: a
-/// case dated no later than `credit.date + from_days_before`. Credits left over (units
-/// found for a loss older than the data) settle nothing. Returns, per case, the credits
-/// applied as `(credit index, units)`.
+/// Applies each credit (oldest first) to the oldest cases it matches (same unit or same
+/// order, as its offset says) and may settle: a case dated no later than `credit.date +
+/// from_days_before`. Credits left over (units found for a loss older than the data)
+/// settle nothing. Returns, per case, the credits applied as `(credit index, units)`.
 fn allocate(cases: &[Case], credits: &[Credit]) -> Vec<Vec<(usize, i32)>> {
     let mut applied: Vec<Vec<(usize, i32)>> = vec![Vec::new(); cases.len()];
     let mut open: Vec<i32> = cases.iter().map(|c| c.quantity).collect();
-    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_item: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_order: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, c) in cases.iter().enumerate() {
-        by_key.entry(c.key.as_str()).or_default().push(i);
+        if let Some(k) = &c.item {
+            by_item.entry(k.as_str()).or_default().push(i);
+        }
+        if let Some(k) = &c.order {
+            by_order.entry(k.as_str()).or_default().push(i);
+        }
     }
-    for list in by_key.values_mut() {
+    for list in by_item.values_mut().chain(by_order.values_mut()) {
         list.sort_by_key(|&i| (cases[i].date, cases[i].identity.as_str()));
     }
     let mut order: Vec<usize> = (0..credits.len()).collect();
     order.sort_by_key(|&i| (credits[i].date, credits[i].evidence.id));
     for ci in order {
         let credit = &credits[ci];
-        let Some(list) = by_key.get(credit.key.as_str()) else {
+        let index = match credit.match_by {
+            MatchBy::Item => &by_item,
+            MatchBy::OrderSku => &by_order,
+        };
+        let Some(list) = index.get(credit.key.as_str()) else {
             continue;
         };
         let latest = credit.date + Duration::days(credit.from_days_before);
@@ -1128,12 +1150,24 @@ mod tests {
             r.amount_total = Decimal::new(-1500, 2);
             r
         };
+        // E's reversal undoes a customer-return reimbursement of order O-E, which came back;
+        // F's unit had an unrelated customer return (another order): no explanation.
+        let mut returned = ledger(3, 95, "E", "CustomerReturns", 1, "");
+        returned.reference_id = Some("O-E".into());
+        let mut unrelated = ledger(4, 95, "F", "CustomerReturns", 1, "");
+        unrelated.reference_id = Some("O-X".into());
+        let mut e_paid = reimb(10, 50, "E", "CustomerReturn", 1, 1500);
+        e_paid.order_id = Some("O-E".into());
+        let mut e_reversal = reversal(11, 100, "E");
+        e_reversal.order_id = Some("O-E".into());
         let facts = Facts {
             ledger: vec![
                 // B's reversal is explained by the unit being found shortly before.
                 ledger(1, 95, "B", "Adjustments", 1, "F"),
                 // C's found unit is far older than the reversal: explains nothing.
                 ledger(2, 10, "C", "Adjustments", 1, "F"),
+                returned,
+                unrelated,
             ],
             reimbursements: vec![
                 reimb(1, 50, "A", "Lost_Warehouse", 1, 1500),
@@ -1146,6 +1180,10 @@ mod tests {
                 reimb(7, 50, "D", "Lost_Warehouse", 1, 1500),
                 reversal(8, 100, "D"),
                 reimb(9, 110, "D", "Lost_Warehouse", 1, 1500),
+                e_paid,
+                e_reversal,
+                reimb(12, 50, "F", "Lost_Warehouse", 1, 1500),
+                reversal(13, 100, "F"),
             ],
             ..Default::default()
         };
@@ -1157,8 +1195,8 @@ mod tests {
             .collect();
         assert_eq!(
             open,
-            vec!["A", "C"],
-            "the original reimbursement never offsets its reversal"
+            vec!["A", "C", "F"],
+            "the original reimbursement never offsets its reversal; returns count by order"
         );
         let a = found
             .iter()
