@@ -542,29 +542,27 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                     && l.quantity < 0
                     && matches(reasons, l.reason.as_deref())
             })
-            .filter_map(|l| {
-                Some(Case {
-                    item: item_key(&l.fnsku, &l.sku),
-                    order: None,
-                    identity: format!("ledger|{}", l.key),
-                    date: l.date,
-                    quantity: -l.quantity,
-                    sku: l.sku.clone(),
-                    fnsku: l.fnsku.clone(),
-                    asin: l.asin.clone(),
-                    reference: l.reference_id.clone(),
-                    money: None,
-                    opening: ledger_evidence(l, -l.quantity, "opening"),
-                })
+            .map(|l| Case {
+                item: item_key(&l.fnsku, &l.sku),
+                order: None,
+                identity: format!("ledger|{}", l.key),
+                date: l.date,
+                quantity: -l.quantity,
+                sku: l.sku.clone(),
+                fnsku: l.fnsku.clone(),
+                asin: l.asin.clone(),
+                reference: l.reference_id.clone(),
+                money: None,
+                opening: ledger_evidence(l, -l.quantity, "opening"),
             })
             .collect(),
         Opens::Refund => facts
             .refunds
             .iter()
             .filter(|r| r.quantity > 0)
-            .filter_map(|r| {
+            .map(|r| {
                 let sku = Some(r.sku.clone());
-                Some(Case {
+                Case {
                     item: item_key(&None, &sku),
                     order: order_key(&Some(r.order_id.clone()), &sku),
                     identity: format!("refund|{}", r.key),
@@ -586,27 +584,25 @@ fn cases(rule: &Rule, facts: &Facts) -> Vec<Case> {
                         reason: Some("Refund".into()),
                         role: "opening".into(),
                     },
-                })
+                }
             })
             .collect(),
         Opens::Reimbursement { reasons } => facts
             .reimbursements
             .iter()
             .filter(|r| r.quantity < 0 && matches(reasons, Some(&r.reason)))
-            .filter_map(|r| {
-                Some(Case {
-                    item: item_key(&r.fnsku, &r.sku),
-                    order: order_key(&r.order_id, &r.sku),
-                    identity: format!("reimbursement|{}", r.key),
-                    date: r.date,
-                    quantity: -r.quantity,
-                    sku: r.sku.clone(),
-                    fnsku: r.fnsku.clone(),
-                    asin: r.asin.clone(),
-                    reference: Some(r.reimbursement_id.clone()),
-                    money: Some((r.currency.clone(), r.amount_total.abs())),
-                    opening: reimbursement_evidence(r, -r.quantity, "opening"),
-                })
+            .map(|r| Case {
+                item: item_key(&r.fnsku, &r.sku),
+                order: order_key(&r.order_id, &r.sku),
+                identity: format!("reimbursement|{}", r.key),
+                date: r.date,
+                quantity: -r.quantity,
+                sku: r.sku.clone(),
+                fnsku: r.fnsku.clone(),
+                asin: r.asin.clone(),
+                reference: Some(r.reimbursement_id.clone()),
+                money: Some((r.currency.clone(), r.amount_total.abs())),
+                opening: reimbursement_evidence(r, -r.quantity, "opening"),
             })
             .collect(),
         Opens::InboundShortage => {
