@@ -87,10 +87,10 @@ where
 pub async fn known_reimbursements(
     db: &impl ConnectionTrait,
     connection_id: i64,
-    keys: &[String],
+    keys: Vec<String>,
 ) -> AppResult<HashMap<String, reimb::Model>> {
     use reimb::Column as C;
-    known::<reimb::Entity>(db, C::ConnectionId, C::RowKey, connection_id, keys, |m| {
+    known::<reimb::Entity>(db, C::ConnectionId, C::RowKey, connection_id, &keys, |m| {
         m.row_key.clone()
     })
     .await
@@ -137,10 +137,10 @@ pub async fn upsert_reimbursements(
 pub async fn known_ledger(
     db: &impl ConnectionTrait,
     connection_id: i64,
-    keys: &[String],
+    keys: Vec<String>,
 ) -> AppResult<HashMap<String, ledger::Model>> {
     use ledger::Column as C;
-    known::<ledger::Entity>(db, C::ConnectionId, C::RowKey, connection_id, keys, |m| {
+    known::<ledger::Entity>(db, C::ConnectionId, C::RowKey, connection_id, &keys, |m| {
         m.row_key.clone()
     })
     .await
@@ -345,26 +345,58 @@ fn check_dates(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<()> 
     }
 }
 
+/// The filters both lists share: account, connection, SKU and an inclusive day range, on
+/// the columns `[account, connection, sku, day]` of `E`.
+fn scoped<E: EntityTrait>(
+    [account, connection, sku, day]: [E::Column; 4],
+    account_id: i64,
+    connection_id: Option<i64>,
+    sku_is: &Option<String>,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+) -> Select<E> {
+    let mut q = E::find().filter(account.eq(account_id));
+    if let Some(c) = connection_id {
+        q = q.filter(connection.eq(c));
+    }
+    if let Some(s) = sku_is {
+        q = q.filter(sku.eq(s.clone()));
+    }
+    if let Some(from) = from {
+        q = q.filter(day.gte(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(day.lte(to));
+    }
+    q
+}
+
+/// A page of `select`, newest first.
+async fn newest_first<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id: E::Column,
+    args: &PageArgs,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    id_of: impl Fn(&E::Model) -> i64,
+) -> AppResult<Page<E::Model>> {
+    check_dates(from, to)?;
+    page::by_id(db, select, id, true, &args.window()?, id_of).await
+}
+
 fn claims_filtered(account_id: i64, f: &ClaimFilter) -> Select<claim::Entity> {
     use claim::Column as C;
-    let mut q = claim::Entity::find().filter(C::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(C::ConnectionId.eq(c));
-    }
+    let mut q = scoped::<claim::Entity>(
+        [C::AccountId, C::ConnectionId, C::Sku, C::EventDate],
+        account_id,
+        f.connection_id,
+        &f.sku,
+        (f.from, f.to),
+    );
     if let Some(s) = f.status {
         q = q.filter(C::Status.eq(s));
     }
     if let Some(k) = f.kind {
         q = q.filter(C::Kind.eq(k));
-    }
-    if let Some(sku) = &f.sku {
-        q = q.filter(C::Sku.eq(sku.clone()));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(C::EventDate.gte(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(C::EventDate.lte(to));
     }
     q
 }
@@ -376,16 +408,8 @@ pub async fn list_claims(
     f: &ClaimFilter,
     args: &PageArgs,
 ) -> AppResult<Page<claim::Model>> {
-    check_dates(f.from, f.to)?;
-    page::by_id(
-        db,
-        claims_filtered(account_id, f),
-        claim::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
+    let q = claims_filtered(account_id, f);
+    newest_first(db, q, claim::Column::Id, args, (f.from, f.to), |m| m.id).await
 }
 
 pub async fn count_claims(
@@ -408,21 +432,15 @@ pub struct ReimbursementFilter {
 
 fn reimbursements_filtered(account_id: i64, f: &ReimbursementFilter) -> Select<reimb::Entity> {
     use reimb::Column as C;
-    let mut q = reimb::Entity::find().filter(C::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(C::ConnectionId.eq(c));
-    }
+    let mut q = scoped::<reimb::Entity>(
+        [C::AccountId, C::ConnectionId, C::Sku, C::Period],
+        account_id,
+        f.connection_id,
+        &f.sku,
+        (f.from, f.to),
+    );
     if let Some(r) = &f.reason {
         q = q.filter(C::Reason.eq(r.clone()));
-    }
-    if let Some(sku) = &f.sku {
-        q = q.filter(C::Sku.eq(sku.clone()));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(C::Period.gte(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(C::Period.lte(to));
     }
     q
 }
@@ -434,16 +452,8 @@ pub async fn list_reimbursements(
     f: &ReimbursementFilter,
     args: &PageArgs,
 ) -> AppResult<Page<reimb::Model>> {
-    check_dates(f.from, f.to)?;
-    page::by_id(
-        db,
-        reimbursements_filtered(account_id, f),
-        reimb::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
+    let q = reimbursements_filtered(account_id, f);
+    newest_first(db, q, reimb::Column::Id, args, (f.from, f.to), |m| m.id).await
 }
 
 pub async fn count_reimbursements(

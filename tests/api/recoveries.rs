@@ -21,6 +21,14 @@ fn amazon(app: &TestApp) -> &Emulator {
         .amazon
 }
 
+/// A server with the Amazon emulator seeded with `skus` SKUs, and an admin's token.
+async fn setup(skus: usize) -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    amazon(&app).seed(&seed(skus));
+    (app, token)
+}
+
 fn seed(skus: usize) -> SeedSpec {
     serde_json::from_value(json!({ "skus": skus, "months": 4, "ordersPerSkuPerMonth": 2 })).unwrap()
 }
@@ -105,10 +113,8 @@ fn rec(run: &entity::sync_run::Model) -> &Value {
 /// nothing; a later reimbursement closes its claim.
 #[tokio::test]
 async fn rules_find_exactly_the_planted_cases_reruns_change_nothing_and_reimbursements_close() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(120).await;
     let emu = amazon(&app);
-    emu.seed(&seed(120));
     let conn = connection(&app, &token, json!({})).await;
 
     // Through the job system, as a user would start it.
@@ -307,10 +313,8 @@ async fn rules_find_exactly_the_planted_cases_reruns_change_nothing_and_reimburs
 /// concurrent requests, answers at once, and later shows the data without a new run.
 #[tokio::test]
 async fn recoveries_on_an_empty_connection_start_exactly_one_run() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(40).await;
     let emu = amazon(&app);
-    emu.seed(&seed(40));
     // Reports take a while, so every request lands while the run is queued or running.
     emu.configure(&json!({ "reportQueueMs": 1000, "reportProcessingMs": 1000 }))
         .unwrap();
@@ -386,10 +390,8 @@ async fn run_events(app: &TestApp, run_id: i64) -> Vec<entity::sync_event::Model
 /// (uncompressed) documents read like gzip ones.
 #[tokio::test]
 async fn report_polling_survives_429_fatal_and_expired_urls() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(40).await;
     let emu = amazon(&app);
-    emu.seed(&seed(40));
     emu.configure(&json!({
         "createReportRate": 5.0, "createReportBurst": 1,
         "getReportRate": 10.0, "getReportBurst": 1,
@@ -447,10 +449,8 @@ async fn report_polling_survives_429_fatal_and_expired_urls() {
 /// failing the others; a window without data is CANCELLED upstream and reads as empty.
 #[tokio::test]
 async fn stuck_and_empty_reports_do_not_fail_the_run() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(40).await;
     let emu = amazon(&app);
-    emu.seed(&seed(40));
     fault(&app, "report-stuck", 1).await;
     let conn = connection(
         &app,
@@ -494,10 +494,8 @@ async fn stuck_and_empty_reports_do_not_fail_the_run() {
 /// instead of creating another.
 #[tokio::test]
 async fn reports_of_the_same_window_are_reused() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(40).await;
     let emu = amazon(&app);
-    emu.seed(&seed(40));
     let conn = connection(
         &app,
         &token,
@@ -528,10 +526,7 @@ async fn reports_of_the_same_window_are_reused() {
 /// other accounts are refused; filters narrow the lists.
 #[tokio::test]
 async fn claims_are_worked_on_by_editors_and_scoped_to_their_account() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
-    let emu = amazon(&app);
-    emu.seed(&seed(40));
+    let (app, token) = setup(40).await;
     let conn = connection(&app, &token, json!({})).await;
     let run = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
@@ -656,10 +651,8 @@ async fn claims_are_worked_on_by_editors_and_scoped_to_their_account() {
 /// of the bar, and a cancel while Amazon is still processing ends the run at once.
 #[tokio::test]
 async fn report_stages_show_progress_and_cancel_while_processing() {
-    let app = TestApp::spawn().await;
-    let token = app.admin_token().await;
+    let (app, token) = setup(20).await;
     let emu = amazon(&app);
-    emu.seed(&seed(20));
     emu.configure(&json!({ "reportQueueMs": 60000, "reportProcessingMs": 1000 }))
         .unwrap();
     let conn = connection(

@@ -878,40 +878,39 @@ async fn reset_stats(State(inner): S) -> Response {
 /// At most this many rows per control call.
 const MAX_CONTROL_ROWS: usize = 100_000;
 
-async fn ctl_add_reimbursements(
-    State(inner): S,
-    Json(rows): Json<Vec<recoveries::StoredReimbursement>>,
-) -> Response {
+/// Applies a bounded batch of rows.
+fn bounded<T>(rows: Vec<T>, apply: impl FnOnce(Vec<T>)) -> Response {
     if rows.len() > MAX_CONTROL_ROWS {
         return bad_request(format!("at most {MAX_CONTROL_ROWS} rows per call"));
     }
     let n = rows.len();
-    super::Emulator { inner }.add_reimbursements(rows);
+    apply(rows);
     Json(serde_json::json!({ "added": n })).into_response()
+}
+
+async fn ctl_add_reimbursements(
+    State(inner): S,
+    Json(rows): Json<Vec<recoveries::StoredReimbursement>>,
+) -> Response {
+    bounded(rows, |rows| {
+        super::Emulator { inner }.add_reimbursements(rows)
+    })
 }
 
 async fn ctl_add_ledger(
     State(inner): S,
     Json(rows): Json<Vec<recoveries::StoredLedgerEvent>>,
 ) -> Response {
-    if rows.len() > MAX_CONTROL_ROWS {
-        return bad_request(format!("at most {MAX_CONTROL_ROWS} rows per call"));
-    }
-    let n = rows.len();
-    super::Emulator { inner }.add_ledger_events(rows);
-    Json(serde_json::json!({ "added": n })).into_response()
+    bounded(rows, |rows| {
+        super::Emulator { inner }.add_ledger_events(rows)
+    })
 }
 
 async fn ctl_put_inbound(
     State(inner): S,
     Json(rows): Json<Vec<recoveries::StoredInbound>>,
 ) -> Response {
-    if rows.len() > MAX_CONTROL_ROWS {
-        return bad_request(format!("at most {MAX_CONTROL_ROWS} rows per call"));
-    }
-    let n = rows.len();
-    super::Emulator { inner }.put_inbound(rows);
-    Json(serde_json::json!({ "stored": n })).into_response()
+    bounded(rows, |rows| super::Emulator { inner }.put_inbound(rows))
 }
 
 async fn ctl_reports(State(inner): S) -> Response {

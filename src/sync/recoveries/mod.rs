@@ -115,8 +115,8 @@ fn tally<M: Clone>(
     rows: &mut Rows,
     known: Option<&M>,
     fresh: M,
-    same: impl Fn(&M, &M) -> bool,
-    keep: impl Fn(&M, M) -> M,
+    same: &impl Fn(&M, &M) -> bool,
+    keep: &impl Fn(&M, M) -> M,
     writes: &mut Vec<M>,
 ) {
     match known {
@@ -336,34 +336,86 @@ impl Stage<'_> {
     }
 
     async fn store_reimbursements(&self, rows: Vec<ReimbursementRow>) -> AppResult<Rows> {
-        let now = Utc::now();
-        let mut out = Rows {
-            read: rows.len() as u64,
-            ..Default::default()
-        };
-        let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
-        let known = q::known_reimbursements(self.db, self.connection_id, &keys).await?;
-        let mut writes = Vec::new();
-        for r in rows {
-            let fresh = self.reimbursement_row(r, now);
-            tally(
-                &mut out,
-                known.get(&fresh.row_key),
-                fresh,
+        let (out, writes) = self
+            .diff_rows(
+                rows,
+                |r, now| self.reimbursement_row(r, now),
+                |m| &m.row_key,
                 same_reimbursement,
                 |old, new| reimb::Model {
                     created_at: old.created_at,
                     ..new
                 },
-                &mut writes,
-            );
-        }
-        if !self.dry_run && !writes.is_empty() {
+                |keys| Box::pin(q::known_reimbursements(self.db, self.connection_id, keys)),
+            )
+            .await?;
+        if !writes.is_empty() {
             let txn = store::db::begin_write(self.db).await?;
             q::upsert_reimbursements(&txn, writes).await?;
             txn.commit().await?;
         }
         Ok(out)
+    }
+
+    async fn store_ledger(&self, rows: Vec<LedgerRow>) -> AppResult<Rows> {
+        let (out, writes) = self
+            .diff_rows(
+                rows,
+                |r, now| self.ledger_row(r, now),
+                |m| &m.row_key,
+                same_ledger,
+                |old, new| ledger::Model {
+                    created_at: old.created_at,
+                    ..new
+                },
+                |keys| Box::pin(q::known_ledger(self.db, self.connection_id, keys)),
+            )
+            .await?;
+        if !writes.is_empty() {
+            let txn = store::db::begin_write(self.db).await?;
+            q::upsert_ledger(&txn, writes).await?;
+            txn.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// New rows, changed rows (keeping what `keep` keeps of the stored one) and a count of
+    /// each; nothing in a dry run. Looked up a slice at a time: a ledger can hold hundreds
+    /// of thousands of rows.
+    #[allow(clippy::too_many_arguments)]
+    async fn diff_rows<'s, R, M: Clone>(
+        &'s self,
+        rows: Vec<R>,
+        to_model: impl Fn(R, DateTime<Utc>) -> M,
+        key: impl Fn(&M) -> &String,
+        same: impl Fn(&M, &M) -> bool,
+        keep: impl Fn(&M, M) -> M,
+        known: impl Fn(Vec<String>) -> futures::future::BoxFuture<'s, AppResult<HashMap<String, M>>>,
+    ) -> AppResult<(Rows, Vec<M>)> {
+        let now = Utc::now();
+        let mut out = Rows {
+            read: rows.len() as u64,
+            ..Default::default()
+        };
+        let mut writes = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<M> = rows
+                .by_ref()
+                .take(5_000)
+                .map(|r| to_model(r, now))
+                .collect();
+            let keys: Vec<String> = chunk.iter().map(|m| key(m).clone()).collect();
+            let stored = known(keys).await?;
+            for fresh in chunk {
+                let old = stored.get(key(&fresh));
+                tally(&mut out, old, fresh, &same, &keep, &mut writes);
+            }
+        }
+        if self.dry_run {
+            writes.clear();
+        }
+        Ok((out, writes))
     }
 
     fn reimbursement_row(&self, r: ReimbursementRow, now: DateTime<Utc>) -> reimb::Model {
@@ -398,42 +450,6 @@ impl Stage<'_> {
             created_at: now,
             updated_at: now,
         }
-    }
-
-    async fn store_ledger(&self, rows: Vec<LedgerRow>) -> AppResult<Rows> {
-        let now = Utc::now();
-        let mut out = Rows {
-            read: rows.len() as u64,
-            ..Default::default()
-        };
-        let mut writes = Vec::new();
-        // Looked up a slice at a time: a ledger can hold hundreds of thousands of rows.
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<LedgerRow> = rows.by_ref().take(5_000).collect();
-            let keys: Vec<String> = chunk.iter().map(|r| r.key.clone()).collect();
-            let known = q::known_ledger(self.db, self.connection_id, &keys).await?;
-            for r in chunk {
-                let fresh = self.ledger_row(r, now);
-                tally(
-                    &mut out,
-                    known.get(&fresh.row_key),
-                    fresh,
-                    same_ledger,
-                    |old, new| ledger::Model {
-                        created_at: old.created_at,
-                        ..new
-                    },
-                    &mut writes,
-                );
-            }
-        }
-        if !self.dry_run && !writes.is_empty() {
-            let txn = store::db::begin_write(self.db).await?;
-            q::upsert_ledger(&txn, writes).await?;
-            txn.commit().await?;
-        }
-        Ok(out)
     }
 
     fn ledger_row(&self, r: LedgerRow, now: DateTime<Utc>) -> ledger::Model {
@@ -515,11 +531,11 @@ impl Stage<'_> {
                 &mut out,
                 known.get(&key),
                 fresh,
-                |a, b| {
+                &|a: &inbound::Model, b: &inbound::Model| {
                     (a.fnsku.as_ref(), a.quantity_shipped, a.quantity_received)
                         == (b.fnsku.as_ref(), b.quantity_shipped, b.quantity_received)
                 },
-                |old, new| inbound::Model {
+                &|old: &inbound::Model, new: inbound::Model| inbound::Model {
                     first_seen_at: old.first_seen_at,
                     created_at: old.created_at,
                     ..new
