@@ -415,20 +415,31 @@ fn slash_parts(text: &str) -> Option<(u32, u32)> {
     Some((a, b))
 }
 
-/// Month-first or day-first from the document's own dates; `Err` when it shows both.
-fn document_order(dates: &[&str], default: DateOrder) -> Result<DateOrder, String> {
-    let (mut day_first, mut month_first) = (false, false);
-    for (a, b) in dates.iter().filter_map(|d| slash_parts(d)) {
-        day_first |= a > 12 && b <= 12;
-        month_first |= b > 12 && a <= 12;
-    }
-    match (day_first, month_first) {
-        (true, true) => {
-            Err("ledger dates are both day-first and month-first; the document is ambiguous".into())
+/// What a document's slash dates say about their order.
+#[derive(Default)]
+struct OrderSeen {
+    day_first: bool,
+    month_first: bool,
+}
+
+impl OrderSeen {
+    fn note(&mut self, date: &str) {
+        if let Some((a, b)) = slash_parts(date) {
+            self.day_first |= a > 12 && b <= 12;
+            self.month_first |= b > 12 && a <= 12;
         }
-        (true, false) => Ok(DateOrder::DayFirst),
-        (false, true) => Ok(DateOrder::MonthFirst),
-        (false, false) => Ok(default),
+    }
+
+    /// Month-first or day-first from the document's own dates; `Err` when it shows both.
+    fn decide(&self, default: DateOrder) -> Result<DateOrder, String> {
+        match (self.day_first, self.month_first) {
+            (true, true) => Err(
+                "ledger dates are both day-first and month-first; the document is ambiguous".into(),
+            ),
+            (true, false) => Ok(DateOrder::DayFirst),
+            (false, true) => Ok(DateOrder::MonthFirst),
+            (false, false) => Ok(default),
+        }
     }
 }
 
@@ -473,38 +484,35 @@ pub fn parse_ledger(text: &str, default_order: DateOrder) -> Result<Parsed<Ledge
         col("Reconciled Quantity"),
         col("Unreconciled Quantity"),
     );
-    let records: Vec<(usize, Result<csv::StringRecord, csv::Error>)> =
-        rdr.records().enumerate().map(|(i, r)| (i + 2, r)).collect();
-    let dates: Vec<&str> = records
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().map(|r| cell(r, date)))
-        .collect();
-    let order = document_order(&dates, default_order)?;
-    let mut keys = Keys::new();
-    let mut out = Parsed {
-        rows: Vec::with_capacity(records.len()),
-        problems: Vec::new(),
-    };
-    for (line, record) in &records {
-        let r = match record {
-            Ok(r) => r,
+    // One pass over the records (none kept): rows with their raw date text, and what the
+    // slash dates say about the document's order; then dates and keys.
+    let mut order_seen = OrderSeen::default();
+    let mut pending: Vec<(usize, String, LedgerRow)> = Vec::new();
+    let mut out = Parsed::default();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
                 out.problems.push(RowProblem {
-                    line: *line,
+                    line,
                     message: e.to_string(),
                 });
                 continue;
             }
-        };
+        }
+        let r = &record;
         if r.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let row = (|| -> Result<LedgerRow, String> {
-            let day = match date_time.map(|c| cell(r, c)).filter(|s| !s.is_empty()) {
-                Some(dt) => DateTime::parse_from_rfc3339(dt)
-                    .map(|t| t.date_naive())
-                    .or_else(|_| ledger_date(dt, order))?,
-                None => ledger_date(cell(r, date), order)?,
+        order_seen.note(cell(r, date));
+        let row = (|| -> Result<(String, LedgerRow), String> {
+            let raw_date = match date_time.map(|c| cell(r, c)).filter(|s| !s.is_empty()) {
+                Some(dt) => dt.to_owned(),
+                None => cell(r, date).to_owned(),
             };
             let event_type = cell(r, event_type).to_owned();
             if event_type.is_empty() {
@@ -516,9 +524,9 @@ pub fn parse_ledger(text: &str, default_order: DateOrder) -> Result<Parsed<Ledge
                 Some(c) => int(cell(r, c), what),
                 None => Ok(None),
             };
-            let mut row = LedgerRow {
+            let row = LedgerRow {
                 key: String::new(),
-                date: day,
+                date: NaiveDate::MIN,
                 fnsku: opt(r, fnsku),
                 asin: opt(r, asin),
                 msku: opt(r, msku),
@@ -533,30 +541,44 @@ pub fn parse_ledger(text: &str, default_order: DateOrder) -> Result<Parsed<Ledge
                 reconciled_quantity: num(reconciled, "Reconciled Quantity")?,
                 unreconciled_quantity: num(unreconciled, "Unreconciled Quantity")?,
             };
-            let day = row.date.to_string();
-            let qty = row.quantity.to_string();
-            row.key = keys.key(&[
-                &day,
-                row.fnsku.as_deref().unwrap_or(""),
-                row.msku.as_deref().unwrap_or(""),
-                &row.event_type,
-                row.reference_id.as_deref().unwrap_or(""),
-                &qty,
-                row.fulfillment_center.as_deref().unwrap_or(""),
-                row.disposition.as_deref().unwrap_or(""),
-                row.reason.as_deref().unwrap_or(""),
-                row.country.as_deref().unwrap_or(""),
-            ]);
-            Ok(row)
+            Ok((raw_date, row))
         })();
         match row {
-            Ok(row) => out.rows.push(row),
-            Err(message) => out.problems.push(RowProblem {
-                line: *line,
-                message,
-            }),
+            Ok((raw, row)) => pending.push((line, raw, row)),
+            Err(message) => out.problems.push(RowProblem { line, message }),
         }
     }
+    let order = order_seen.decide(default_order)?;
+    let mut keys = Keys::new();
+    out.rows.reserve(pending.len());
+    for (line, raw, mut row) in pending {
+        let day = DateTime::parse_from_rfc3339(&raw)
+            .map(|t| t.date_naive())
+            .or_else(|_| ledger_date(&raw, order));
+        row.date = match day {
+            Ok(d) => d,
+            Err(message) => {
+                out.problems.push(RowProblem { line, message });
+                continue;
+            }
+        };
+        let day = row.date.to_string();
+        let qty = row.quantity.to_string();
+        row.key = keys.key(&[
+            &day,
+            row.fnsku.as_deref().unwrap_or(""),
+            row.msku.as_deref().unwrap_or(""),
+            &row.event_type,
+            row.reference_id.as_deref().unwrap_or(""),
+            &qty,
+            row.fulfillment_center.as_deref().unwrap_or(""),
+            row.disposition.as_deref().unwrap_or(""),
+            row.reason.as_deref().unwrap_or(""),
+            row.country.as_deref().unwrap_or(""),
+        ]);
+        out.rows.push(row);
+    }
+    out.problems.sort_by_key(|p| p.line);
     Ok(out)
 }
 
