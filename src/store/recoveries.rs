@@ -489,9 +489,9 @@ pub async fn has_data(db: &impl ConnectionTrait, connection_id: i64) -> AppResul
         .is_some())
 }
 
-/// `SUM` of a BIGINT column as BIGINT on both backends (PostgreSQL sums into NUMERIC).
-fn sum_bigint(col: impl sea_orm::sea_query::IntoColumnRef) -> SimpleExpr {
-    SimpleExpr::from(Func::cast_as(Func::sum(Expr::col(col)), "BIGINT"))
+/// `SUM` of an integer expression as BIGINT on both backends (PostgreSQL sums into NUMERIC).
+fn sum_bigint(e: impl Into<SimpleExpr>) -> SimpleExpr {
+    SimpleExpr::from(Func::cast_as(Func::sum(e.into()), "BIGINT"))
 }
 
 fn too_many<T>(rows: Vec<T>) -> AppResult<Vec<T>> {
@@ -527,14 +527,8 @@ pub async fn reimbursed_by_day(
         .column(C::Period)
         .column(C::Reason)
         .column(C::Currency)
-        .column_as(sum_bigint(C::AmountUnits), "units")
-        .column_as(
-            SimpleExpr::from(Func::cast_as(
-                Func::sum(Expr::col(C::QuantityTotal)),
-                "BIGINT",
-            )),
-            "quantity",
-        )
+        .column_as(sum_bigint(Expr::col(C::AmountUnits)), "units")
+        .column_as(sum_bigint(Expr::col(C::QuantityTotal)), "quantity")
         .column_as(C::Id.count(), "lines")
         .group_by(C::Period)
         .group_by(C::Reason)
@@ -594,12 +588,9 @@ pub async fn claim_groups(
         .column(C::Status)
         .column(C::Currency)
         .column(C::EventDate)
-        .column_as(sum_bigint(C::ValueUnits), "units")
+        .column_as(sum_bigint(Expr::col(C::ValueUnits)), "units")
         .column_as(
-            SimpleExpr::from(Func::cast_as(
-                Func::sum(Expr::col(C::Quantity).sub(Expr::col(C::SettledQuantity))),
-                "BIGINT",
-            )),
+            sum_bigint(Expr::col(C::Quantity).sub(Expr::col(C::SettledQuantity))),
             "quantity",
         )
         .column_as(C::Id.count(), "claims")
