@@ -40,6 +40,10 @@ export const ROUTES = [
     detail: () => import('./screens/connection.js').then((m) => m.ConnectionPage),
   },
   {
+    section: 'recoveries', nav: 'Recoveries', show: (caps) => caps.query('amazonRecoveries'),
+    list: () => import('./screens/recoveries.js').then((m) => m.Recoveries),
+  },
+  {
     section: 'users', nav: 'Users', show: (caps, user) => isAdmin(user) && caps.query('users'),
     list: () => import('./screens/users.js').then((m) => m.Users),
   },

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What a money component is for a dashboard: revenue, a fee, money returned to a buyer,
-/// or a promotional discount.
+/// a promotional discount, or an adjustment of the seller's account (reimbursements).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
@@ -21,6 +21,11 @@ pub enum FinanceKind {
     #[sea_orm(string_value = "promotion")]
     #[serde(rename = "promotion")]
     Promotion,
+    /// An account adjustment (`AdjustmentEventList`): FBA inventory reimbursements and
+    /// their reversals, postage, …
+    #[sea_orm(string_value = "adjustment")]
+    #[serde(rename = "adjustment")]
+    Adjustment,
 }
 
 impl FinanceKind {
@@ -30,6 +35,7 @@ impl FinanceKind {
             Self::Fee => "fee",
             Self::Refund => "refund",
             Self::Promotion => "promotion",
+            Self::Adjustment => "adjustment",
         }
     }
 }

@@ -4,6 +4,10 @@
 //! runs on SQLite and PostgreSQL and stays readable for anyone querying it directly.
 
 pub mod account;
+pub mod amazon_claim;
+pub mod amazon_inbound_item;
+pub mod amazon_ledger_event;
+pub mod amazon_reimbursement;
 pub mod api_key;
 pub mod audit_log;
 pub mod category;

@@ -25,6 +25,12 @@ pub struct Model {
     pub conflicts: i64,
     pub skipped: i64,
     pub errors: i64,
+    /// Amazon recoveries: reimbursement report lines read by the run.
+    pub reimbursements: i64,
+    /// Amazon recoveries: inventory-ledger rows read by the run.
+    pub ledger_events: i64,
+    /// Amazon recoveries: claims the run detected for the first time.
+    pub claims_detected: i64,
     /// Resume point: per entity type cursor/page reached.
     pub checkpoint: Json,
     /// Summary figures beyond the counters (per category, samples of diffs).

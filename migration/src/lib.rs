@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261123_000040_amazon_finances;
+mod m20261204_amazon_recoveries_000001_tables;
 mod m20261204_limits_auth_000001_sessions_and_api_keys;
 
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261123_000040_amazon_finances::Migration),
             Box::new(m20261204_limits_auth_000001_sessions_and_api_keys::Migration),
+            Box::new(m20261204_amazon_recoveries_000001_tables::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 mod fulfil_shiphero;
+mod recoveries;
 mod scenarios;
 
 use crate::config::Settings;
@@ -18,6 +19,7 @@ pub const ALL: &[&str] = &[
     "progress_fanout_1000_ws",
     "csv_100k_vendor_prices",
     "fulfil_shiphero_10k",
+    "amazon_recoveries_200k",
 ];
 
 /// Figures of one scenario, printed as one JSON line.

@@ -170,6 +170,7 @@ pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result
         "progress_fanout_1000_ws" => fanout(settings, quick).await?,
         "fulfil_shiphero_10k" => super::fulfil_shiphero::run(settings, quick).await?,
         "csv_100k_vendor_prices" => csv_vendor_prices(settings, quick).await?,
+        "amazon_recoveries_200k" => super::recoveries::run(quick)?,
         other => anyhow::bail!("unknown scenario '{other}'"),
     };
     f.scenario = name.to_owned();

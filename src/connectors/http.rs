@@ -178,6 +178,37 @@ impl HttpClient {
         auth_failure: impl Into<AuthRule>,
         build: impl Fn(&reqwest::Client, Option<&str>) -> RequestBuilder,
     ) -> Result<T, UpstreamError> {
+        self.send(auth, auth_failure, build, |body| {
+            serde_json::from_slice::<T>(&body).map_err(|e| {
+                // Truncated or garbled JSON is often transient: retry it like a 5xx; valid
+                // JSON of the wrong shape will not get better by asking again.
+                if e.is_syntax() || e.is_eof() {
+                    Decode::Retry(format!("invalid JSON: {e}"))
+                } else {
+                    Decode::Fail(format!("unexpected shape: {e}"))
+                }
+            })
+        })
+        .await
+    }
+
+    /// Like [`HttpClient::json`] for a body that is not JSON (a report document).
+    pub async fn bytes(
+        &self,
+        auth: Option<&dyn TokenSource>,
+        auth_failure: impl Into<AuthRule>,
+        build: impl Fn(&reqwest::Client, Option<&str>) -> RequestBuilder,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        self.send(auth, auth_failure, build, Ok).await
+    }
+
+    async fn send<T>(
+        &self,
+        auth: Option<&dyn TokenSource>,
+        auth_failure: impl Into<AuthRule>,
+        build: impl Fn(&reqwest::Client, Option<&str>) -> RequestBuilder,
+        decode: impl Fn(Vec<u8>) -> Result<T, Decode>,
+    ) -> Result<T, UpstreamError> {
         let auth_failure = auth_failure.into();
         let mut delays = backon::ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
@@ -201,20 +232,18 @@ impl HttpClient {
                 Err(e) => Attempt::Retry(network_error(&e), None),
             };
             match outcome {
-                Attempt::Done(body) => match serde_json::from_slice::<T>(&body) {
+                Attempt::Done(body) => match decode(body) {
                     Ok(value) => return Ok(value),
-                    // Truncated or garbled JSON is often transient: retry it like a 5xx.
-                    Err(e) if e.is_syntax() || e.is_eof() => {
-                        let err = UpstreamError::Malformed(format!("invalid JSON: {e}"));
+                    Err(Decode::Retry(message)) => {
+                        let err = UpstreamError::Malformed(message);
                         let Some(delay) = delays.next() else {
                             return Err(err);
                         };
                         self.stats.retries.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(delay).await;
                     }
-                    // Valid JSON of the wrong shape will not get better by asking again.
-                    Err(e) => {
-                        return Err(UpstreamError::Malformed(format!("unexpected shape: {e}")));
+                    Err(Decode::Fail(message)) => {
+                        return Err(UpstreamError::Malformed(message));
                     }
                 },
                 Attempt::Unauthorized(message) => {
@@ -295,6 +324,13 @@ impl HttpClient {
             }),
         }
     }
+}
+
+/// Why a successful answer's body could not be decoded.
+enum Decode {
+    /// Likely transient (truncated): retried like a 5xx.
+    Retry(String),
+    Fail(String),
 }
 
 enum Attempt {

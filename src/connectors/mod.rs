@@ -8,6 +8,7 @@ pub mod fulfil;
 pub mod http;
 pub mod jobber;
 pub mod oauth;
+pub mod recoveries;
 pub mod registry;
 pub mod servicetitan;
 pub mod settings;
@@ -101,6 +102,11 @@ pub trait Connector: Send + Sync {
     /// Financial events besides the price book (Amazon), pulled as an extra stage of a
     /// full or incremental run; `None` for providers without them.
     fn finances(&self) -> Option<&dyn finances::FinanceSource> {
+        None
+    }
+    /// FBA recoveries data (Amazon's reimbursement and inventory-ledger reports, inbound
+    /// items), pulled as a stage after the finances; `None` for other providers.
+    fn recoveries(&self) -> Option<&dyn recoveries::RecoverySource> {
         None
     }
 }

@@ -70,6 +70,8 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         eager::Eager<types::item::Item> => "items",
         types::conflict::FailedRecord => "records whose last sync failed",
         types::finance::FinancialEvent => "Amazon financial event lines",
+        types::recoveries::AmazonClaim => "Amazon claims",
+        types::recoveries::AmazonReimbursement => "Amazon reimbursements",
         types::run::SyncEvent => "run events",
         types::run::SyncRun => "sync runs",
         types::vendor_price::VendorPrice => "vendor prices",

@@ -121,6 +121,9 @@ fn counters_of(run: &sync_run::Model) -> Counters {
         conflicts: run.conflicts,
         skipped: run.skipped,
         errors: run.errors,
+        reimbursements: run.reimbursements,
+        ledger_events: run.ledger_events,
+        claims_detected: run.claims_detected,
     }
 }
 
@@ -148,6 +151,9 @@ impl Reporter for JobReporter {
         run.conflicts = c.conflicts;
         run.skipped = c.skipped;
         run.errors = c.errors;
+        run.reimbursements = c.reimbursements;
+        run.ledger_events = c.ledger_events;
+        run.claims_detected = c.claims_detected;
         run.updated_at = chrono::Utc::now();
         s.1 = true;
         self.bus.publish(s.0.clone(), false);

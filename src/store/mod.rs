@@ -15,6 +15,7 @@ pub mod finances;
 pub mod items;
 pub mod links;
 pub mod page;
+pub mod recoveries;
 pub mod route_links;
 pub mod runs;
 pub mod sync_state;

@@ -43,6 +43,9 @@ pub async fn create(db: &impl ConnectionTrait, new: NewRun) -> AppResult<sync_ru
         conflicts: Set(0),
         skipped: Set(0),
         errors: Set(0),
+        reimbursements: Set(0),
+        ledger_events: Set(0),
+        claims_detected: Set(0),
         checkpoint: Set(serde_json::json!({})),
         summary: Set(serde_json::json!({})),
         cancel_requested: Set(false),
@@ -106,6 +109,9 @@ pub async fn save_progress(
         .col_expr(C::Conflicts, Expr::value(c.conflicts))
         .col_expr(C::Skipped, Expr::value(c.skipped))
         .col_expr(C::Errors, Expr::value(c.errors))
+        .col_expr(C::Reimbursements, Expr::value(c.reimbursements))
+        .col_expr(C::LedgerEvents, Expr::value(c.ledger_events))
+        .col_expr(C::ClaimsDetected, Expr::value(c.claims_detected))
         .col_expr(C::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(C::Id.eq(run_id))
         .exec(db)
@@ -146,6 +152,9 @@ pub async fn finish(
     a.conflicts = Set(c.conflicts);
     a.skipped = Set(c.skipped);
     a.errors = Set(c.errors);
+    a.reimbursements = Set(c.reimbursements);
+    a.ledger_events = Set(c.ledger_events);
+    a.claims_detected = Set(c.claims_detected);
     a.summary = Set(f.summary);
     if let Some((code, message)) = f.error {
         a.error_code = Set(Some(code));

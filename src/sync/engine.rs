@@ -97,6 +97,15 @@ struct Run<'a> {
     cancel: &'a CancellationToken,
     checkpoint: Mutex<Checkpoint>,
     summary: Mutex<Summary>,
+    recoveries_outcome: Mutex<Option<serde_json::Value>>,
+}
+
+/// How the progress bar is shared: listing up to `listing`, then the finances and
+/// recoveries stages (Amazon), then pushing from 90.
+struct Bar {
+    listing: i32,
+    finances: (i32, i32),
+    recoveries: (i32, i32),
 }
 
 pub async fn run(
@@ -114,6 +123,7 @@ pub async fn run(
         cancel,
         checkpoint: Mutex::new(spec.checkpoint.clone()),
         summary: Mutex::new(Summary::default()),
+        recoveries_outcome: Mutex::new(None),
     };
     let entities = run.selected_entities()?;
     let finances = match spec.mode {
@@ -125,7 +135,9 @@ pub async fn run(
         RunMode::Push | RunMode::CsvImport => None,
         _ => {
             run.listings(&entities).await?;
-            run.pull_finances().await?
+            let finances = run.pull_finances().await?;
+            run.pull_recoveries().await?;
+            finances
         }
     };
     run.tracker.stage("pushing local changes", 90);
@@ -138,6 +150,14 @@ pub async fn run(
         .unwrap_or_default();
     if let (Some(f), Some(obj)) = (finances, summary.as_object_mut()) {
         obj.insert("finances".into(), f);
+    }
+    let recoveries = run
+        .recoveries_outcome
+        .lock()
+        .ok()
+        .and_then(|mut r| r.take());
+    if let (Some(r), Some(obj)) = (recoveries, summary.as_object_mut()) {
+        obj.insert("recoveries".into(), r);
     }
     Ok(Outcome {
         counters: run.tracker.counters(),
@@ -178,6 +198,63 @@ impl Run<'_> {
         Direction::of(&self.spec.connection.directions, entity)
     }
 
+    fn bar(&self) -> Bar {
+        match (
+            self.connector.finances().is_some(),
+            self.connector.recoveries().is_some(),
+        ) {
+            (true, true) => Bar {
+                listing: 35,
+                finances: (35, 60),
+                recoveries: (60, 89),
+            },
+            (false, true) => Bar {
+                listing: 50,
+                finances: (50, 50),
+                recoveries: (50, 89),
+            },
+            (true, false) => Bar {
+                listing: 50,
+                finances: (50, 89),
+                recoveries: (89, 89),
+            },
+            (false, false) => Bar {
+                listing: 90,
+                finances: (90, 90),
+                recoveries: (90, 90),
+            },
+        }
+    }
+
+    /// FBA recoveries (Amazon), after the finances: reports, inbound items, claims.
+    async fn pull_recoveries(&self) -> AppResult<()> {
+        let Some(source) = self.connector.recoveries() else {
+            return Ok(());
+        };
+        if !self.spec.entity_types.is_empty() {
+            return Ok(());
+        }
+        let outcome = super::recoveries::Stage {
+            db: self.db,
+            source,
+            account_id: self.spec.account_id,
+            connection_id: self.spec.connection.id,
+            rule_overrides: self.spec.connection.config.get("claimRules"),
+            run_id: self.spec.run_id,
+            mode: self.spec.mode,
+            dry_run: self.spec.dry_run,
+            tracker: &self.tracker,
+            cancel: self.cancel,
+            percent: self.bar().recoveries,
+        }
+        .run()
+        .await?;
+        if let Ok(mut slot) = self.recoveries_outcome.lock() {
+            *slot = serde_json::to_value(outcome).ok();
+        }
+        Ok(())
+    }
+
     /// The connector's financial events, after the price book (full and incremental runs
     /// over all entity types).
     async fn pull_finances(&self) -> AppResult<Option<serde_json::Value>> {
@@ -197,6 +274,7 @@ impl Run<'_> {
             dry_run: self.spec.dry_run,
             tracker: &self.tracker,
             cancel: self.cancel,
+            percent: self.bar().finances,
         }
         .run()
         .await?;
@@ -234,9 +312,9 @@ impl Run<'_> {
     /// Full and incremental listings; deletions only after every listing completed.
     async fn listings(&self, entities: &[EntityType]) -> AppResult<()> {
         self.tracker.stage("connecting", 0);
-        if self.connector.finances().is_some() {
-            // Leave the second half of the bar to the finances stage.
-            self.tracker.set_listing_ceiling(50);
+        if self.connector.finances().is_some() || self.connector.recoveries().is_some() {
+            // Leave the rest of the bar to the finances and recoveries stages.
+            self.tracker.set_listing_ceiling(self.bar().listing);
         }
         let full = self.spec.mode == RunMode::Full;
         for e in entities.iter().filter(|_| full) {

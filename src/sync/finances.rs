@@ -23,10 +23,6 @@ use tokio_util::sync::CancellationToken;
 pub const CURSOR_ENTITY: &str = "financialEvents";
 /// Window restarts after expired tokens before the run fails.
 pub const MAX_RESTARTS: u32 = 3;
-/// The stage fills this part of the progress bar (inventory takes the part before).
-const PERCENT_FROM: f64 = 50.0;
-const PERCENT_TO: f64 = 89.0;
-
 pub struct Stage<'a> {
     pub db: &'a Db,
     pub source: &'a dyn FinanceSource,
@@ -37,6 +33,8 @@ pub struct Stage<'a> {
     pub dry_run: bool,
     pub tracker: &'a Tracker<'a>,
     pub cancel: &'a CancellationToken,
+    /// The part of the progress bar the stage fills (inventory takes the part before).
+    pub percent: (i32, i32),
 }
 
 /// What the stage did, stored in the run summary under `finances`.
@@ -78,10 +76,11 @@ impl Stage<'_> {
             ..Default::default()
         };
         let span = (to - from).num_seconds().max(1) as f64;
+        let (percent_from, percent_to) = (self.percent.0 as f64, self.percent.1 as f64);
         for (after, before) in finances::windows(from, to, rules.max_window) {
             self.window(after, before, &mut out, |posted: DateTime<Utc>| {
                 let done = (posted - from).num_seconds().clamp(0, span as i64) as f64 / span;
-                (PERCENT_FROM + done * (PERCENT_TO - PERCENT_FROM)) as i32
+                (percent_from + done * (percent_to - percent_from)) as i32
             })
             .await?;
             if !self.dry_run {

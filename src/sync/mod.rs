@@ -1,6 +1,7 @@
 //! The sync engine: pure three-way categorisation (`diff`), local items as canonical
 //! fields (`canonical`), page application (`apply`), pushing local changes (`push`), and
-//! the run driver (`engine`). It reports through a `progress::Reporter` and knows nothing
+//! the run driver (`engine`), and the Amazon stages after a listing: financial events
+//! (`finances`) and FBA recoveries with claim detection (`recoveries`). It reports through a `progress::Reporter` and knows nothing
 //! of HTTP handlers or GraphQL.
 
 pub mod apply;
@@ -12,5 +13,6 @@ pub mod engine;
 pub mod finances;
 pub mod progress;
 pub mod push;
+pub mod recoveries;
 pub mod route;
 pub mod runner;

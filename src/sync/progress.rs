@@ -13,6 +13,15 @@ pub struct Counters {
     pub conflicts: i64,
     pub skipped: i64,
     pub errors: i64,
+    /// Amazon recoveries: reimbursement report lines read.
+    #[serde(default)]
+    pub reimbursements: i64,
+    /// Amazon recoveries: inventory-ledger rows read.
+    #[serde(default)]
+    pub ledger_events: i64,
+    /// Amazon recoveries: claims detected for the first time.
+    #[serde(default)]
+    pub claims_detected: i64,
 }
 
 impl Counters {
@@ -25,6 +34,9 @@ impl Counters {
         self.conflicts += o.conflicts;
         self.skipped += o.skipped;
         self.errors += o.errors;
+        self.reimbursements += o.reimbursements;
+        self.ledger_events += o.ledger_events;
+        self.claims_detected += o.claims_detected;
     }
 }
 

@@ -570,7 +570,7 @@ async fn finance_queries_are_exact_scoped_and_validated() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
 
-/// The finances stage reports its own stage and the upper half of the progress bar, and
+/// The finances stage reports its own stage and its part of the progress bar, and
 /// a cancel between its pages ends the run as cancelled without advancing the watermark.
 #[tokio::test]
 async fn finances_stage_reports_progress_and_can_be_cancelled() {
@@ -609,7 +609,8 @@ async fn finances_stage_reports_progress_and_can_be_cancelled() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     let (stage, progress) = seen.expect("the finances stage shows up");
-    assert!((50..90).contains(&progress), "{stage} at {progress}");
+    // Inventory fills 0–35 %, finances 35–60 %, the recoveries stage 60–89 %.
+    assert!((35..60).contains(&progress), "{stage} at {progress}");
     app.gql_ok(
         &token,
         "mutation($id:ID!){ cancelSync(runId:$id) { id } }",

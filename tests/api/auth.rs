@@ -395,8 +395,16 @@ async fn cross_site_shaped_posts_are_refused() {
     for (content_type, status, code) in [
         (Some("text/plain"), 415, "BAD_REQUEST"),
         (None, 415, "BAD_REQUEST"),
-        (Some("application/x-www-form-urlencoded"), 415, "BAD_REQUEST"),
-        (Some("multipart/form-data; boundary=x"), 400, "CSRF_PREVENTED"),
+        (
+            Some("application/x-www-form-urlencoded"),
+            415,
+            "BAD_REQUEST",
+        ),
+        (
+            Some("multipart/form-data; boundary=x"),
+            400,
+            "CSRF_PREVENTED",
+        ),
     ] {
         let mut req = app.client.post(&url).bearer_auth(&token).body(body.clone());
         if let Some(ct) = content_type {

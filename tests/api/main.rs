@@ -22,6 +22,7 @@ mod newcomer;
 mod outage;
 mod process;
 mod readpath;
+mod recoveries;
 mod schema;
 mod sync;
 mod tenancy;

@@ -1215,6 +1215,71 @@ scenario('first load is small, assets are compressed and cached, the schema is n
   }
   for (const f of figures) console.log(`# payload ${f}`);
 });
+// Amazon recoveries: an empty connection's screen starts the sync itself, then shows the
+// claims with their evidence; file one with a case id, dismiss another, export the rest.
+async function recoveriesScenario() {
+  const name = `ui-amazon-${STAMP}`;
+  const created = await api(`mutation($n: String!) { createConnection(input: { name: $n, provider: AMAZON, startSync: false,
+    config: { sandbox: true, reportAlignMinutes: 0, reportPollMs: 50, financesLookbackDays: 100 } }) { id } }`, { n: name });
+  const id = created.createConnection.id;
+  const claimsOf = async (status) => (await api(`query($c: ID!, $s: ClaimStatus) { amazonClaims(connectionId: $c, status: $s, first: 500) {
+    totalCount edges { node { id status caseId } } } }`, { c: id, s: status })).amazonClaims;
+  try {
+    const s = await openPage();
+    const { page } = s;
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Recoveries' }).first().waitFor();
+    await go(page, `/recoveries?connectionId=${id}`);
+    await page.getByTestId('recoveries-page').waitFor();
+    // Nothing pulled yet: the screen's request queued the sync and follows it.
+    await page.getByTestId('recoveries-syncing').or(page.getByTestId('claim-row').first()).first().waitFor({ timeout: SYNC_TIMEOUT });
+    await page.getByTestId('claim-row').first().waitFor({ timeout: SYNC_TIMEOUT });
+    const runs = (await api('query($c: ID!) { syncRuns(connectionId: $c) { totalCount } }', { c: id })).syncRuns.totalCount;
+    assert(runs === 1, `expected the one run the screen started, found ${runs}`);
+    const claimable = await page.getByTestId('claimable-total').innerText();
+    assert(/\$[1-9]/.test(claimable), `claimable value is ${claimable}`);
+    const before = await claimsOf('DETECTED');
+    assert(before.totalCount >= 2, `expected detected claims, got ${before.totalCount}`);
+
+    const first = page.getByTestId('claim-row').first();
+    await first.getByTestId('claim-evidence').locator('summary').click();
+    await first.getByTestId('claim-evidence').locator('tbody tr').first().waitFor();
+    const filedId = await first.getAttribute('data-claim-id');
+    await first.getByRole('button', { name: 'Mark filed' }).click();
+    await page.getByTestId('claim-case-id').fill(`CASE-${STAMP}`);
+    await page.getByRole('dialog').getByRole('button', { name: 'Mark filed' }).click();
+    await expectToast(page, /marked filed/);
+    const row2 = page.locator(`[data-testid="claim-row"]:not([data-claim-id="${filedId}"])`).first();
+    await row2.waitFor();
+    const dismissedId = await row2.getAttribute('data-claim-id');
+    await row2.getByRole('button', { name: 'Dismiss' }).click();
+    await expectToast(page, /dismissed/);
+    const filed = (await claimsOf('FILED')).edges.map((e) => e.node);
+    assert(filed.some((c) => c.id === filedId && c.caseId === `CASE-${STAMP}`), `claim ${filedId} is not filed: ${JSON.stringify(filed)}`);
+    assert((await claimsOf('DISMISSED')).edges.some((e) => e.node.id === dismissedId), `claim ${dismissedId} is not dismissed`);
+
+    const detected = await claimsOf('DETECTED');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="claim-row"]').length === Math.min(n, 25), detected.totalCount);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('claims-export').click()]);
+    const csv = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+    assert(csv[0].startsWith('id,kind,status,sku'), `CSV header is ${csv[0]}`);
+    assert(csv.length === detected.totalCount + 1, `CSV has ${csv.length - 1} claims, ${detected.totalCount} are detected`);
+    assert(csv.slice(1).every((l) => l.includes(',DETECTED,')), 'the export holds other statuses');
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '1280-recoveries.png'), fullPage: true });
+
+    // Viewers see the claims, not the case work.
+    const v = await openPage();
+    await signIn(v.page, VIEWER_EMAIL, VIEWER_PASSWORD);
+    await go(v.page, `/recoveries?connectionId=${id}`);
+    await v.page.getByTestId('claim-row').first().waitFor();
+    assert(await v.page.getByRole('button', { name: 'Mark filed' }).count() === 0, 'a viewer can file claims');
+  } finally {
+    await api('mutation($id: ID!) { deleteConnection(id: $id) }', { id }).catch(() => {});
+  }
+}
+
+scenario('Amazon recoveries: sync on first view, evidence, file, dismiss, export', ['query:amazonRecoveries'], recoveriesScenario);
 
 // ---------------------------------------------------------------- runner
 

@@ -2,8 +2,8 @@
 //! their quantities; financial events become one line per money component.
 
 use super::wire::{
-    ChargeComponent, Currency, FeeComponent, FinancialEvents, InventorySummary, Promotion,
-    ShipmentEvent,
+    AdjustmentEvent, ChargeComponent, Currency, FeeComponent, FinancialEvents, InventorySummary,
+    Promotion, ShipmentEvent,
 };
 use crate::connectors::RemoteRecord;
 use crate::connectors::finances::{FinanceLine, FinancePage, FinanceProblem};
@@ -221,6 +221,86 @@ impl Lines {
         }
     }
 
+    /// Account adjustments: one line per adjusted item (its `TotalAmount`, `Quantity`), or
+    /// the event's `AdjustmentAmount` when it lists no items; the adjustment type (e.g.
+    /// `FBAInventoryReimbursement`) is the component.
+    fn adjustment(&mut self, e: &AdjustmentEvent) {
+        let adjustment_type = e.adjustment_type.as_deref().unwrap_or("Unknown");
+        let Some(posted_at) = e.posted_date else {
+            self.page.problems.push(FinanceProblem {
+                sku: None,
+                order_id: None,
+                message: format!("Adjustment {adjustment_type} without PostedDate; skipped"),
+            });
+            return;
+        };
+        let items = e.adjustment_item_list.as_deref().unwrap_or_default();
+        fn context<'c>(
+            posted_at: DateTime<Utc>,
+            sku: Option<&'c str>,
+            item_id: &'c str,
+            quantity: Option<i32>,
+        ) -> Context<'c> {
+            Context {
+                posted_at,
+                key_time: posted_at.to_rfc3339(),
+                dated_by_page: false,
+                sku,
+                order_id: None,
+                item_id,
+                quantity,
+            }
+        }
+        if items.is_empty() {
+            self.push(
+                &context(posted_at, None, "account", None),
+                Component {
+                    event_type: "Adjustment",
+                    list: "AdjustmentAmount",
+                    index: 0,
+                    kind: FinanceKind::Adjustment,
+                    component: Some(adjustment_type),
+                    money: e.adjustment_amount.as_ref(),
+                },
+            );
+            return;
+        }
+        for (index, item) in items.iter().enumerate() {
+            let quantity = match item.quantity.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(q) => match q.parse::<i32>() {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        self.page.problems.push(FinanceProblem {
+                            sku: item.seller_sku.clone(),
+                            order_id: None,
+                            message: format!(
+                                "Adjustment {adjustment_type} quantity '{q}' is not a whole number; skipped"
+                            ),
+                        });
+                        continue;
+                    }
+                },
+            };
+            let item_id = format!(
+                "{}|{}",
+                item.transaction_number.as_deref().unwrap_or(""),
+                item.fn_sku.as_deref().unwrap_or("")
+            );
+            self.push(
+                &context(posted_at, item.seller_sku.as_deref(), &item_id, quantity),
+                Component {
+                    event_type: "Adjustment",
+                    list: "AdjustmentItemList",
+                    index,
+                    kind: FinanceKind::Adjustment,
+                    component: Some(adjustment_type),
+                    money: item.total_amount.as_ref(),
+                },
+            );
+        }
+    }
+
     /// Shipments: charges are sales, fees are fees. Refunds: charge adjustments are
     /// refunds, fee adjustments are (returned) fees.
     fn shipment(&mut self, e: &ShipmentEvent, event_type: &str, refund: bool) {
@@ -328,17 +408,24 @@ pub fn to_finance_page(
     let shipments = events.shipment_event_list.as_deref().unwrap_or_default();
     let refunds = events.refund_event_list.as_deref().unwrap_or_default();
     let fees = events.service_fee_event_list.as_deref().unwrap_or_default();
-    lines.page.events = shipments.len() + refunds.len() + fees.len();
+    let adjustments = events.adjustment_event_list.as_deref().unwrap_or_default();
+    lines.page.events = shipments.len() + refunds.len() + fees.len() + adjustments.len();
     let dated = shipments
         .iter()
         .chain(refunds)
         .filter_map(|e| e.posted_date);
-    lines.page.latest_posted = dated.clone().max();
+    lines.page.latest_posted = dated
+        .clone()
+        .chain(adjustments.iter().filter_map(|a| a.posted_date))
+        .max();
     for e in shipments {
         lines.shipment(e, "Shipment", false);
     }
     for e in refunds {
         lines.shipment(e, "Refund", true);
+    }
+    for e in adjustments {
+        lines.adjustment(e);
     }
     for (i, e) in fees.iter().enumerate() {
         let order_date = e.amazon_order_id.as_ref().and_then(|id| {
@@ -439,6 +526,85 @@ mod tests {
     }
 
     #[test]
+    fn adjustments_become_one_line_per_item_or_the_event_amount() {
+        use crate::connectors::amazon::wire::{AdjustmentEvent, AdjustmentItem};
+        let posted = DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let reimbursement = AdjustmentEvent {
+            adjustment_type: Some("FBAInventoryReimbursement".into()),
+            posted_date: Some(posted),
+            adjustment_amount: usd(2500),
+            adjustment_item_list: Some(vec![
+                AdjustmentItem {
+                    quantity: Some("2".into()),
+                    total_amount: usd(2500),
+                    seller_sku: Some("SKU-1".into()),
+                    fn_sku: Some("X1".into()),
+                    transaction_number: Some("T1".into()),
+                    ..Default::default()
+                },
+                AdjustmentItem {
+                    quantity: Some("two".into()),
+                    total_amount: usd(100),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        };
+        let postage = AdjustmentEvent {
+            adjustment_type: Some("PostageBilling".into()),
+            posted_date: Some(posted),
+            adjustment_amount: usd(-399),
+            ..Default::default()
+        };
+        let page = to_finance_page(
+            &FinancialEvents {
+                adjustment_event_list: Some(vec![reimbursement, postage]),
+                ..Default::default()
+            },
+            None,
+            posted,
+        );
+        type Line<'a> = (FinanceKind, &'a str, String, Option<i32>, Option<&'a str>);
+        let lines: Vec<Line> = page
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.kind,
+                    l.component.as_str(),
+                    l.amount.to_string(),
+                    l.quantity,
+                    l.sku.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    FinanceKind::Adjustment,
+                    "FBAInventoryReimbursement",
+                    "25.00".into(),
+                    Some(2),
+                    Some("SKU-1")
+                ),
+                (
+                    FinanceKind::Adjustment,
+                    "PostageBilling",
+                    "-3.99".into(),
+                    None,
+                    None
+                ),
+            ]
+        );
+        assert_eq!(page.problems.len(), 1, "the item with a bad quantity");
+        assert_eq!(page.events, 2);
+        assert_eq!(page.latest_posted, Some(posted));
+    }
+
+    #[test]
     fn events_split_into_keyed_lines_and_problems() {
         let posted = DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z")
             .unwrap()
@@ -495,6 +661,7 @@ mod tests {
                 }]),
                 ..Default::default()
             }]),
+            adjustment_event_list: None,
         };
         let page = to_finance_page(&events, None, posted);
         let kinds: Vec<(FinanceKind, String, String)> = page

@@ -11,11 +11,15 @@
 //!   idempotent, so re-reading them costs requests, not correctness; after
 //!   [`MAX_RESTARTS`] the run fails instead of looping. An expired finances `NextToken`
 //!   restarts the current posting window the same way (the engine decides).
+//! - FBA recoveries (reimbursements and inventory-ledger reports, inbound shipment
+//!   items): [`reports`], parsed by [`report_rows`]; claims are detected by the engine.
 //! - Cursors (ours, JSON): `{"since", "next", "started", "restarts", "seen"}`. A finished
 //!   listing leaves `{"since": <its start − 5 min>}` for the next incremental run.
 
 pub mod auth;
 pub mod map;
+pub mod report_rows;
+pub mod reports;
 pub mod wire;
 
 use super::finances::{FinanceListing, FinanceSource, FinanceWindows};
@@ -74,6 +78,17 @@ pub struct Settings {
     pub lookback_days: i64,
     pub overlap_hours: i64,
     pub max_retries: usize,
+    /// Pull reimbursements, the inventory ledger and inbound items and detect claims as a
+    /// stage of each run (config `recoveries`, default true).
+    pub recoveries: bool,
+    pub recoveries_lookback_days: i64,
+    pub recoveries_overlap_days: i64,
+    pub report_align_minutes: i64,
+    pub report_wait_seconds: u64,
+    pub report_poll_ms: u64,
+    pub ledger_date_order: report_rows::DateOrder,
+    /// List inbound shipment items for the inbound-shortage rule (config `inbound`).
+    pub inbound: bool,
 }
 
 fn region_host(region: &str, sandbox_host: bool) -> AppResult<String> {
@@ -173,6 +188,22 @@ impl Settings {
             lookback_days: int("financesLookbackDays", 90, 540),
             overlap_hours: int("financesOverlapHours", 48, 24 * 30),
             max_retries: int("maxRetries", 6, 10) as usize,
+            recoveries: flag("recoveries").unwrap_or(true),
+            recoveries_lookback_days: int("recoveriesLookbackDays", 180, 540).max(1),
+            recoveries_overlap_days: int("recoveriesOverlapDays", 7, 90),
+            report_align_minutes: int("reportAlignMinutes", 60, 24 * 60),
+            report_wait_seconds: int("reportWaitSeconds", 900, 4 * 3600) as u64,
+            report_poll_ms: int("reportPollMs", 500, 60_000).max(10) as u64,
+            ledger_date_order: match c("ledgerDateOrder").as_deref() {
+                None | Some("monthFirst") => report_rows::DateOrder::MonthFirst,
+                Some("dayFirst") => report_rows::DateOrder::DayFirst,
+                Some(other) => {
+                    return Err(AppError::bad_input(format!(
+                        "config.ledgerDateOrder must be monthFirst or dayFirst (got '{other}')"
+                    )));
+                }
+            },
+            inbound: flag("inbound").unwrap_or(true),
         })
     }
 }
@@ -222,10 +253,22 @@ fn token_expired(e: &UpstreamError) -> bool {
     matches!(e, UpstreamError::Rejected { status: 400, message } if message.to_lowercase().contains("token"))
 }
 
+/// One client per Reports API / Inbound operation: each has its own usage plan.
+struct ReportClients {
+    create: HttpClient,
+    get: HttpClient,
+    list: HttpClient,
+    document: HttpClient,
+    /// Pre-signed document URLs: no usage plan, no access token.
+    download: HttpClient,
+    inbound: HttpClient,
+}
+
 pub struct Amazon {
     settings: Settings,
     inventory_http: HttpClient,
     finances_http: HttpClient,
+    reports: ReportClients,
     token: LwaToken,
     /// SKUs of the last complete full listing: the progress estimate of the next one.
     last_full_count: AtomicU64,
@@ -241,6 +284,15 @@ impl Amazon {
         let inventory_http =
             base.with_quota(quota(settings.inventory_rate, settings.inventory_burst));
         let finances_http = base.with_quota(quota(settings.finances_rate, settings.finances_burst));
+        let plan = |(rate, burst): (f64, u32)| base.with_quota(quota(rate, burst));
+        let reports = ReportClients {
+            create: plan(reports::CREATE_REPORT_PLAN),
+            get: plan(reports::GET_REPORT_PLAN),
+            list: plan(reports::GET_REPORTS_PLAN),
+            document: plan(reports::GET_DOCUMENT_PLAN),
+            download: base.with_quota(None),
+            inbound: plan(reports::SHIPMENT_ITEMS_PLAN),
+        };
         let token = LwaToken::new(
             base.inner().clone(),
             settings.token_url.clone(),
@@ -252,6 +304,7 @@ impl Amazon {
             settings,
             inventory_http,
             finances_http,
+            reports,
             token,
             last_full_count: AtomicU64::new(0),
         }
@@ -436,6 +489,12 @@ impl Connector for Amazon {
 
     fn finances(&self) -> Option<&dyn FinanceSource> {
         self.settings.finances.then_some(self as &dyn FinanceSource)
+    }
+
+    fn recoveries(&self) -> Option<&dyn crate::connectors::recoveries::RecoverySource> {
+        self.settings
+            .recoveries
+            .then_some(self as &dyn crate::connectors::recoveries::RecoverySource)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Amazon SP-API payloads: FBA Inventory v1 (camelCase) and Finances v0 (PascalCase), with
+//! Amazon SP-API payloads: FBA Inventory v1 (camelCase), Finances v0 (PascalCase), Reports
+//! 2021-06-30 (camelCase) and Fulfillment Inbound v0 shipment items (PascalCase), with
 //! the field names of the published OpenAPI models, plus Login with Amazon token answers
 //! and the shared `{errors: [{code, message, details}]}` error body. Shared by the connector
 //! and the sandbox emulator so the two cannot drift apart.
@@ -295,6 +296,60 @@ pub struct ServiceFeeEvent {
     pub asin: Option<String>,
 }
 
+/// `AdjustmentItem`: `Quantity` is a string in the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdjustmentItem {
+    #[serde(rename = "Quantity", default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<String>,
+    #[serde(
+        rename = "PerUnitAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub per_unit_amount: Option<Currency>,
+    #[serde(
+        rename = "TotalAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_amount: Option<Currency>,
+    #[serde(rename = "SellerSKU", default, skip_serializing_if = "Option::is_none")]
+    pub seller_sku: Option<String>,
+    #[serde(rename = "FnSKU", default, skip_serializing_if = "Option::is_none")]
+    pub fn_sku: Option<String>,
+    #[serde(
+        rename = "ProductDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_description: Option<String>,
+    #[serde(rename = "ASIN", default, skip_serializing_if = "Option::is_none")]
+    pub asin: Option<String>,
+    #[serde(
+        rename = "TransactionNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transaction_number: Option<String>,
+}
+
+/// `AdjustmentEvent`: an adjustment to the seller's account, e.g.
+/// `FBAInventoryReimbursement`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdjustmentEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_date: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_amount: Option<Currency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_item_list: Option<Vec<AdjustmentItem>>,
+}
+
 /// The event lists this project reads; the other lists of the model are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -305,6 +360,8 @@ pub struct FinancialEvents {
     pub refund_event_list: Option<Vec<ShipmentEvent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_fee_event_list: Option<Vec<ServiceFeeEvent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_event_list: Option<Vec<AdjustmentEvent>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -320,6 +377,121 @@ pub struct ListFinancialEventsPayload {
 pub struct ListFinancialEventsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<ListFinancialEventsPayload>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<Error>>,
+}
+
+// --- Reports 2021-06-30 -------------------------------------------------------------
+
+/// `processingStatus` of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProcessingStatus {
+    /// No data for the window (or cancelled by the seller).
+    Cancelled,
+    Done,
+    Fatal,
+    InProgress,
+    InQueue,
+}
+
+/// `Report`: what `getReport` answers and `getReports` lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub report_id: String,
+    pub report_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketplace_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_start_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_end_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_schedule_id: Option<String>,
+    pub created_time: DateTime<Utc>,
+    pub processing_status: ProcessingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_start_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_end_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_document_id: Option<String>,
+}
+
+/// `CreateReportSpecification` (the `reportOptions` of the model are not used here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateReportSpecification {
+    pub report_type: String,
+    pub marketplace_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_start_time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_end_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateReportResponse {
+    pub report_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetReportsResponse {
+    pub reports: Vec<Report>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `ReportDocument`: a pre-signed URL (valid 5 minutes) and how the content is compressed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportDocument {
+    pub report_document_id: String,
+    pub url: String,
+    /// `GZIP` or absent (plain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_algorithm: Option<String>,
+}
+
+// --- Fulfillment Inbound v0 ----------------------------------------------------------
+
+/// `InboundShipmentItem` (the fields this project reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct InboundShipmentItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_id: Option<String>,
+    #[serde(rename = "SellerSKU")]
+    pub seller_sku: String,
+    #[serde(
+        rename = "FulfillmentNetworkSKU",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fulfillment_network_sku: Option<String>,
+    pub quantity_shipped: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_received: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_in_case: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetShipmentItemsResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_data: Option<Vec<InboundShipmentItem>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GetShipmentItemsResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<GetShipmentItemsResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<Error>>,
 }

@@ -6,6 +6,7 @@ mod csv;
 mod events;
 mod items;
 pub mod oauth;
+mod recoveries;
 mod sync;
 mod users;
 
@@ -24,4 +25,5 @@ pub struct MutationRoot(
     oauth::OAuthMutation,
     csv::CsvMutation,
     events::EventsMutation,
+    recoveries::RecoveriesMutation,
 );

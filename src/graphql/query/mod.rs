@@ -5,6 +5,7 @@ mod conflicts;
 mod connections;
 mod finances;
 mod me;
+pub mod recoveries;
 pub mod runs;
 
 use async_graphql::MergedObject;
@@ -20,4 +21,5 @@ pub struct QueryRoot(
     runs::RunQuery,
     conflicts::ConflictQuery,
     finances::FinanceQuery,
+    recoveries::RecoveriesQuery,
 );

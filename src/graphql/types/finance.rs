@@ -16,6 +16,9 @@ pub enum FinanceKind {
     Refund,
     /// Promotional discounts.
     Promotion,
+    /// Account adjustments (`AdjustmentEventList`): FBA inventory reimbursements (positive),
+    /// their reversals (negative), postage and the like; `component` is the adjustment type.
+    Adjustment,
 }
 
 /// How summary rows are grouped in time.

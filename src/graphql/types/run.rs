@@ -71,6 +71,7 @@ pub enum EventLevel {
 
 /// A run's counts so far.
 #[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncCounters {
     /// Records read from upstream.
     pub fetched: i64,
@@ -88,6 +89,12 @@ pub struct SyncCounters {
     pub skipped: i64,
     /// Records that failed (see events).
     pub errors: i64,
+    /// Amazon recoveries: reimbursement report lines the run read (0 for other providers).
+    pub reimbursements: i64,
+    /// Amazon recoveries: inventory-ledger rows the run read (0 for other providers).
+    pub ledger_events: i64,
+    /// Amazon recoveries: claims the run detected for the first time (0 for other providers).
+    pub claims_detected: i64,
 }
 
 /// One sync job: its progress while it runs, its outcome after.
@@ -106,6 +113,9 @@ impl SyncRun {
             conflicts: r.conflicts,
             skipped: r.skipped,
             errors: r.errors,
+            reimbursements: r.reimbursements,
+            ledger_events: r.ledger_events,
+            claims_detected: r.claims_detected,
         }
     }
 

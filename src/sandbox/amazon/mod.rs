@@ -2,8 +2,14 @@
 //! consent page (`/apps/authorize/consent`), FBA inventory summaries and financial events
 //! with the real response shapes, pagination tokens that expire, per-operation usage
 //! plans answered with 429 + `x-amzn-RateLimit-Limit`, 403 `Unauthorized` for dead tokens,
-//! and a control API (`/_control/...`) for remote edits, configuration and faults.
+//! the Reports API (reimbursements and inventory-ledger documents generated from the seeded
+//! inventory, processing delays, `CANCELLED` for empty windows, `FATAL`, gzip, pre-signed
+//! document URLs that expire) and inbound shipment items (`recoveries`, `reports`), and a
+//! control API (`/_control/...`) for remote edits, added ledger events and
+//! reimbursements, configuration and faults.
 
+pub mod recoveries;
+pub mod reports;
 mod routes;
 pub mod seed;
 mod store;
@@ -12,6 +18,9 @@ use super::faults::Faults;
 use crate::connectors::amazon::auth::{
     SANDBOX_APPLICATION_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN,
     SANDBOX_SELLING_PARTNER_ID,
+};
+use crate::connectors::amazon::reports::{
+    CREATE_REPORT_PLAN, GET_DOCUMENT_PLAN, GET_REPORT_PLAN, GET_REPORTS_PLAN, SHIPMENT_ITEMS_PLAN,
 };
 use crate::connectors::amazon::wire::{FinancialEvents, InventorySummary};
 use crate::connectors::amazon::{
@@ -47,6 +56,25 @@ pub struct EmulatorConfig {
     /// Lifetime of `nextToken` / `NextToken` (Amazon: 30 s).
     pub next_token_ttl_ms: u64,
     pub inventory_page_size: usize,
+    /// Reports API usage plans (`createReport`, `getReport`, `getReports`,
+    /// `getReportDocument`) and inbound `getShipmentItems`.
+    pub create_report_rate: f64,
+    pub create_report_burst: u32,
+    pub get_report_rate: f64,
+    pub get_report_burst: u32,
+    pub get_reports_rate: f64,
+    pub get_reports_burst: u32,
+    pub get_document_rate: f64,
+    pub get_document_burst: u32,
+    pub shipment_items_rate: f64,
+    pub shipment_items_burst: u32,
+    /// A new report stays `IN_QUEUE` this long, then `IN_PROGRESS` for `report_processing_ms`.
+    pub report_queue_ms: u64,
+    pub report_processing_ms: u64,
+    /// Documents are served gzip-compressed (`compressionAlgorithm: GZIP`) or plain.
+    pub report_gzip: bool,
+    /// Lifetime of a pre-signed document URL (Amazon: 5 minutes).
+    pub document_url_ttl_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -64,6 +92,20 @@ impl Default for EmulatorConfig {
             token_ttl_seconds: 3600,
             next_token_ttl_ms: 30_000,
             inventory_page_size: 50,
+            create_report_rate: CREATE_REPORT_PLAN.0,
+            create_report_burst: CREATE_REPORT_PLAN.1,
+            get_report_rate: GET_REPORT_PLAN.0,
+            get_report_burst: GET_REPORT_PLAN.1,
+            get_reports_rate: GET_REPORTS_PLAN.0,
+            get_reports_burst: GET_REPORTS_PLAN.1,
+            get_document_rate: GET_DOCUMENT_PLAN.0,
+            get_document_burst: GET_DOCUMENT_PLAN.1,
+            shipment_items_rate: SHIPMENT_ITEMS_PLAN.0,
+            shipment_items_burst: SHIPMENT_ITEMS_PLAN.1,
+            report_queue_ms: 100,
+            report_processing_ms: 200,
+            report_gzip: true,
+            document_url_ttl_ms: 300_000,
         }
     }
 }
@@ -79,6 +121,13 @@ pub struct Stats {
     pub faults: AtomicU64,
     pub expired_tokens: AtomicU64,
     pub unauthorized: AtomicU64,
+    pub create_report: AtomicU64,
+    pub get_report: AtomicU64,
+    pub get_reports: AtomicU64,
+    pub get_document: AtomicU64,
+    pub downloads: AtomicU64,
+    pub expired_urls: AtomicU64,
+    pub shipment_items: AtomicU64,
 }
 
 impl Stats {
@@ -92,6 +141,10 @@ impl Stats {
             "token": l(&self.token), "consent": l(&self.consent), "inventory": l(&self.inventory),
             "finances": l(&self.finances), "throttled": l(&self.throttled), "faults": l(&self.faults),
             "expiredTokens": l(&self.expired_tokens), "unauthorized": l(&self.unauthorized),
+            "createReport": l(&self.create_report), "getReport": l(&self.get_report),
+            "getReports": l(&self.get_reports), "getReportDocument": l(&self.get_document),
+            "downloads": l(&self.downloads), "expiredUrls": l(&self.expired_urls),
+            "shipmentItems": l(&self.shipment_items),
         })
     }
 
@@ -105,6 +158,13 @@ impl Stats {
             &self.faults,
             &self.expired_tokens,
             &self.unauthorized,
+            &self.create_report,
+            &self.get_report,
+            &self.get_reports,
+            &self.get_document,
+            &self.downloads,
+            &self.expired_urls,
+            &self.shipment_items,
         ] {
             a.store(0, Ordering::Relaxed);
         }
@@ -115,6 +175,11 @@ impl Stats {
 pub(crate) struct Limiters {
     inventory: Option<DefaultDirectRateLimiter>,
     finances: Option<DefaultDirectRateLimiter>,
+    create_report: Option<DefaultDirectRateLimiter>,
+    get_report: Option<DefaultDirectRateLimiter>,
+    get_reports: Option<DefaultDirectRateLimiter>,
+    get_document: Option<DefaultDirectRateLimiter>,
+    shipment_items: Option<DefaultDirectRateLimiter>,
 }
 
 fn limiter(rate: f64, burst: u32) -> Option<DefaultDirectRateLimiter> {
@@ -131,6 +196,11 @@ impl Limiters {
         Limiters {
             inventory: limiter(c.inventory_rate, c.inventory_burst),
             finances: limiter(c.finances_rate, c.finances_burst),
+            create_report: limiter(c.create_report_rate, c.create_report_burst),
+            get_report: limiter(c.get_report_rate, c.get_report_burst),
+            get_reports: limiter(c.get_reports_rate, c.get_reports_burst),
+            get_document: limiter(c.get_document_rate, c.get_document_burst),
+            shipment_items: limiter(c.shipment_items_rate, c.shipment_items_burst),
         }
     }
 }
@@ -152,6 +222,13 @@ pub(crate) struct Inner {
     faults: Faults,
     /// Requests that carry a pagination token and should find it expired (fault).
     expire_next: AtomicU32,
+    /// Report faults: the next N reports end FATAL / stay IN_QUEUE; the next N document
+    /// URLs are issued already expired.
+    fatal_next: AtomicU32,
+    stuck_next: AtomicU32,
+    expired_urls_next: AtomicU32,
+    /// Signs pre-signed document URLs.
+    url_secret: String,
     stats: Stats,
 }
 
@@ -185,6 +262,10 @@ impl Emulator {
                 codes: Mutex::new(HashMap::new()),
                 faults: Faults::default(),
                 expire_next: AtomicU32::new(0),
+                fatal_next: AtomicU32::new(0),
+                stuck_next: AtomicU32::new(0),
+                expired_urls_next: AtomicU32::new(0),
+                url_secret: uuid::Uuid::new_v4().simple().to_string(),
                 stats: Stats::default(),
             }),
         };
@@ -270,6 +351,9 @@ impl Emulator {
         for e in events.refund_event_list.into_iter().flatten() {
             d.events.push(StoredEvent::Refund(e));
         }
+        for e in events.adjustment_event_list.into_iter().flatten() {
+            d.events.push(StoredEvent::Adjustment(e));
+        }
         for e in events.service_fee_event_list.into_iter().flatten() {
             d.events.push(StoredEvent::ServiceFee {
                 at: service_fees_at,
@@ -277,6 +361,63 @@ impl Emulator {
             });
         }
         d.sort_events();
+    }
+
+    /// Adds reimbursement lines (they appear in reports created from now on).
+    pub fn add_reimbursements(&self, rows: Vec<recoveries::StoredReimbursement>) {
+        if let Ok(mut d) = self.inner.data.write() {
+            d.recoveries.reimbursements.extend(rows);
+        }
+    }
+
+    /// Adds inventory-ledger events.
+    pub fn add_ledger_events(&self, rows: Vec<recoveries::StoredLedgerEvent>) {
+        if let Ok(mut d) = self.inner.data.write() {
+            d.recoveries.ledger.extend(rows);
+        }
+    }
+
+    /// Adds or replaces inbound shipment items (by shipment and SKU).
+    pub fn put_inbound(&self, rows: Vec<recoveries::StoredInbound>) {
+        if let Ok(mut d) = self.inner.data.write() {
+            for row in rows {
+                let same = |x: &recoveries::StoredInbound| {
+                    x.item.shipment_id == row.item.shipment_id
+                        && x.item.seller_sku == row.item.seller_sku
+                };
+                d.recoveries.inbound.retain(|x| !same(x));
+                d.recoveries.inbound.push(row);
+            }
+        }
+    }
+
+    /// The cases the seed planted that a correct detector reports as claims.
+    pub fn planted_claims(&self) -> Vec<recoveries::Planted> {
+        self.inner
+            .data
+            .read()
+            .map(|d| d.recoveries.planted.clone())
+            .unwrap_or_default()
+    }
+
+    /// Reports created so far, newest first, with their status now.
+    pub fn reports(&self) -> Vec<crate::connectors::amazon::wire::Report> {
+        reports::list_all(&self.inner)
+    }
+
+    /// The next `n` reports end FATAL.
+    pub fn fail_next_reports(&self, n: u32) {
+        self.inner.fatal_next.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The next `n` reports stay IN_QUEUE.
+    pub fn stall_next_reports(&self, n: u32) {
+        self.inner.stuck_next.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The next `n` document URLs are issued already expired.
+    pub fn expire_next_urls(&self, n: u32) {
+        self.inner.expired_urls_next.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Seller SKUs in listing order.

@@ -1,7 +1,7 @@
 //! HTTP handlers of the Amazon emulator.
 
 use super::store::StoredEvent;
-use super::{Inner, Limiters};
+use super::{Inner, Limiters, recoveries, reports};
 use crate::connectors::amazon::wire::{
     ErrorList, FinancialEvents, GetInventorySummariesResponse, GetInventorySummariesResult,
     Granularity, InventorySummary, ListFinancialEventsPayload, ListFinancialEventsResponse,
@@ -41,19 +41,41 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
             get(ctl_get).patch(ctl_patch).delete(ctl_delete),
         )
         .route("/_control/financialEvents", post(ctl_add_events))
+        .route(
+            "/reports/2021-06-30/reports",
+            post(reports::create_report).get(reports::get_reports),
+        )
+        .route(
+            "/reports/2021-06-30/reports/{report_id}",
+            get(reports::get_report),
+        )
+        .route(
+            "/reports/2021-06-30/documents/{document_id}",
+            get(reports::get_document),
+        )
+        .route("/_documents/{document_id}", get(reports::download))
+        .route(
+            "/fba/inbound/v0/shipmentItems",
+            get(reports::shipment_items),
+        )
+        .route("/_control/reimbursements", post(ctl_add_reimbursements))
+        .route("/_control/ledger", post(ctl_add_ledger))
+        .route("/_control/inbound", post(ctl_put_inbound))
+        .route("/_control/reports", get(ctl_reports))
         .with_state(inner)
 }
 
-fn amazon_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn amazon_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(ErrorList::one(code, message))).into_response()
 }
 
-fn invalid(message: &str) -> Response {
+pub(super) fn invalid(message: &str) -> Response {
     amazon_error(StatusCode::BAD_REQUEST, "InvalidInput", message)
 }
 
-fn with_rate(mut r: Response, rate: f64) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!("{rate:.1}")) {
+pub(super) fn with_rate(mut r: Response, rate: f64) -> Response {
+    // Amazon prints rates like `0.0167`: keep the figures that matter.
+    if let Ok(v) = HeaderValue::from_str(&format!("{rate}")) {
         r.headers_mut().insert("x-amzn-ratelimit-limit", v);
     }
     if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
@@ -63,18 +85,32 @@ fn with_rate(mut r: Response, rate: f64) -> Response {
 }
 
 #[derive(Clone, Copy)]
-enum Operation {
+pub(super) enum Operation {
     Inventory,
     Finances,
+    CreateReport,
+    GetReport,
+    GetReports,
+    GetDocument,
+    ShipmentItems,
 }
 
 /// Faults, the operation's usage plan and the access token, in that order. Returns the
 /// plan's rate for the `x-amzn-RateLimit-Limit` header of the answer.
-async fn guard(inner: &Inner, headers: &HeaderMap, op: Operation) -> Result<f64, Response> {
+pub(super) async fn guard(
+    inner: &Inner,
+    headers: &HeaderMap,
+    op: Operation,
+) -> Result<f64, Response> {
     let config = inner.config();
     let rate = match op {
         Operation::Inventory => config.inventory_rate,
         Operation::Finances => config.finances_rate,
+        Operation::CreateReport => config.create_report_rate,
+        Operation::GetReport => config.get_report_rate,
+        Operation::GetReports => config.get_reports_rate,
+        Operation::GetDocument => config.get_document_rate,
+        Operation::ShipmentItems => config.shipment_items_rate,
     };
     if let Some(fault) = inner.faults.next() {
         inner.stats.faults.fetch_add(1, Ordering::Relaxed);
@@ -105,6 +141,11 @@ async fn guard(inner: &Inner, headers: &HeaderMap, op: Operation) -> Result<f64,
     let limiter = match op {
         Operation::Inventory => &limiters.inventory,
         Operation::Finances => &limiters.finances,
+        Operation::CreateReport => &limiters.create_report,
+        Operation::GetReport => &limiters.get_report,
+        Operation::GetReports => &limiters.get_reports,
+        Operation::GetDocument => &limiters.get_document,
+        Operation::ShipmentItems => &limiters.shipment_items,
     };
     if let Some(l) = limiter
         && l.check().is_err()
@@ -286,7 +327,7 @@ struct PageToken {
     q: String,
 }
 
-fn issue_page_token(offset: usize, query: &str) -> String {
+pub(super) fn issue_page_token(offset: usize, query: &str) -> String {
     let t = PageToken {
         o: offset,
         t: Utc::now().timestamp_millis(),
@@ -297,6 +338,21 @@ fn issue_page_token(offset: usize, query: &str) -> String {
 
 /// The offset a token continues from, or the 400 Amazon gives for a bad or old one.
 fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Box<Response>> {
+    let (offset, q) = redeem_any_token(inner, text, query)?;
+    if q != query {
+        inner.stats.expired_tokens.fetch_add(1, Ordering::Relaxed);
+        return Err(Box::new(invalid("Invalid or expired nextToken.")));
+    }
+    Ok(offset)
+}
+
+/// A token's offset and the query it belongs to, when it is one of ours, was issued for a
+/// query starting with `prefix` and has not expired.
+pub(super) fn redeem_any_token(
+    inner: &Inner,
+    text: &str,
+    prefix: &str,
+) -> Result<(usize, String), Box<Response>> {
     let expired = || {
         inner.stats.expired_tokens.fetch_add(1, Ordering::Relaxed);
         Box::new(invalid("Invalid or expired nextToken."))
@@ -314,10 +370,10 @@ fn redeem_page_token(inner: &Inner, text: &str, query: &str) -> Result<usize, Bo
         .and_then(|raw| serde_json::from_slice(&raw).ok())
         .ok_or_else(expired)?;
     let ttl = inner.config().next_token_ttl_ms as i64;
-    if token.q != query || Utc::now().timestamp_millis() - token.t >= ttl.max(1) {
+    if !token.q.starts_with(prefix) || Utc::now().timestamp_millis() - token.t >= ttl.max(1) {
         return Err(expired());
     }
-    Ok(token.o)
+    Ok((token.o, token.q))
 }
 
 fn parse_time(
@@ -493,6 +549,7 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
         shipment_event_list: Some(Vec::new()),
         refund_event_list: Some(Vec::new()),
         service_fee_event_list: Some(Vec::new()),
+        adjustment_event_list: Some(Vec::new()),
     };
     for e in matching.iter().skip(offset).take(size) {
         match e {
@@ -506,6 +563,10 @@ fn list_events(inner: &Inner, q: &HashMap<String, String>) -> Response {
                 .push(s.clone()),
             StoredEvent::ServiceFee { event, .. } => lists
                 .service_fee_event_list
+                .get_or_insert_default()
+                .push(event.clone()),
+            StoredEvent::Adjustment(event) => lists
+                .adjustment_event_list
                 .get_or_insert_default()
                 .push(event.clone()),
         }
@@ -561,6 +622,20 @@ struct ConfigView {
     token_ttl_seconds: u64,
     next_token_ttl_ms: u64,
     inventory_page_size: usize,
+    create_report_rate: f64,
+    create_report_burst: u32,
+    get_report_rate: f64,
+    get_report_burst: u32,
+    get_reports_rate: f64,
+    get_reports_burst: u32,
+    get_document_rate: f64,
+    get_document_burst: u32,
+    shipment_items_rate: f64,
+    shipment_items_burst: u32,
+    report_queue_ms: u64,
+    report_processing_ms: u64,
+    report_gzip: bool,
+    document_url_ttl_ms: u64,
 }
 
 impl From<&super::EmulatorConfig> for ConfigView {
@@ -573,6 +648,20 @@ impl From<&super::EmulatorConfig> for ConfigView {
             token_ttl_seconds: c.token_ttl_seconds,
             next_token_ttl_ms: c.next_token_ttl_ms,
             inventory_page_size: c.inventory_page_size,
+            create_report_rate: c.create_report_rate,
+            create_report_burst: c.create_report_burst,
+            get_report_rate: c.get_report_rate,
+            get_report_burst: c.get_report_burst,
+            get_reports_rate: c.get_reports_rate,
+            get_reports_burst: c.get_reports_burst,
+            get_document_rate: c.get_document_rate,
+            get_document_burst: c.get_document_burst,
+            shipment_items_rate: c.shipment_items_rate,
+            shipment_items_burst: c.shipment_items_burst,
+            report_queue_ms: c.report_queue_ms,
+            report_processing_ms: c.report_processing_ms,
+            report_gzip: c.report_gzip,
+            document_url_ttl_ms: c.document_url_ttl_ms,
         }
     }
 }
@@ -586,6 +675,21 @@ impl ConfigView {
         c.token_ttl_seconds = self.token_ttl_seconds;
         c.next_token_ttl_ms = self.next_token_ttl_ms;
         c.inventory_page_size = self.inventory_page_size.clamp(1, 1000);
+        c.create_report_rate = self.create_report_rate;
+        c.create_report_burst = self.create_report_burst;
+        c.get_report_rate = self.get_report_rate;
+        c.get_report_burst = self.get_report_burst;
+        c.get_reports_rate = self.get_reports_rate;
+        c.get_reports_burst = self.get_reports_burst;
+        c.get_document_rate = self.get_document_rate;
+        c.get_document_burst = self.get_document_burst;
+        c.shipment_items_rate = self.shipment_items_rate;
+        c.shipment_items_burst = self.shipment_items_burst;
+        // Bounded: a control call cannot make reports wait longer than an hour.
+        c.report_queue_ms = self.report_queue_ms.min(3_600_000);
+        c.report_processing_ms = self.report_processing_ms.min(3_600_000);
+        c.report_gzip = self.report_gzip;
+        c.document_url_ttl_ms = self.document_url_ttl_ms;
     }
 }
 
@@ -702,11 +806,20 @@ async fn ctl_add_events(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `{"kind": "expired-token", "count": N}` expires the next N pagination tokens; other
-/// kinds are the shared faults (429, 500, 401/403, malformed, drop, latency).
+/// `{"kind": "expired-token", "count": N}` expires the next N pagination tokens;
+/// `report-fatal` / `report-stuck` make the next N reports end FATAL / stay IN_QUEUE;
+/// `expired-url` issues the next N document URLs already expired; other kinds are the
+/// shared faults (429, 500, 401/403, malformed, drop, latency).
 async fn add_fault(State(inner): S, Json(req): Json<FaultRequest>) -> Response {
-    if req.kind == "expired-token" {
-        inner.expire_next.fetch_add(req.count, Ordering::Relaxed);
+    let counter = match req.kind.as_str() {
+        "expired-token" => Some(&inner.expire_next),
+        "report-fatal" => Some(&inner.fatal_next),
+        "report-stuck" => Some(&inner.stuck_next),
+        "expired-url" => Some(&inner.expired_urls_next),
+        _ => None,
+    };
+    if let Some(counter) = counter {
+        counter.fetch_add(req.count, Ordering::Relaxed);
         return Json(serde_json::json!({ "queued": req.count })).into_response();
     }
     match req.parse() {
@@ -718,7 +831,14 @@ async fn add_fault(State(inner): S, Json(req): Json<FaultRequest>) -> Response {
 
 async fn clear_faults(State(inner): S) -> Response {
     inner.faults.clear();
-    inner.expire_next.store(0, Ordering::Relaxed);
+    for counter in [
+        &inner.expire_next,
+        &inner.fatal_next,
+        &inner.stuck_next,
+        &inner.expired_urls_next,
+    ] {
+        counter.store(0, Ordering::Relaxed);
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -751,4 +871,48 @@ async fn stats(State(inner): S) -> Response {
 async fn reset_stats(State(inner): S) -> Response {
     inner.stats.reset();
     StatusCode::NO_CONTENT.into_response()
+}
+
+// --- recoveries control API ------------------------------------------------------------
+
+/// At most this many rows per control call.
+const MAX_CONTROL_ROWS: usize = 100_000;
+
+/// Applies a bounded batch of rows.
+fn bounded<T>(rows: Vec<T>, apply: impl FnOnce(Vec<T>)) -> Response {
+    if rows.len() > MAX_CONTROL_ROWS {
+        return bad_request(format!("at most {MAX_CONTROL_ROWS} rows per call"));
+    }
+    let n = rows.len();
+    apply(rows);
+    Json(serde_json::json!({ "added": n })).into_response()
+}
+
+async fn ctl_add_reimbursements(
+    State(inner): S,
+    Json(rows): Json<Vec<recoveries::StoredReimbursement>>,
+) -> Response {
+    bounded(rows, |rows| {
+        super::Emulator { inner }.add_reimbursements(rows)
+    })
+}
+
+async fn ctl_add_ledger(
+    State(inner): S,
+    Json(rows): Json<Vec<recoveries::StoredLedgerEvent>>,
+) -> Response {
+    bounded(rows, |rows| {
+        super::Emulator { inner }.add_ledger_events(rows)
+    })
+}
+
+async fn ctl_put_inbound(
+    State(inner): S,
+    Json(rows): Json<Vec<recoveries::StoredInbound>>,
+) -> Response {
+    bounded(rows, |rows| super::Emulator { inner }.put_inbound(rows))
+}
+
+async fn ctl_reports(State(inner): S) -> Response {
+    Json(reports::list_all(&inner)).into_response()
 }

@@ -25,6 +25,13 @@ pub struct SeedSpec {
     /// SKUs that get financial events (the first N; default all).
     #[serde(default)]
     pub sku_with_events: Option<usize>,
+    /// Seed FBA recoveries data (reimbursements, ledger, inbound items; default true).
+    #[serde(default = "yes")]
+    pub recoveries: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_skus() -> usize {
@@ -44,6 +51,7 @@ impl Default for SeedSpec {
             months: default_months(),
             orders_per_sku_per_month: default_orders(),
             sku_with_events: None,
+            recoveries: true,
         }
     }
 }
@@ -186,6 +194,9 @@ pub fn seed(data: &mut Data, spec: &SeedSpec) {
     let now = Utc::now();
     data.inventory.clear();
     data.events.clear();
+    data.recoveries = Default::default();
+    data.reports.clear();
+    data.documents.clear();
     let updated = now - Duration::days(2);
     for i in 0..spec.skus {
         data.inventory.insert(sku(i), summary(i, updated));
@@ -236,4 +247,7 @@ pub fn seed(data: &mut Data, spec: &SeedSpec) {
         }
     }
     data.sort_events();
+    if spec.recoveries {
+        super::recoveries::seed(data, now);
+    }
 }

@@ -1,7 +1,9 @@
-//! The emulator's in-memory seller account: inventory summaries by seller SKU and
-//! financial events in posting order.
+//! The emulator's in-memory seller account: inventory summaries by seller SKU, financial
+//! events in posting order, FBA recoveries data and the reports made from it.
 
-use crate::connectors::amazon::wire::{InventorySummary, ServiceFeeEvent, ShipmentEvent};
+use crate::connectors::amazon::wire::{
+    AdjustmentEvent, InventorySummary, ServiceFeeEvent, ShipmentEvent,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -9,6 +11,7 @@ use std::collections::BTreeMap;
 pub enum StoredEvent {
     Shipment(ShipmentEvent),
     Refund(ShipmentEvent),
+    Adjustment(AdjustmentEvent),
     /// Service fees carry no `PostedDate` on the wire; the emulator still knows when.
     ServiceFee {
         at: DateTime<Utc>,
@@ -21,6 +24,7 @@ impl StoredEvent {
         match self {
             StoredEvent::Shipment(e) | StoredEvent::Refund(e) => e.posted_date.unwrap_or_default(),
             StoredEvent::ServiceFee { at, .. } => *at,
+            StoredEvent::Adjustment(e) => e.posted_date.unwrap_or_default(),
         }
     }
 }
@@ -31,6 +35,11 @@ pub struct Data {
     /// are keyed `~<n>` so they sort last).
     pub inventory: BTreeMap<String, InventorySummary>,
     pub events: Vec<StoredEvent>,
+    /// Reimbursements, inventory ledger and inbound items (FBA recoveries).
+    pub recoveries: super::recoveries::RecoveryData,
+    /// Reports by id, and their documents by document id.
+    pub reports: std::collections::HashMap<String, super::reports::EmulatedReport>,
+    pub documents: std::collections::HashMap<String, super::reports::EmulatedDocument>,
 }
 
 impl Data {
