@@ -316,50 +316,34 @@ pub struct RunFilter {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn filtered(account_id: i64, f: &RunFilter) -> sea_orm::Select<sync_run::Entity> {
-    let mut q = sync_run::Entity::find().filter(sync_run::Column::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(sync_run::Column::ConnectionId.eq(c));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(sync_run::Column::Status.eq(s));
-    }
-    if let Some(m) = f.mode {
-        q = q.filter(sync_run::Column::Mode.eq(m));
-    }
-    if let Some(t) = f.trigger {
-        q = q.filter(sync_run::Column::Trigger.eq(t));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(sync_run::Column::QueuedAt.gte(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(sync_run::Column::QueuedAt.lt(to));
-    }
-    q
-}
-
 /// Newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &RunFilter,
-    args: &super::page::PageArgs,
-) -> AppResult<super::page::Page<sync_run::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        sync_run::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
+impl super::page::Listing for RunFilter {
+    type Entity = sync_run::Entity;
+    const ID: sync_run::Column = sync_run::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &RunFilter) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> sea_orm::Select<sync_run::Entity> {
+        let mut q = sync_run::Entity::find().filter(sync_run::Column::AccountId.eq(account_id));
+        if let Some(c) = self.connection_id {
+            q = q.filter(sync_run::Column::ConnectionId.eq(c));
+        }
+        if let Some(s) = self.status {
+            q = q.filter(sync_run::Column::Status.eq(s));
+        }
+        if let Some(m) = self.mode {
+            q = q.filter(sync_run::Column::Mode.eq(m));
+        }
+        if let Some(t) = self.trigger {
+            q = q.filter(sync_run::Column::Trigger.eq(t));
+        }
+        if let Some(from) = self.from {
+            q = q.filter(sync_run::Column::QueuedAt.gte(from));
+        }
+        if let Some(to) = self.to {
+            q = q.filter(sync_run::Column::QueuedAt.lt(to));
+        }
+        q
+    }
 }
 
 pub async fn latest_finished(
@@ -383,34 +367,25 @@ pub async fn queue_depth(db: &impl ConnectionTrait) -> AppResult<u64> {
         .await?)
 }
 
-pub async fn events(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    run_id: i64,
-    args: &super::page::PageArgs,
-) -> AppResult<super::page::Page<entity::sync_event::Model>> {
-    use entity::sync_event;
-    let q = sync_event::Entity::find()
-        .filter(sync_event::Column::AccountId.eq(account_id))
-        .filter(sync_event::Column::RunId.eq(run_id));
-    super::page::by_id(db, q, sync_event::Column::Id, false, &args.window()?, |m| {
-        m.id
-    })
-    .await
+/// Events of runs, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub run_id: Option<i64>,
 }
 
-pub async fn count_events(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    run_id: i64,
-) -> AppResult<u64> {
-    use entity::sync_event;
-    use sea_orm::PaginatorTrait;
-    Ok(sync_event::Entity::find()
-        .filter(sync_event::Column::AccountId.eq(account_id))
-        .filter(sync_event::Column::RunId.eq(run_id))
-        .count(db)
-        .await?)
+impl super::page::Listing for EventFilter {
+    type Entity = entity::sync_event::Entity;
+    const ID: entity::sync_event::Column = entity::sync_event::Column::Id;
+    const NEWEST_FIRST: bool = false;
+
+    fn select(&self, account_id: i64) -> sea_orm::Select<entity::sync_event::Entity> {
+        use entity::sync_event;
+        let mut q = sync_event::Entity::find().filter(sync_event::Column::AccountId.eq(account_id));
+        if let Some(run) = self.run_id {
+            q = q.filter(sync_event::Column::RunId.eq(run));
+        }
+        q
+    }
 }
 
 pub async fn save_summary(

@@ -29,7 +29,6 @@ impl RunQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncRun>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let filter = RunFilter {
             connection_id: connection_id
                 .as_ref()
@@ -41,23 +40,13 @@ impl RunQuery {
             from,
             to,
         };
-        let page = store::runs::list(
-            &db,
-            c.account_id,
-            &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, SyncRun, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::runs::count(&db, account, &filter).await })
-        }))
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncRun).await?)
     }
 
     async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<SyncRun> {

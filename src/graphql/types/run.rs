@@ -1,6 +1,6 @@
 use super::relay::{self, RelayConnection};
 use crate::graphql::{caller, state};
-use crate::store::{self, page::PageArgs};
+use crate::store::{page::PageArgs, runs::EventFilter};
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use entity::enums as e;
 use entity::{sync_event, sync_run};
@@ -197,24 +197,16 @@ impl SyncRun {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncEvent>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
-        let page = store::runs::events(
-            &db,
-            c.account_id,
-            self.0.id,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let (account, run) = (c.account_id, self.0.id);
-        Ok(relay::connection(page, SyncEvent::from, move || {
-            let db = db.clone();
-            Box::pin(async move { store::runs::count_events(&db, account, run).await })
-        }))
+        let filter = EventFilter {
+            run_id: Some(self.0.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncEvent::from).await?)
     }
 }
 
