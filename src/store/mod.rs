@@ -16,6 +16,7 @@ pub mod links;
 pub mod page;
 pub mod route_links;
 pub mod runs;
+pub mod status;
 pub mod sync_state;
 pub mod users;
 pub mod vendor_prices;

@@ -21,6 +21,7 @@ pub struct NewRun {
 pub async fn create(db: &impl ConnectionTrait, new: NewRun) -> AppResult<sync_run::Model> {
     let now = chrono::Utc::now();
     let running = new.status == RunStatus::Running;
+    let entity_types = delimited_entity_types(&new.params);
     Ok(sync_run::ActiveModel {
         account_id: Set(new.account_id),
         connection_id: Set(new.connection_id),
@@ -56,10 +57,22 @@ pub async fn create(db: &impl ConnectionTrait, new: NewRun) -> AppResult<sync_ru
         started_at: Set(running.then_some(now)),
         finished_at: Set(None),
         updated_at: Set(now),
+        entity_types: Set(entity_types),
         ..Default::default()
     }
     .insert(db)
     .await?)
+}
+
+/// `params.entityTypes` as `,materials,services,`; None when the run is not limited.
+fn delimited_entity_types(params: &serde_json::Value) -> Option<String> {
+    let names: Vec<&str> = params
+        .get("entityTypes")?
+        .as_array()?
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    (!names.is_empty()).then(|| format!(",{},", names.join(",")))
 }
 
 pub async fn get(
@@ -314,6 +327,27 @@ pub struct RunFilter {
     pub trigger: Option<RunTrigger>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Runs that covered this entity type: those limited to it, and the unlimited full and
+    /// incremental runs of connections whose provider syncs it.
+    pub entity_type: Option<String>,
+}
+
+/// Refuses an entity type no provider syncs (a typo would otherwise list nothing).
+fn known_entity_type(name: &str) -> AppResult<()> {
+    if crate::connectors::providers_syncing(name).is_empty() {
+        return Err(AppError::bad_input(format!(
+            "unknown entity type '{name}' (e.g. materials, services, equipment, products, inventory)"
+        )));
+    }
+    Ok(())
+}
+
+/// `value` as a LIKE pattern that matches it literally (escape character `\`).
+fn like_literal(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Newest first.
@@ -342,7 +376,35 @@ impl super::page::Listing for RunFilter {
         if let Some(to) = self.to {
             q = q.filter(sync_run::Column::QueuedAt.lt(to));
         }
+        if let Some(name) = &self.entity_type {
+            use entity::connection;
+            use sea_orm::sea_query::{Condition, LikeExpr, Query};
+            let pattern = LikeExpr::new(format!("%,{},%", like_literal(name))).escape('\\');
+            let mut syncing = Query::select();
+            syncing
+                .column(connection::Column::Id)
+                .from(connection::Entity)
+                .and_where(connection::Column::AccountId.eq(account_id))
+                .and_where(
+                    connection::Column::Provider.is_in(crate::connectors::providers_syncing(name)),
+                );
+            let unlimited = Condition::all()
+                .add(sync_run::Column::EntityTypes.is_null())
+                .add(sync_run::Column::Mode.is_in([RunMode::Full, RunMode::Incremental]))
+                .add(sync_run::Column::ConnectionId.in_subquery(syncing.to_owned()));
+            q = q.filter(
+                Condition::any()
+                    .add(sync_run::Column::EntityTypes.like(pattern))
+                    .add(unlimited),
+            );
+        }
         q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        self.entity_type
+            .as_deref()
+            .map_or(Ok(()), known_entity_type)
     }
 }
 
@@ -371,6 +433,11 @@ pub async fn queue_depth(db: &impl ConnectionTrait) -> AppResult<u64> {
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub run_id: Option<i64>,
+    pub connection_id: Option<i64>,
+    pub level: Option<entity::enums::EventLevel>,
+    /// Events about records of this entity type (by the record's link on the event's
+    /// connection); run-level events and records never linked are left out.
+    pub entity_type: Option<String>,
 }
 
 impl super::page::Listing for EventFilter {
@@ -384,7 +451,43 @@ impl super::page::Listing for EventFilter {
         if let Some(run) = self.run_id {
             q = q.filter(sync_event::Column::RunId.eq(run));
         }
+        if let Some(c) = self.connection_id {
+            q = q.filter(sync_event::Column::ConnectionId.eq(c));
+        }
+        if let Some(level) = self.level {
+            q = q.filter(sync_event::Column::Level.eq(level));
+        }
+        if let Some(name) = &self.entity_type {
+            use entity::item_link as l;
+            use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+            let mut link = Query::select();
+            link.expr(Expr::val(1))
+                .from(l::Entity)
+                .and_where(
+                    Expr::col((l::Entity, l::Column::ConnectionId))
+                        .equals((sync_event::Entity, sync_event::Column::ConnectionId)),
+                )
+                .and_where(Expr::col((l::Entity, l::Column::EntityType)).eq(name.as_str()))
+                .cond_where(
+                    Condition::any()
+                        .add(
+                            Expr::col((l::Entity, l::Column::ItemId))
+                                .equals((sync_event::Entity, sync_event::Column::ItemId)),
+                        )
+                        .add(
+                            Expr::col((l::Entity, l::Column::RemoteId))
+                                .equals((sync_event::Entity, sync_event::Column::RemoteId)),
+                        ),
+                );
+            q = q.filter(Expr::exists(link.to_owned()));
+        }
         q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        self.entity_type
+            .as_deref()
+            .map_or(Ok(()), known_entity_type)
     }
 }
 

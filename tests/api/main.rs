@@ -15,6 +15,7 @@ mod instances;
 mod items;
 mod jobber;
 mod jobs;
+mod operations;
 mod process;
 mod readpath;
 mod schema;

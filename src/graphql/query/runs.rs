@@ -12,7 +12,8 @@ pub struct RunQuery;
 
 #[Object]
 impl RunQuery {
-    /// Run history, newest first.
+    /// Run history, newest first; filter by connection, status, mode, trigger, queue time
+    /// (`from` inclusive, `to` exclusive) and entity type.
     #[allow(clippy::too_many_arguments)]
     async fn sync_runs(
         &self,
@@ -23,6 +24,10 @@ impl RunQuery {
         trigger: Option<SyncTrigger>,
         from: Option<chrono::DateTime<chrono::Utc>>,
         to: Option<chrono::DateTime<chrono::Utc>>,
+        #[graphql(
+            desc = "Runs that covered this upstream entity type (e.g. `materials`): runs limited to it and the unlimited full and incremental runs of connections that sync it"
+        )]
+        entity_type: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -39,6 +44,7 @@ impl RunQuery {
             trigger: trigger.map(Into::into),
             from,
             to,
+            entity_type,
         };
         let args = PageArgs {
             first,

@@ -1,0 +1,4 @@
+//! Running unattended: per-entity status, filtered and exported history, retention,
+//! scheduled vendor price feeds, backups and moving to PostgreSQL.
+
+mod status;
