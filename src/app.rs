@@ -150,6 +150,11 @@ fn router(state: AppState) -> Router {
         // WebSockets live long: no timeout or compression layer on this route.
         .route("/graphql/ws", get(web::graphql_ws::handle))
         .route("/api/sync/runs/{id}/events", get(web::sse::run_events))
+        // Exports stream for as long as the history is long: no request timeout.
+        .route(
+            "/api/export/{file}",
+            get(web::export::download).layer(CompressionLayer::new()),
+        )
         .with_state(state)
         .route("/metrics", get(web::metrics::render).with_state(metrics))
         .fallback(web::ui::serve)

@@ -303,3 +303,38 @@ pub async fn count<L: Listing>(
     filter.validate()?;
     Ok(filter.select(account_id).count(db).await?)
 }
+
+/// Every row of a listing, in its page order, as a stream of batches of at most `size`:
+/// one keyset query per batch, so an export of millions of rows holds one batch at a time.
+pub fn batches<L: Listing>(
+    db: super::Db,
+    account_id: i64,
+    filter: L,
+    size: u64,
+) -> impl futures::Stream<Item = AppResult<Vec<ModelOf<L>>>> + Send + 'static
+where
+    ModelOf<L>: Send,
+{
+    // (cursor after the last batch, whether the listing is exhausted)
+    futures::stream::try_unfold((None::<String>, false), move |(after, done)| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            if done {
+                return Ok(None);
+            }
+            let args = PageArgs {
+                first: Some(Ord::min(size, MAX_PAGE) as i32),
+                after,
+                ..Default::default()
+            };
+            let page = list(&db, account_id, &filter, &args).await?;
+            let next = page.rows.last().map(|(c, _)| c.encode());
+            let exhausted = !page.has_next || next.is_none();
+            let rows: Vec<_> = page.rows.into_iter().map(|(_, m)| m).collect();
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some((rows, (next, exhausted))))
+        }
+    })
+}

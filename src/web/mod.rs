@@ -1,5 +1,6 @@
-//! Non-GraphQL HTTP: health, metrics, the GraphQL transports, and the admin UI.
+//! Non-GraphQL HTTP: health, metrics, the GraphQL transports, CSV exports, and the admin UI.
 
+pub mod export;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;

@@ -1,4 +1,5 @@
 //! Running unattended: per-entity status, filtered and exported history, retention,
 //! scheduled vendor price feeds, backups and moving to PostgreSQL.
 
+mod export;
 mod status;
