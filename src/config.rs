@@ -86,6 +86,20 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2, global = true)]
     pub workers: usize,
+    /// Days of run history kept; older runs and their events are pruned hourly (each
+    /// connection's last successful full run and runs that conflicts, audit entries,
+    /// vendor prices or feeds point at stay). 0 keeps everything.
+    #[arg(
+        long,
+        env = "PRICEBOOK_RETENTION_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub retention_days: u32,
+    /// Allow vendor feeds on plain http:// and file:// URLs (tests and local setups; HTTPS
+    /// only otherwise).
+    #[arg(long, env = "PRICEBOOK_INSECURE_FEED_URLS", global = true)]
+    pub insecure_feed_urls: bool,
 }
 
 impl Settings {
@@ -104,6 +118,11 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{bound}"))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// How long run history is kept (None: forever).
+    pub fn retention(&self) -> Option<chrono::Duration> {
+        (self.retention_days > 0).then(|| chrono::Duration::days(self.retention_days.into()))
     }
 
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
@@ -127,6 +146,8 @@ impl Settings {
             sandbox_seed: None,
             lease_seconds: 20,
             public_url: None,
+            retention_days: 90,
+            insecure_feed_urls: true,
         }
     }
 }

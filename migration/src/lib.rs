@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261123_000040_amazon_finances;
 mod m20261204_operations_000001_run_entity_types;
+mod m20261204_operations_000002_vendor_feeds;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261123_000040_amazon_finances::Migration),
             Box::new(m20261204_operations_000001_run_entity_types::Migration),
+            Box::new(m20261204_operations_000002_vendor_feeds::Migration),
         ]
     }
 }

@@ -14,11 +14,13 @@ pub mod finances;
 pub mod items;
 pub mod links;
 pub mod page;
+pub mod retention;
 pub mod route_links;
 pub mod runs;
 pub mod status;
 pub mod sync_state;
 pub mod users;
+pub mod vendor_feeds;
 pub mod vendor_prices;
 
 pub use db::Db;

@@ -1,6 +1,6 @@
 //! The sync engine: pure three-way categorisation (`diff`), local items as canonical
 //! fields (`canonical`), page application (`apply`), pushing local changes (`push`), and
-//! the run driver (`engine`). It reports through a `progress::Reporter` and knows nothing
+//! the run driver (`engine`), and scheduled vendor price downloads (`feeds`). It reports through a `progress::Reporter` and knows nothing
 //! of HTTP handlers or GraphQL.
 
 pub mod apply;
@@ -9,6 +9,7 @@ pub mod conflicts;
 pub mod csv;
 pub mod diff;
 pub mod engine;
+pub mod feeds;
 pub mod finances;
 pub mod progress;
 pub mod push;

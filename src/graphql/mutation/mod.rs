@@ -2,6 +2,7 @@ mod auth;
 mod conflicts;
 mod connections;
 mod csv;
+mod feeds;
 mod items;
 pub mod oauth;
 mod sync;
@@ -19,4 +20,5 @@ pub struct MutationRoot(
     conflicts::ConflictMutation,
     oauth::OAuthMutation,
     csv::CsvMutation,
+    feeds::FeedMutation,
 );

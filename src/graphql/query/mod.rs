@@ -2,6 +2,7 @@ mod audit;
 mod catalog;
 mod conflicts;
 mod connections;
+mod feeds;
 mod finances;
 mod me;
 pub mod runs;
@@ -17,4 +18,5 @@ pub struct QueryRoot(
     runs::RunQuery,
     conflicts::ConflictQuery,
     finances::FinanceQuery,
+    feeds::FeedQuery,
 );

@@ -11,4 +11,5 @@ pub mod item;
 pub mod relay;
 pub mod run;
 pub mod user;
+pub mod vendor_feed;
 pub mod vendor_price;

@@ -14,6 +14,8 @@ pub enum SyncMode {
     CsvImport,
     Push,
     Resolve,
+    /// A scheduled vendor price feed: download, then a vendor-price import.
+    VendorFeed,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

@@ -2,4 +2,6 @@
 //! scheduled vendor price feeds, backups and moving to PostgreSQL.
 
 mod export;
+mod feeds;
+mod retention;
 mod status;
