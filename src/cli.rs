@@ -1,5 +1,7 @@
 //! The `pricebook-sync` command line.
 
+mod backup;
+mod copy_db;
 mod import_csv;
 
 use crate::app::Application;
@@ -32,6 +34,19 @@ pub enum Command {
     Demo,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup {
+        /// The file to create (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Copy the database (all tables, ids kept) into an empty PostgreSQL database and
+    /// verify every table's row count and checksum.
+    CopyDb {
+        /// The target, e.g. postgres://user:pass@host:5432/pricebook (must be empty).
+        #[arg(long, env = "PRICEBOOK_COPY_TO", hide_env_values = true)]
+        to: String,
+    },
     /// Print the GraphQL schema (SDL) to stdout, or write it to a file.
     ExportSchema {
         #[arg(long, short)]
@@ -203,6 +218,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied ({})", store::db::backend_name(&db));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { out } => backup::run(settings, &out).await,
+        Command::CopyDb { to } => copy_db::run(settings, &to).await,
         Command::ExportSchema { output } => {
             let sdl = crate::graphql::sdl();
             match output {

@@ -205,8 +205,8 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Deletes a connection with its links, cursors and secrets. Items stay (they are the
-/// business's data); they simply stop being synced.
+/// Deletes a connection with its links, cursors, secrets and vendor feeds. Items and
+/// vendor prices stay (they are the business's data); they simply stop being synced.
 pub async fn delete(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppResult<()> {
     get(db, account_id, id).await?;
     item_link::Entity::delete_many()
@@ -223,6 +223,10 @@ pub async fn delete(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppR
         .await?;
     entity::conflict::Entity::delete_many()
         .filter(entity::conflict::Column::ConnectionId.eq(id))
+        .exec(db)
+        .await?;
+    entity::vendor_feed::Entity::delete_many()
+        .filter(entity::vendor_feed::Column::ConnectionId.eq(id))
         .exec(db)
         .await?;
     connection::Entity::delete_by_id(id).exec(db).await?;

@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod categories;
 pub mod conflicts;
 pub mod connections;
+pub mod copy;
 pub mod csv_import;
 pub mod db;
 pub mod finances;

@@ -47,6 +47,11 @@ pub async fn database_url(dir: &std::path::Path) -> Option<String> {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with its settings adjusted first (e.g. forced onto SQLite).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         static INIT: Once = Once::new();
         INIT.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -56,6 +61,7 @@ impl TestApp {
         settings.database_url = database_url(dir.path()).await;
         settings.admin_email = Some(ADMIN_EMAIL.into());
         settings.admin_password = Some(ADMIN_PASSWORD.into());
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state.clone();

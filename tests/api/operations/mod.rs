@@ -1,6 +1,7 @@
 //! Running unattended: per-entity status, filtered and exported history, retention,
 //! scheduled vendor price feeds, backups and moving to PostgreSQL.
 
+mod backup;
 mod export;
 mod feeds;
 mod retention;

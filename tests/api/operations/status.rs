@@ -24,7 +24,16 @@ pub struct Synced {
 
 /// A ServiceTitan sandbox connection with materials, equipment and services, fully synced.
 pub async fn synced(materials: usize, equipment: usize, services: usize) -> Synced {
-    let app = TestApp::spawn().await;
+    synced_in(TestApp::spawn().await, materials, equipment, services).await
+}
+
+/// [`synced`] in a given app.
+pub async fn synced_in(
+    app: TestApp,
+    materials: usize,
+    equipment: usize,
+    services: usize,
+) -> Synced {
     let token = app.admin_token().await;
     let account = app.account_id_of(&token).await;
     let spec: SeedSpec = serde_json::from_value(
