@@ -40,6 +40,8 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Exit 0 when the server on --bind answers /healthz (for container health checks).
+    Healthcheck,
     /// Copy the database (all tables, ids kept) into an empty PostgreSQL database and
     /// verify every table's row count and checksum.
     CopyDb {
@@ -219,6 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => backup::run(settings, &out).await,
+        Command::Healthcheck => healthcheck(&settings).await,
         Command::CopyDb { to } => copy_db::run(settings, &to).await,
         Command::ExportSchema { output } => {
             let sdl = crate::graphql::sdl();
@@ -306,6 +309,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 account.name
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Asks this host's server for `/healthz` (an unspecified bind address means loopback).
+async fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut addr = settings.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let answer = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await;
+    match answer {
+        Ok(r) if r.status().is_success() => Ok(ExitCode::SUCCESS),
+        Ok(r) => {
+            eprintln!("unhealthy: /healthz answered {}", r.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {}", e.without_url());
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! scheduled vendor price feeds, backups and moving to PostgreSQL.
 
 mod backup;
+mod deploy;
 mod export;
 mod feeds;
 mod retention;
