@@ -92,6 +92,14 @@ pub fn canonical(kind: Kind, text: Option<&str>) -> AppResult<Option<String>> {
     }))
 }
 
+fn canonical_row(columns: &[Column], values: &[Option<String>]) -> AppResult<Vec<Option<String>>> {
+    columns
+        .iter()
+        .zip(values)
+        .map(|(c, v)| canonical(c.kind, v.as_deref()))
+        .collect()
+}
+
 /// The value to write: timestamps rounded to what PostgreSQL keeps, the rest as read.
 fn writable(kind: Kind, text: Option<String>) -> AppResult<Option<String>> {
     match kind {
@@ -257,12 +265,7 @@ pub async fn checksums(db: &crate::store::Db) -> AppResult<BTreeMap<String, (u64
             for row in &rows {
                 let values = texts(row, columns.len())?;
                 after = id_of(&values, id_at)?;
-                let canon = columns
-                    .iter()
-                    .zip(&values)
-                    .map(|(c, v)| canonical(c.kind, v.as_deref()))
-                    .collect::<AppResult<Vec<_>>>()?;
-                sum.add(&canon);
+                sum.add(&canonical_row(columns, &values)?);
             }
             if rows.len() < READ_BATCH {
                 break;
@@ -419,12 +422,7 @@ async fn copy_table(
         for row in &rows {
             let values = texts(row, columns.len())?;
             after = id_of(&values, id_at)?;
-            let canon = columns
-                .iter()
-                .zip(&values)
-                .map(|(c, v)| canonical(c.kind, v.as_deref()))
-                .collect::<AppResult<Vec<_>>>()?;
-            sum.add(&canon);
+            sum.add(&canonical_row(columns, &values)?);
             pending.push(
                 columns
                     .iter()

@@ -53,6 +53,21 @@ impl Cursor {
 }
 
 impl PageArgs {
+    /// The four Relay arguments as a list field takes them.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     pub fn window(&self) -> AppResult<Window> {
         let check = |n: i32, name: &str| -> AppResult<u64> {
             if n < 0 || n as u64 > MAX_PAGE {

@@ -345,7 +345,7 @@ async fn check(
     };
     let report = import::import(db, bytes, request).await.map_err(fail)?;
     let import_run = report.run.as_ref();
-    let counters = import_run.map(counters_of).unwrap_or_default();
+    let counters = import_run.map(Counters::from).unwrap_or_default();
     reporter.progress("imported", 99, &counters);
     Ok((
         Outcome {
@@ -363,19 +363,6 @@ async fn check(
         },
         Some((etag, last_modified)),
     ))
-}
-
-fn counters_of(r: &sync_run::Model) -> Counters {
-    Counters {
-        fetched: r.fetched,
-        created: r.created,
-        updated: r.updated,
-        deleted: r.deleted,
-        pushed: r.pushed,
-        conflicts: r.conflicts,
-        skipped: r.skipped,
-        errors: r.errors,
-    }
 }
 
 /// The feed run to queue for `feed`.

@@ -28,12 +28,7 @@ impl AuditQuery {
             entity_type,
             entity_id,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(
             &state(ctx).db,
             c.account_id,

@@ -54,12 +54,7 @@ impl CatalogQuery {
                 .transpose()?,
             codes: None,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let page =
             store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?;
         let node = ctx.look_ahead().field("edges").field("node");
@@ -115,12 +110,7 @@ impl CatalogQuery {
                 .map(|id| parse_id(id, "connection"))
                 .transpose()?,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, Category::from).await?)
     }
 
@@ -143,12 +133,7 @@ impl CatalogQuery {
                 .transpose()?,
             vendor,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(
             &state(ctx).db,
             c.account_id,

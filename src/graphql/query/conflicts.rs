@@ -48,12 +48,7 @@ impl ConflictQuery {
             kind: kind.map(Into::into),
             search,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, Conflict::from).await?)
     }
 

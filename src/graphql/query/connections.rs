@@ -19,12 +19,7 @@ impl ConnectionQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<Connection>> {
         let c = caller(ctx)?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(
             &state(ctx).db,
             c.account_id,

@@ -26,12 +26,7 @@ impl FeedQuery {
                 .map(|id| parse_id(id, "connection"))
                 .transpose()?,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(
             &state(ctx).db,
             c.account_id,

@@ -91,12 +91,7 @@ impl FinanceQuery {
     ) -> async_graphql::Result<RelayConnection<FinancialEvent>> {
         let c = caller(ctx)?;
         let f = filter(ctx, c.account_id, connection_id, from, to, sku, kind).await?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, f, &args, FinancialEvent::from).await?)
     }
 

@@ -46,12 +46,7 @@ impl RunQuery {
             to,
             entity_type,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncRun).await?)
     }
 

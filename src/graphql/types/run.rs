@@ -211,12 +211,7 @@ impl SyncRun {
             entity_type,
             ..Default::default()
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncEvent::from).await?)
     }
 }

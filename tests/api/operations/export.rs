@@ -36,10 +36,10 @@ fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
     rows[1..].iter().map(|r| r[i].clone()).collect()
 }
 
-/// A run of the connection with these events (as the engine records them).
-async fn run_with_events(app: &TestApp, account: i64, conn: i64, events: Vec<RunEvent>) -> i64 {
+/// A finished run of the connection with these events (as the engine records them).
+async fn run_with_events(db: &store::Db, account: i64, conn: i64, events: Vec<RunEvent>) -> i64 {
     let run = store::runs::create(
-        &app.state.db,
+        db,
         store::runs::NewRun {
             account_id: account,
             connection_id: conn,
@@ -53,7 +53,7 @@ async fn run_with_events(app: &TestApp, account: i64, conn: i64, events: Vec<Run
     )
     .await
     .unwrap();
-    store::sync_state::insert_events(&app.state.db, account, conn, run.id, events)
+    store::sync_state::insert_events(db, account, conn, run.id, events)
         .await
         .unwrap();
     run.id
@@ -75,7 +75,7 @@ async fn exports_are_filtered_scoped_and_formula_safe() {
         "@SUM(A1:A9)",
     ];
     let run = run_with_events(
-        &s.app,
+        &s.app.state.db,
         s.account,
         s.conn,
         hostile
@@ -253,21 +253,7 @@ async fn a_hundred_thousand_run_events_stream_in_bounded_memory() {
         url.unwrap_or_else(|| pricebook_sync::config::sqlite_url(&dir.path().join("pricebook.db")));
     let db = store::db::connect(&db_url).await.unwrap();
     let c = store::connections::get_unscoped(&db, conn).await.unwrap();
-    let run = store::runs::create(
-        &db,
-        store::runs::NewRun {
-            account_id: c.account_id,
-            connection_id: conn,
-            mode: RunMode::Full,
-            trigger: RunTrigger::Cli,
-            dry_run: false,
-            params: json!({}),
-            requested_by: None,
-            status: RunStatus::Succeeded,
-        },
-    )
-    .await
-    .unwrap();
+    let run = run_with_events(&db, c.account_id, conn, Vec::new()).await;
     for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(2_000) {
         let events = chunk
             .iter()
@@ -288,13 +274,13 @@ async fn a_hundred_thousand_run_events_stream_in_bounded_memory() {
                 e
             })
             .collect();
-        store::sync_state::insert_events(&db, c.account_id, conn, run.id, events)
+        store::sync_state::insert_events(&db, c.account_id, conn, run, events)
             .await
             .unwrap();
     }
 
     let pid = server.pid();
-    let url = format!("{}/api/export/run-events.csv?runId={}", server.base, run.id);
+    let url = format!("{}/api/export/run-events.csv?runId={}", server.base, run);
     // What the server may keep besides one batch: on SQLite each pooled connection's page
     // cache (8 MB each, pool as in store::db::connect), filled as batches land on them.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
