@@ -10,7 +10,7 @@
 //! - [`auth`]: session tokens (JWT), password hashing, roles, secret encryption, sign-in.
 //! - [`store`]: every database query, scoped by account; resolvers and the engine call it.
 //! - [`graphql`]: the schema — thin resolvers, GraphQL-facing types, DataLoaders.
-//! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, the embedded admin UI.
+//! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, CSV exports, the admin UI.
 //! - [`connectors`]: what each upstream provider needs.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 
