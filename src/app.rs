@@ -85,6 +85,9 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.state.jobs.start(self.state.settings.workers);
+        self.state
+            .jobs
+            .start_retention(self.state.settings.retention());
         let jobs = self.state.jobs.clone();
         let served = axum::serve(
             self.listener,
@@ -180,6 +183,11 @@ fn router(state: AppState) -> Router {
         // WebSockets live long: no timeout or compression layer on this route.
         .route("/graphql/ws", get(web::graphql_ws::handle))
         .route("/api/sync/runs/{id}/events", get(web::sse::run_events))
+        // Exports stream for as long as the history is long: no request timeout.
+        .route(
+            "/api/export/{file}",
+            get(web::export::download).layer(CompressionLayer::new()),
+        )
         .with_state(state)
         .route("/metrics", get(web::metrics::render).with_state(metrics))
         .fallback(web::ui::serve)

@@ -1,5 +1,7 @@
 //! The `pricebook-sync` command line.
 
+mod backup;
+mod copy_db;
 mod import_csv;
 
 use crate::app::Application;
@@ -45,6 +47,29 @@ pub enum Command {
     Demo(Box<Settings>),
     /// Apply pending database migrations and exit.
     Migrate(StoreArgs),
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to create (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Exit 0 when the server on --bind answers /healthz (for container health checks).
+    Healthcheck {
+        /// The server's address (as it was given to `serve`).
+        #[arg(long, env = "PRICEBOOK_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
+    /// Copy the database (all tables, ids kept) into an empty PostgreSQL database and
+    /// verify every table's row count and checksum.
+    CopyDb {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The target, e.g. postgres://user:pass@host:5432/pricebook (must be empty).
+        #[arg(long, env = "PRICEBOOK_COPY_TO", hide_env_values = true)]
+        to: String,
+    },
     /// Print the GraphQL schema (SDL) to stdout, or write it to a file.
     ExportSchema {
         /// File to write instead of stdout.
@@ -260,6 +285,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("migrations applied ({})", store::db::backend_name(&db));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { store, out } => backup::run(store.into_settings(), &out).await,
+        Command::Healthcheck { bind } => healthcheck(bind).await,
+        Command::CopyDb { store, to } => copy_db::run(store.into_settings(), &to).await,
         Command::ExportSchema { output } => {
             let sdl = crate::graphql::sdl();
             match output {
@@ -372,6 +400,33 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 account.name
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Asks this host's server for `/healthz` (an unspecified bind address means loopback).
+async fn healthcheck(mut addr: std::net::SocketAddr) -> anyhow::Result<ExitCode> {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let answer = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await;
+    match answer {
+        Ok(r) if r.status().is_success() => Ok(ExitCode::SUCCESS),
+        Ok(r) => {
+            eprintln!("unhealthy: /healthz answered {}", r.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {}", e.without_url());
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -74,6 +74,15 @@ pub struct Settings {
     /// without a token only `login` runs.
     #[arg(long, env = "PRICEBOOK_PUBLIC_INTROSPECTION")]
     pub public_introspection: bool,
+    /// Days of run history kept; older runs and their events are pruned hourly (each
+    /// connection's last successful full run and runs that conflicts, audit entries,
+    /// vendor prices or feeds point at stay). 0 keeps everything.
+    #[arg(long, env = "PRICEBOOK_RETENTION_DAYS", default_value_t = 90)]
+    pub retention_days: u32,
+    /// Allow vendor feeds on plain http:// and file:// URLs (tests and local setups; HTTPS
+    /// only otherwise).
+    #[arg(long, env = "PRICEBOOK_INSECURE_FEED_URLS")]
+    pub insecure_feed_urls: bool,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
@@ -158,6 +167,11 @@ impl Settings {
             .to_owned()
     }
 
+    /// How long run history is kept (None: forever).
+    pub fn retention(&self) -> Option<chrono::Duration> {
+        (self.retention_days > 0).then(|| chrono::Duration::days(self.retention_days.into()))
+    }
+
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.data_dir)
     }
@@ -184,6 +198,8 @@ impl Settings {
             ws_keepalive_seconds: 15,
             query_timeout_seconds: 30,
             public_introspection: false,
+            retention_days: 90,
+            insecure_feed_urls: true,
         }
     }
 }

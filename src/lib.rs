@@ -17,7 +17,7 @@
 //!   GraphQL-facing `types`, DataLoaders.
 //! - [`web`]: everything HTTP that is not a resolver: the GraphQL transports (HTTP,
 //!   graphql-transport-ws), SSE progress, health, metrics, OAuth callbacks, webhooks, CORS,
-//!   the embedded admin UI and GraphiQL.
+//!   streamed CSV exports, the embedded admin UI and GraphiQL.
 //! - [`jobs`]: the run queue — leases, workers, heartbeats, crash take-over, schedules, and
 //!   the progress bus (in-process, and PostgreSQL `LISTEN/NOTIFY` across instances).
 //! - [`sync`]: the engine — the pure three-way `diff`, page application, pushes, conflict

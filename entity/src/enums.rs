@@ -67,6 +67,7 @@ string_enum!(RunMode {
     CsvImport = "csv_import",
     Push = "push",
     Resolve = "resolve",
+    VendorFeed = "vendor_feed",
 });
 
 string_enum!(RunStatus {

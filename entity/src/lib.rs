@@ -23,6 +23,7 @@ pub mod sync_cursor;
 pub mod sync_event;
 pub mod sync_run;
 pub mod user;
+pub mod vendor_feed;
 pub mod vendor_price;
 
 pub use money::Money;

@@ -46,6 +46,9 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The entity types of `params` as `,materials,services,` (filterable in SQL); None:
+    /// every entity type of the connection.
+    pub entity_types: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

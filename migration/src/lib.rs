@@ -6,6 +6,8 @@ mod m20261122_000001_initial;
 mod m20261123_000040_amazon_finances;
 mod m20261204_amazon_recoveries_000001_tables;
 mod m20261204_limits_auth_000001_sessions_and_api_keys;
+mod m20261204_operations_000001_run_entity_types;
+mod m20261204_operations_000002_vendor_feeds;
 
 pub struct Migrator;
 
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000040_amazon_finances::Migration),
             Box::new(m20261204_limits_auth_000001_sessions_and_api_keys::Migration),
             Box::new(m20261204_amazon_recoveries_000001_tables::Migration),
+            Box::new(m20261204_operations_000001_run_entity_types::Migration),
+            Box::new(m20261204_operations_000002_vendor_feeds::Migration),
         ]
     }
 }

@@ -19,7 +19,7 @@ pub mod units;
 
 use crate::sync::diff::Fields;
 use async_trait::async_trait;
-use entity::enums::ItemKind;
+use entity::enums::{ItemKind, Provider};
 use http::UpstreamError;
 
 /// One upstream entity type, e.g. ServiceTitan `materials`.
@@ -28,6 +28,25 @@ pub struct EntityType {
     pub name: &'static str,
     /// The item kind its records become; `None` for the category tree.
     pub kind: Option<ItemKind>,
+}
+
+/// The entity types a provider's connections sync, in the order they sync them.
+pub fn entity_types_of(provider: Provider) -> &'static [EntityType] {
+    match provider {
+        Provider::ServiceTitan => servicetitan::ENTITIES,
+        Provider::Jobber => jobber::ENTITIES,
+        Provider::ShipHero => shiphero::ENTITIES,
+        Provider::Fulfil => fulfil::ENTITIES,
+        Provider::Amazon => amazon::ENTITIES,
+    }
+}
+
+/// The providers whose connections sync entity type `name` (empty for an unknown name).
+pub fn providers_syncing(name: &str) -> Vec<Provider> {
+    use sea_orm::Iterable;
+    Provider::iter()
+        .filter(|p| entity_types_of(*p).iter().any(|e| e.name == name))
+        .collect()
 }
 
 /// A record as the upstream holds it, already in canonical fields.

@@ -42,6 +42,11 @@ impl Registry {
         }
     }
 
+    /// The key that encrypts stored secrets (connections' and vendor feeds').
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
     pub fn set_sandbox_base(&self, base: String) {
         if let Ok(mut b) = self.sandbox_base.write() {
             *b = base;

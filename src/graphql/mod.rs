@@ -75,6 +75,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         types::run::SyncEvent => "run events",
         types::run::SyncRun => "sync runs",
         types::vendor_price::VendorPrice => "vendor prices",
+        types::vendor_feed::VendorFeed => "vendor price feeds",
     );
     if let Some(state) = state {
         builder = builder.data(state);

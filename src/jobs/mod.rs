@@ -1,7 +1,10 @@
 //! Background sync jobs: a queue of `sync_runs` rows claimed by workers with a lease,
-//! progress on a bus (and on the row, throttled), cancellation, crash resume, schedules.
+//! progress on a bus (and on the row, throttled), cancellation, crash resume, schedules
+//! (connections' and vendor feeds'), and pruning of old run history.
 
 pub mod bus;
+mod feeds;
+pub mod retention;
 pub mod schedule;
 mod worker;
 
@@ -129,6 +132,11 @@ impl Jobs {
             requested_by: req.requested_by,
             status: RunStatus::Queued,
         };
+        self.enqueue(new).await
+    }
+
+    /// Queues a run unless its connection has an active one (then that one, `true`).
+    async fn enqueue(&self, new: NewRun) -> AppResult<(sync_run::Model, bool)> {
         match store::runs::enqueue(&self.inner.db, new).await? {
             Ok(run) => {
                 metrics::counter!("sync_runs_started_total", "mode" => run.mode.as_str(), "trigger" => run.trigger.as_str()).increment(1);
@@ -182,6 +190,9 @@ fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppResult<
             AppError::bad_input("mode ENTITY needs exactly one entity type in entityTypes"),
         ),
         RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
+        RunMode::VendorFeed => Err(AppError::bad_input(
+            "vendor feeds start with startVendorFeed or their schedule",
+        )),
         RunMode::Resolve if req.params.conflict_ids.is_empty() => Err(AppError::bad_input(
             "bulk resolutions start with resolveConflicts",
         )),

@@ -67,6 +67,9 @@ pub(super) async fn run_loop(jobs: Jobs) {
         if let Err(e) = jobs.scheduler_tick(Utc::now()).await {
             tracing::warn!("scheduler tick failed: {}", e.public_message());
         }
+        if let Err(e) = jobs.feed_tick(Utc::now()).await {
+            tracing::warn!("vendor feed tick failed: {}", e.public_message());
+        }
     }
 }
 

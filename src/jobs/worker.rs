@@ -46,7 +46,7 @@ async fn process(inner: &Inner, run: sync_run::Model) {
         let finish = Finish {
             status: RunStatus::Interrupted,
             stage: "interrupted: gave up after repeated crashes",
-            counters: counters_of(&run),
+            counters: Counters::from(&run),
             summary: run.summary.clone(),
             error: Some((
                 "INTERRUPTED".into(),
@@ -111,22 +111,6 @@ async fn process(inner: &Inner, run: sync_run::Model) {
     }
 }
 
-fn counters_of(run: &sync_run::Model) -> Counters {
-    Counters {
-        fetched: run.fetched,
-        created: run.created,
-        updated: run.updated,
-        deleted: run.deleted,
-        pushed: run.pushed,
-        conflicts: run.conflicts,
-        skipped: run.skipped,
-        errors: run.errors,
-        reimbursements: run.reimbursements,
-        ledger_events: run.ledger_events,
-        claims_detected: run.claims_detected,
-    }
-}
-
 /// Publishes every change at once; the heartbeat persists the latest one.
 struct JobReporter {
     /// The run as subscribers see it, and whether it changed since last persisted.
@@ -180,7 +164,7 @@ async fn heartbeat_loop(
             }
         });
         if let Some(run) = pending {
-            let c = counters_of(&run);
+            let c = Counters::from(&run);
             if let Err(e) =
                 store::runs::save_progress(&db, run_id, &run.stage, run.progress, &c).await
             {

@@ -1,10 +1,8 @@
-use super::page::{Page, PageArgs};
+use super::page::Listing;
 use crate::auth::Caller;
 use crate::error::AppResult;
 use entity::audit_log;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 /// Who did what. Never holds secrets: callers pass only non-secret details.
 pub async fn record(
@@ -73,38 +71,23 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
 }
 
-fn filtered(account_id: i64, f: &AuditFilter) -> sea_orm::Select<audit_log::Entity> {
-    let mut q = audit_log::Entity::find().filter(audit_log::Column::AccountId.eq(account_id));
-    if let Some(a) = &f.action {
-        q = q.filter(audit_log::Column::Action.eq(a.clone()));
-    }
-    if let Some(t) = &f.entity_type {
-        q = q.filter(audit_log::Column::EntityType.eq(t.clone()));
-    }
-    if let Some(id) = &f.entity_id {
-        q = q.filter(audit_log::Column::EntityId.eq(id.clone()));
-    }
-    q
-}
-
 /// Newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &AuditFilter,
-    args: &PageArgs,
-) -> AppResult<Page<audit_log::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        audit_log::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
+impl Listing for AuditFilter {
+    type Entity = audit_log::Entity;
+    const ID: audit_log::Column = audit_log::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &AuditFilter) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> sea_orm::Select<audit_log::Entity> {
+        let mut q = audit_log::Entity::find().filter(audit_log::Column::AccountId.eq(account_id));
+        if let Some(a) = &self.action {
+            q = q.filter(audit_log::Column::Action.eq(a.clone()));
+        }
+        if let Some(t) = &self.entity_type {
+            q = q.filter(audit_log::Column::EntityType.eq(t.clone()));
+        }
+        if let Some(id) = &self.entity_id {
+            q = q.filter(audit_log::Column::EntityId.eq(id.clone()));
+        }
+        q
+    }
 }

@@ -1,9 +1,7 @@
-use super::page::{Page, PageArgs};
+use super::page::Listing;
 use crate::error::{AppError, AppResult};
 use entity::category;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 #[derive(Debug, Clone, Default)]
 pub struct CategoryFilter {
@@ -12,42 +10,24 @@ pub struct CategoryFilter {
     pub connection_id: Option<i64>,
 }
 
-fn filtered(account_id: i64, f: &CategoryFilter) -> Select<category::Entity> {
-    let mut q = category::Entity::find().filter(category::Column::AccountId.eq(account_id));
-    match f.parent {
-        Some(None) => q = q.filter(category::Column::ParentId.is_null()),
-        Some(Some(p)) => q = q.filter(category::Column::ParentId.eq(p)),
-        None => {}
-    }
-    if let Some(c) = f.connection_id {
-        q = q.filter(category::Column::ConnectionId.eq(c));
-    }
-    q
-}
+/// Oldest first.
+impl Listing for CategoryFilter {
+    type Entity = category::Entity;
+    const ID: category::Column = category::Column::Id;
+    const NEWEST_FIRST: bool = false;
 
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &CategoryFilter,
-    args: &PageArgs,
-) -> AppResult<Page<category::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        category::Column::Id,
-        false,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
-
-pub async fn count(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &CategoryFilter,
-) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> Select<category::Entity> {
+        let mut q = category::Entity::find().filter(category::Column::AccountId.eq(account_id));
+        match self.parent {
+            Some(None) => q = q.filter(category::Column::ParentId.is_null()),
+            Some(Some(p)) => q = q.filter(category::Column::ParentId.eq(p)),
+            None => {}
+        }
+        if let Some(c) = self.connection_id {
+            q = q.filter(category::Column::ConnectionId.eq(c));
+        }
+        q
+    }
 }
 
 pub async fn get(

@@ -1,14 +1,13 @@
 //! Conflicts and the rest of the review queue (links whose last sync failed), always
 //! scoped to the caller's account.
 
-use super::page::{Page, PageArgs};
+use super::page::Listing;
 use crate::error::{AppError, AppResult};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus};
 use entity::{conflict, item, item_link};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -20,53 +19,39 @@ pub struct ConflictFilter {
     pub search: Option<String>,
 }
 
-fn filtered(account_id: i64, f: &ConflictFilter) -> Select<conflict::Entity> {
-    let mut q = conflict::Entity::find().filter(conflict::Column::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(conflict::Column::ConnectionId.eq(c));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(conflict::Column::Status.eq(s));
-    }
-    if let Some(k) = f.kind {
-        q = q.filter(conflict::Column::Kind.eq(k));
-    }
-    if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let mut items = Query::select();
-        items
-            .column(item::Column::Id)
-            .from(item::Entity)
-            .and_where(item::Column::AccountId.eq(account_id))
-            .cond_where(super::items::matches_search(text));
-        q = q.filter(conflict::Column::ItemId.in_subquery(items.to_owned()));
-    }
-    q
-}
-
 /// Newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ConflictFilter,
-    args: &PageArgs,
-) -> AppResult<Page<conflict::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        conflict::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
+impl Listing for ConflictFilter {
+    type Entity = conflict::Entity;
+    const ID: conflict::Column = conflict::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ConflictFilter,
-) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> Select<conflict::Entity> {
+        let mut q = conflict::Entity::find().filter(conflict::Column::AccountId.eq(account_id));
+        if let Some(c) = self.connection_id {
+            q = q.filter(conflict::Column::ConnectionId.eq(c));
+        }
+        if let Some(s) = self.status {
+            q = q.filter(conflict::Column::Status.eq(s));
+        }
+        if let Some(k) = self.kind {
+            q = q.filter(conflict::Column::Kind.eq(k));
+        }
+        if let Some(text) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let mut items = Query::select();
+            items
+                .column(item::Column::Id)
+                .from(item::Entity)
+                .and_where(item::Column::AccountId.eq(account_id))
+                .cond_where(super::items::matches_search(text));
+            q = q.filter(conflict::Column::ItemId.in_subquery(items.to_owned()));
+        }
+        q
+    }
 }
 
 pub async fn get(
@@ -126,43 +111,28 @@ pub async fn open_counts(
         .collect())
 }
 
-/// Links whose last sync failed and that nobody chose to ignore (a paused link is the
-/// admin's answer, so it leaves the queue).
-fn failed_links(account_id: i64, connection_id: Option<i64>) -> Select<item_link::Entity> {
-    let mut q = item_link::Entity::find()
-        .filter(item_link::Column::AccountId.eq(account_id))
-        .filter(item_link::Column::SyncStatus.eq(LinkStatus::Error))
-        .filter(item_link::Column::Paused.eq(false));
-    if let Some(c) = connection_id {
-        q = q.filter(item_link::Column::ConnectionId.eq(c));
+/// Links whose last sync failed (newest first) and that nobody chose to ignore (a paused
+/// link is the admin's answer, so it leaves the queue): the other half of the review queue.
+#[derive(Debug, Clone, Default)]
+pub struct FailedLinks {
+    pub connection_id: Option<i64>,
+}
+
+impl Listing for FailedLinks {
+    type Entity = item_link::Entity;
+    const ID: item_link::Column = item_link::Column::Id;
+    const NEWEST_FIRST: bool = true;
+
+    fn select(&self, account_id: i64) -> Select<item_link::Entity> {
+        let mut q = item_link::Entity::find()
+            .filter(item_link::Column::AccountId.eq(account_id))
+            .filter(item_link::Column::SyncStatus.eq(LinkStatus::Error))
+            .filter(item_link::Column::Paused.eq(false));
+        if let Some(c) = self.connection_id {
+            q = q.filter(item_link::Column::ConnectionId.eq(c));
+        }
+        q
     }
-    q
-}
-
-/// Links whose last sync failed (newest first): the other half of the review queue.
-pub async fn list_failed_links(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    connection_id: Option<i64>,
-    args: &PageArgs,
-) -> AppResult<Page<item_link::Model>> {
-    super::page::by_id(
-        db,
-        failed_links(account_id, connection_id),
-        item_link::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
-
-pub async fn count_failed_links(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    connection_id: Option<i64>,
-) -> AppResult<u64> {
-    Ok(failed_links(account_id, connection_id).count(db).await?)
 }
 
 /// The newest conflict id of the account (0 when none), where a live feed starts.

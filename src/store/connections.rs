@@ -1,10 +1,11 @@
-use super::page::{Page, PageArgs};
+use super::page::{Listing, Page, PageArgs};
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
 use entity::enums::{ConnectionStatus, Provider};
 use entity::{connection, connection_token, item_link, sync_cursor};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    Select, Set,
 };
 
 pub struct NewConnection {
@@ -66,23 +67,26 @@ pub async fn get_unscoped(db: &impl ConnectionTrait, id: i64) -> AppResult<conne
         .ok_or_else(|| AppError::not_found("connection", id))
 }
 
+/// Every connection of the account, oldest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllConnections;
+
+impl Listing for AllConnections {
+    type Entity = connection::Entity;
+    const ID: connection::Column = connection::Column::Id;
+    const NEWEST_FIRST: bool = false;
+
+    fn select(&self, account_id: i64) -> Select<connection::Entity> {
+        connection::Entity::find().filter(connection::Column::AccountId.eq(account_id))
+    }
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     account_id: i64,
     args: &PageArgs,
 ) -> AppResult<Page<connection::Model>> {
-    let q = connection::Entity::find().filter(connection::Column::AccountId.eq(account_id));
-    super::page::by_id(db, q, connection::Column::Id, false, &args.window()?, |m| {
-        m.id
-    })
-    .await
-}
-
-pub async fn count(db: &impl ConnectionTrait, account_id: i64) -> AppResult<u64> {
-    Ok(connection::Entity::find()
-        .filter(connection::Column::AccountId.eq(account_id))
-        .count(db)
-        .await?)
+    super::page::list(db, account_id, &AllConnections, args).await
 }
 
 async fn ensure_name_free(
@@ -201,8 +205,8 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Deletes a connection with its links, cursors and secrets. Items stay (they are the
-/// business's data); they simply stop being synced.
+/// Deletes a connection with its links, cursors, secrets and vendor feeds. Items and
+/// vendor prices stay (they are the business's data); they simply stop being synced.
 pub async fn delete(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppResult<()> {
     get(db, account_id, id).await?;
     item_link::Entity::delete_many()
@@ -219,6 +223,10 @@ pub async fn delete(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppR
         .await?;
     entity::conflict::Entity::delete_many()
         .filter(entity::conflict::Column::ConnectionId.eq(id))
+        .exec(db)
+        .await?;
+    entity::vendor_feed::Entity::delete_many()
+        .filter(entity::vendor_feed::Column::ConnectionId.eq(id))
         .exec(db)
         .await?;
     connection::Entity::delete_by_id(id).exec(db).await?;

@@ -1,14 +1,14 @@
 //! Financial event lines (Amazon Finances): idempotent upserts for the engine, a Relay
 //! list and an exact per-SKU, per-day summary for dashboards. Account-scoped.
 
-use super::page::{self, Ordering, Page, PageArgs};
+use super::page::Listing;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use entity::financial_event::{self as fe, FinanceKind};
 use sea_orm::sea_query::{Expr, Func, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -84,8 +84,33 @@ pub struct FinanceFilter {
     pub kind: Option<FinanceKind>,
 }
 
-impl FinanceFilter {
-    pub fn validate(&self) -> AppResult<()> {
+/// Lines in the order they were first stored (oldest window first).
+impl Listing for FinanceFilter {
+    type Entity = fe::Entity;
+    const ID: fe::Column = fe::Column::Id;
+    const NEWEST_FIRST: bool = false;
+
+    fn select(&self, account_id: i64) -> Select<fe::Entity> {
+        let mut q = fe::Entity::find().filter(fe::Column::AccountId.eq(account_id));
+        if let Some(c) = self.connection_id {
+            q = q.filter(fe::Column::ConnectionId.eq(c));
+        }
+        if let Some(from) = self.from {
+            q = q.filter(fe::Column::Period.gte(from));
+        }
+        if let Some(to) = self.to {
+            q = q.filter(fe::Column::Period.lte(to));
+        }
+        if let Some(sku) = &self.sku {
+            q = q.filter(fe::Column::Sku.eq(sku.clone()));
+        }
+        if let Some(kind) = self.kind {
+            q = q.filter(fe::Column::Kind.eq(kind));
+        }
+        q
+    }
+
+    fn validate(&self) -> AppResult<()> {
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
@@ -95,59 +120,6 @@ impl FinanceFilter {
         }
         Ok(())
     }
-}
-
-fn filtered(account_id: i64, f: &FinanceFilter) -> Select<fe::Entity> {
-    let mut q = fe::Entity::find().filter(fe::Column::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(fe::Column::ConnectionId.eq(c));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(fe::Column::Period.gte(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(fe::Column::Period.lte(to));
-    }
-    if let Some(sku) = &f.sku {
-        q = q.filter(fe::Column::Sku.eq(sku.clone()));
-    }
-    if let Some(kind) = f.kind {
-        q = q.filter(fe::Column::Kind.eq(kind));
-    }
-    q
-}
-
-/// Lines in the order they were first stored (oldest window first).
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &FinanceFilter,
-    args: &PageArgs,
-) -> AppResult<Page<fe::Model>> {
-    f.validate()?;
-    let ordering = Ordering {
-        key: None,
-        id: fe::Column::Id,
-        descending: false,
-    };
-    page::fetch(
-        db,
-        filtered(account_id, f),
-        ordering,
-        &args.window()?,
-        page::no_key,
-        |_| serde_json::Value::Null,
-        |m| m.id,
-    )
-    .await
-}
-
-pub async fn count(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &FinanceFilter,
-) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
 }
 
 /// Totals of one SKU, day, kind and currency. `units` are ten-thousandths (exact).
@@ -169,34 +141,34 @@ pub async fn day_totals(
 ) -> AppResult<Vec<DayTotal>> {
     f.validate()?;
     use fe::Column as C;
-    let rows: Vec<(Option<String>, NaiveDate, FinanceKind, String, i64, i64)> =
-        filtered(account_id, f)
-            .select_only()
-            .column(C::Sku)
-            .column(C::Period)
-            .column(C::Kind)
-            .column(C::Currency)
-            // PostgreSQL sums BIGINT into NUMERIC: cast back so both backends agree.
-            .column_as(
-                SimpleExpr::from(Func::cast_as(
-                    Func::sum(Expr::col(C::AmountUnits)),
-                    "BIGINT",
-                )),
-                "units",
-            )
-            .column_as(C::Id.count(), "lines")
-            .group_by(C::Sku)
-            .group_by(C::Period)
-            .group_by(C::Kind)
-            .group_by(C::Currency)
-            .order_by_asc(C::Period)
-            .order_by_asc(C::Sku)
-            .order_by_asc(C::Kind)
-            .order_by_asc(C::Currency)
-            .limit(MAX_SUMMARY_GROUPS as u64 + 1)
-            .into_tuple()
-            .all(db)
-            .await?;
+    let rows: Vec<(Option<String>, NaiveDate, FinanceKind, String, i64, i64)> = f
+        .select(account_id)
+        .select_only()
+        .column(C::Sku)
+        .column(C::Period)
+        .column(C::Kind)
+        .column(C::Currency)
+        // PostgreSQL sums BIGINT into NUMERIC: cast back so both backends agree.
+        .column_as(
+            SimpleExpr::from(Func::cast_as(
+                Func::sum(Expr::col(C::AmountUnits)),
+                "BIGINT",
+            )),
+            "units",
+        )
+        .column_as(C::Id.count(), "lines")
+        .group_by(C::Sku)
+        .group_by(C::Period)
+        .group_by(C::Kind)
+        .group_by(C::Currency)
+        .order_by_asc(C::Period)
+        .order_by_asc(C::Sku)
+        .order_by_asc(C::Kind)
+        .order_by_asc(C::Currency)
+        .limit(MAX_SUMMARY_GROUPS as u64 + 1)
+        .into_tuple()
+        .all(db)
+        .await?;
     if rows.len() > MAX_SUMMARY_GROUPS {
         return Err(AppError::bad_input(format!(
             "more than {MAX_SUMMARY_GROUPS} groups: narrow the dates or pick a SKU"

@@ -4,8 +4,8 @@ use entity::enums::{ItemKind, LinkStatus};
 use entity::{Money, item, item_link};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Select, Set, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select,
+    Set, Value,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -226,8 +226,15 @@ fn time_key(v: &serde_json::Value) -> AppResult<Value> {
         .ok_or_else(|| AppError::bad_input("invalid cursor"))
 }
 
-pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &ItemFilter) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
+/// Live items by id; pages of the API sort by code, name or update time with [`list`].
+impl page::Listing for ItemFilter {
+    type Entity = item::Entity;
+    const ID: item::Column = item::Column::Id;
+    const NEWEST_FIRST: bool = false;
+
+    fn select(&self, account_id: i64) -> Select<item::Entity> {
+        filtered(account_id, self)
+    }
 }
 
 pub async fn get(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppResult<item::Model> {

@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod categories;
 pub mod conflicts;
 pub mod connections;
+pub mod copy;
 pub mod csv_import;
 pub mod db;
 pub mod finances;
@@ -16,10 +18,13 @@ pub mod items;
 pub mod links;
 pub mod page;
 pub mod recoveries;
+pub mod retention;
 pub mod route_links;
 pub mod runs;
+pub mod status;
 pub mod sync_state;
 pub mod users;
+pub mod vendor_feeds;
 pub mod vendor_prices;
 
 pub use db::Db;

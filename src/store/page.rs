@@ -1,12 +1,13 @@
-//! Relay-style keyset pagination: opaque cursors over (sort key, id), never OFFSET.
+//! Relay-style keyset pagination: opaque cursors over (sort key, id), never OFFSET, and
+//! [`Listing`], the one definition of a list per table that its page and its count share.
 
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Value,
+    ColumnTrait, EntityTrait, ModelTrait, Order, PaginatorTrait, PartialModelTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
 };
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -52,6 +53,21 @@ impl Cursor {
 }
 
 impl PageArgs {
+    /// The four Relay arguments as a list field takes them.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     pub fn window(&self) -> AppResult<Window> {
         let check = |n: i32, name: &str| -> AppResult<u64> {
             if n < 0 || n as u64 > MAX_PAGE {
@@ -247,4 +263,93 @@ where
         id_of,
     )
     .await
+}
+
+/// The rows one filter selects from one table of an account. A filter says how it narrows
+/// the query once; listing a page, counting and walking every row for an export follow
+/// from it, so a new list is a filter struct and one `impl`, not another copy of the trio.
+pub trait Listing: Clone + Send + Sync + 'static {
+    type Entity: EntityTrait<Model: Send + Sync>;
+    /// The id column: the keyset of pages ordered by id.
+    const ID: <Self::Entity as EntityTrait>::Column;
+    /// Pages run newest first (descending ids) when true, oldest first otherwise.
+    const NEWEST_FIRST: bool;
+    /// The account's rows this filter selects.
+    fn select(&self, account_id: i64) -> Select<Self::Entity>;
+    /// Refuses a filter that cannot select anything sensible (e.g. `from` after `to`).
+    fn validate(&self) -> AppResult<()> {
+        Ok(())
+    }
+}
+
+/// The model a listing's rows come as.
+pub type ModelOf<L> = <<L as Listing>::Entity as EntityTrait>::Model;
+
+/// The id of a listed row (ids are non-null 64-bit integers on every table).
+fn id_of<L: Listing>(m: &ModelOf<L>) -> i64 {
+    <i64 as sea_orm::sea_query::ValueType>::try_from(m.get(L::ID)).unwrap_or_default()
+}
+
+/// One page of a listing, ordered by id.
+pub async fn list<L: Listing>(
+    db: &impl sea_orm::ConnectionTrait,
+    account_id: i64,
+    filter: &L,
+    args: &PageArgs,
+) -> AppResult<Page<ModelOf<L>>> {
+    filter.validate()?;
+    by_id(
+        db,
+        filter.select(account_id),
+        L::ID,
+        L::NEWEST_FIRST,
+        &args.window()?,
+        id_of::<L>,
+    )
+    .await
+}
+
+/// How many rows a listing selects, across all pages.
+pub async fn count<L: Listing>(
+    db: &impl sea_orm::ConnectionTrait,
+    account_id: i64,
+    filter: &L,
+) -> AppResult<u64> {
+    filter.validate()?;
+    Ok(filter.select(account_id).count(db).await?)
+}
+
+/// Every row of a listing, in its page order, as a stream of batches of at most `size`:
+/// one keyset query per batch, so an export of millions of rows holds one batch at a time.
+pub fn batches<L: Listing>(
+    db: super::Db,
+    account_id: i64,
+    filter: L,
+    size: u64,
+) -> impl futures::Stream<Item = AppResult<Vec<ModelOf<L>>>> + Send + 'static
+where
+    ModelOf<L>: Send,
+{
+    // (cursor after the last batch, whether the listing is exhausted)
+    futures::stream::try_unfold((None::<String>, false), move |(after, done)| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            if done {
+                return Ok(None);
+            }
+            let args = PageArgs {
+                first: Some(Ord::min(size, MAX_PAGE) as i32),
+                after,
+                ..Default::default()
+            };
+            let page = list(&db, account_id, &filter, &args).await?;
+            let next = page.rows.last().map(|(c, _)| c.encode());
+            let exhausted = !page.has_next || next.is_none();
+            let rows: Vec<_> = page.rows.into_iter().map(|(_, m)| m).collect();
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some((rows, (next, exhausted))))
+        }
+    })
 }

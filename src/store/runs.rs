@@ -21,6 +21,7 @@ pub struct NewRun {
 pub async fn create(db: &impl ConnectionTrait, new: NewRun) -> AppResult<sync_run::Model> {
     let now = chrono::Utc::now();
     let running = new.status == RunStatus::Running;
+    let entity_types = delimited_entity_types(&new.params);
     Ok(sync_run::ActiveModel {
         account_id: Set(new.account_id),
         connection_id: Set(new.connection_id),
@@ -59,10 +60,22 @@ pub async fn create(db: &impl ConnectionTrait, new: NewRun) -> AppResult<sync_ru
         started_at: Set(running.then_some(now)),
         finished_at: Set(None),
         updated_at: Set(now),
+        entity_types: Set(entity_types),
         ..Default::default()
     }
     .insert(db)
     .await?)
+}
+
+/// `params.entityTypes` as `,materials,services,`; None when the run is not limited.
+fn delimited_entity_types(params: &serde_json::Value) -> Option<String> {
+    let names: Vec<&str> = params
+        .get("entityTypes")?
+        .as_array()?
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    (!names.is_empty()).then(|| format!(",{},", names.join(",")))
 }
 
 pub async fn get(
@@ -323,52 +336,85 @@ pub struct RunFilter {
     pub trigger: Option<RunTrigger>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Runs that covered this entity type: those limited to it, and the unlimited full and
+    /// incremental runs of connections whose provider syncs it.
+    pub entity_type: Option<String>,
 }
 
-fn filtered(account_id: i64, f: &RunFilter) -> sea_orm::Select<sync_run::Entity> {
-    let mut q = sync_run::Entity::find().filter(sync_run::Column::AccountId.eq(account_id));
-    if let Some(c) = f.connection_id {
-        q = q.filter(sync_run::Column::ConnectionId.eq(c));
+/// Refuses an entity type no provider syncs (a typo would otherwise list nothing).
+fn known_entity_type(name: &str) -> AppResult<()> {
+    if crate::connectors::providers_syncing(name).is_empty() {
+        return Err(AppError::bad_input(format!(
+            "unknown entity type '{name}' (e.g. materials, services, equipment, products, inventory)"
+        )));
     }
-    if let Some(s) = f.status {
-        q = q.filter(sync_run::Column::Status.eq(s));
-    }
-    if let Some(m) = f.mode {
-        q = q.filter(sync_run::Column::Mode.eq(m));
-    }
-    if let Some(t) = f.trigger {
-        q = q.filter(sync_run::Column::Trigger.eq(t));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(sync_run::Column::QueuedAt.gte(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(sync_run::Column::QueuedAt.lt(to));
-    }
-    q
+    Ok(())
+}
+
+/// `value` as a LIKE pattern that matches it literally (escape character `\`).
+fn like_literal(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Newest first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &RunFilter,
-    args: &super::page::PageArgs,
-) -> AppResult<super::page::Page<sync_run::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        sync_run::Column::Id,
-        true,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
+impl super::page::Listing for RunFilter {
+    type Entity = sync_run::Entity;
+    const ID: sync_run::Column = sync_run::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &RunFilter) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> sea_orm::Select<sync_run::Entity> {
+        let mut q = sync_run::Entity::find().filter(sync_run::Column::AccountId.eq(account_id));
+        if let Some(c) = self.connection_id {
+            q = q.filter(sync_run::Column::ConnectionId.eq(c));
+        }
+        if let Some(s) = self.status {
+            q = q.filter(sync_run::Column::Status.eq(s));
+        }
+        if let Some(m) = self.mode {
+            q = q.filter(sync_run::Column::Mode.eq(m));
+        }
+        if let Some(t) = self.trigger {
+            q = q.filter(sync_run::Column::Trigger.eq(t));
+        }
+        if let Some(from) = self.from {
+            q = q.filter(sync_run::Column::QueuedAt.gte(from));
+        }
+        if let Some(to) = self.to {
+            q = q.filter(sync_run::Column::QueuedAt.lt(to));
+        }
+        if let Some(name) = &self.entity_type {
+            use entity::connection;
+            use sea_orm::sea_query::{Condition, LikeExpr, Query};
+            let pattern = LikeExpr::new(format!("%,{},%", like_literal(name))).escape('\\');
+            let mut syncing = Query::select();
+            syncing
+                .column(connection::Column::Id)
+                .from(connection::Entity)
+                .and_where(connection::Column::AccountId.eq(account_id))
+                .and_where(
+                    connection::Column::Provider.is_in(crate::connectors::providers_syncing(name)),
+                );
+            let unlimited = Condition::all()
+                .add(sync_run::Column::EntityTypes.is_null())
+                .add(sync_run::Column::Mode.is_in([RunMode::Full, RunMode::Incremental]))
+                .add(sync_run::Column::ConnectionId.in_subquery(syncing.to_owned()));
+            q = q.filter(
+                Condition::any()
+                    .add(sync_run::Column::EntityTypes.like(pattern))
+                    .add(unlimited),
+            );
+        }
+        q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        self.entity_type
+            .as_deref()
+            .map_or(Ok(()), known_entity_type)
+    }
 }
 
 pub async fn latest_finished(
@@ -392,34 +438,66 @@ pub async fn queue_depth(db: &impl ConnectionTrait) -> AppResult<u64> {
         .await?)
 }
 
-pub async fn events(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    run_id: i64,
-    args: &super::page::PageArgs,
-) -> AppResult<super::page::Page<entity::sync_event::Model>> {
-    use entity::sync_event;
-    let q = sync_event::Entity::find()
-        .filter(sync_event::Column::AccountId.eq(account_id))
-        .filter(sync_event::Column::RunId.eq(run_id));
-    super::page::by_id(db, q, sync_event::Column::Id, false, &args.window()?, |m| {
-        m.id
-    })
-    .await
+/// Events of runs, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub run_id: Option<i64>,
+    pub connection_id: Option<i64>,
+    pub level: Option<entity::enums::EventLevel>,
+    /// Events about records of this entity type (by the record's link on the event's
+    /// connection); run-level events and records never linked are left out.
+    pub entity_type: Option<String>,
 }
 
-pub async fn count_events(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    run_id: i64,
-) -> AppResult<u64> {
-    use entity::sync_event;
-    use sea_orm::PaginatorTrait;
-    Ok(sync_event::Entity::find()
-        .filter(sync_event::Column::AccountId.eq(account_id))
-        .filter(sync_event::Column::RunId.eq(run_id))
-        .count(db)
-        .await?)
+impl super::page::Listing for EventFilter {
+    type Entity = entity::sync_event::Entity;
+    const ID: entity::sync_event::Column = entity::sync_event::Column::Id;
+    const NEWEST_FIRST: bool = false;
+
+    fn select(&self, account_id: i64) -> sea_orm::Select<entity::sync_event::Entity> {
+        use entity::sync_event;
+        let mut q = sync_event::Entity::find().filter(sync_event::Column::AccountId.eq(account_id));
+        if let Some(run) = self.run_id {
+            q = q.filter(sync_event::Column::RunId.eq(run));
+        }
+        if let Some(c) = self.connection_id {
+            q = q.filter(sync_event::Column::ConnectionId.eq(c));
+        }
+        if let Some(level) = self.level {
+            q = q.filter(sync_event::Column::Level.eq(level));
+        }
+        if let Some(name) = &self.entity_type {
+            use entity::item_link as l;
+            use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+            let mut link = Query::select();
+            link.expr(Expr::val(1))
+                .from(l::Entity)
+                .and_where(
+                    Expr::col((l::Entity, l::Column::ConnectionId))
+                        .equals((sync_event::Entity, sync_event::Column::ConnectionId)),
+                )
+                .and_where(Expr::col((l::Entity, l::Column::EntityType)).eq(name.as_str()))
+                .cond_where(
+                    Condition::any()
+                        .add(
+                            Expr::col((l::Entity, l::Column::ItemId))
+                                .equals((sync_event::Entity, sync_event::Column::ItemId)),
+                        )
+                        .add(
+                            Expr::col((l::Entity, l::Column::RemoteId))
+                                .equals((sync_event::Entity, sync_event::Column::RemoteId)),
+                        ),
+                );
+            q = q.filter(Expr::exists(link.to_owned()));
+        }
+        q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        self.entity_type
+            .as_deref()
+            .map_or(Ok(()), known_entity_type)
+    }
 }
 
 pub async fn save_summary(

@@ -1,9 +1,7 @@
-use super::page::{Page, PageArgs};
+use super::page::Listing;
 use crate::error::AppResult;
 use entity::vendor_price;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 #[derive(Debug, Clone, Default)]
 pub struct VendorPriceFilter {
@@ -11,40 +9,23 @@ pub struct VendorPriceFilter {
     pub vendor: Option<String>,
 }
 
-fn filtered(account_id: i64, f: &VendorPriceFilter) -> Select<vendor_price::Entity> {
-    let mut q = vendor_price::Entity::find().filter(vendor_price::Column::AccountId.eq(account_id));
-    if let Some(i) = f.item_id {
-        q = q.filter(vendor_price::Column::ItemId.eq(i));
-    }
-    if let Some(v) = &f.vendor {
-        q = q.filter(vendor_price::Column::Vendor.eq(v.clone()));
-    }
-    q
-}
+/// Oldest first.
+impl Listing for VendorPriceFilter {
+    type Entity = vendor_price::Entity;
+    const ID: vendor_price::Column = vendor_price::Column::Id;
+    const NEWEST_FIRST: bool = false;
 
-pub async fn list(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &VendorPriceFilter,
-    args: &PageArgs,
-) -> AppResult<Page<vendor_price::Model>> {
-    super::page::by_id(
-        db,
-        filtered(account_id, f),
-        vendor_price::Column::Id,
-        false,
-        &args.window()?,
-        |m| m.id,
-    )
-    .await
-}
-
-pub async fn count(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &VendorPriceFilter,
-) -> AppResult<u64> {
-    Ok(filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> Select<vendor_price::Entity> {
+        let mut q =
+            vendor_price::Entity::find().filter(vendor_price::Column::AccountId.eq(account_id));
+        if let Some(i) = self.item_id {
+            q = q.filter(vendor_price::Column::ItemId.eq(i));
+        }
+        if let Some(v) = &self.vendor {
+            q = q.filter(vendor_price::Column::Vendor.eq(v.clone()));
+        }
+        q
+    }
 }
 
 /// Vendor prices of many items (DataLoader batch), newest effective date first.

@@ -1,7 +1,8 @@
 //! The sync engine: pure three-way categorisation (`diff`), local items as canonical
 //! fields (`canonical`), page application (`apply`), pushing local changes (`push`), and
-//! the run driver (`engine`), and the Amazon stages after a listing: financial events
-//! (`finances`) and FBA recoveries with claim detection (`recoveries`). It reports through a `progress::Reporter` and knows nothing
+//! the run driver (`engine`), the Amazon stages after a listing: financial events
+//! (`finances`) and FBA recoveries with claim detection (`recoveries`), and scheduled vendor
+//! price downloads (`feeds`). It reports through a `progress::Reporter` and knows nothing
 //! of HTTP handlers or GraphQL.
 
 pub mod apply;
@@ -10,6 +11,7 @@ pub mod conflicts;
 pub mod csv;
 pub mod diff;
 pub mod engine;
+pub mod feeds;
 pub mod finances;
 pub mod progress;
 pub mod push;

@@ -40,6 +40,25 @@ impl Counters {
     }
 }
 
+impl From<&entity::sync_run::Model> for Counters {
+    /// The counters a run row holds.
+    fn from(r: &entity::sync_run::Model) -> Self {
+        Counters {
+            fetched: r.fetched,
+            created: r.created,
+            updated: r.updated,
+            deleted: r.deleted,
+            pushed: r.pushed,
+            conflicts: r.conflicts,
+            skipped: r.skipped,
+            errors: r.errors,
+            reimbursements: r.reimbursements,
+            ledger_events: r.ledger_events,
+            claims_detected: r.claims_detected,
+        }
+    }
+}
+
 /// A per-record problem or notable step, stored as a `sync_events` row.
 #[derive(Debug, Clone)]
 pub struct RunEvent {

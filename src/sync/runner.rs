@@ -119,6 +119,10 @@ async fn execute_inner(
     cancel: &CancellationToken,
 ) -> Result<engine::Outcome, Failure> {
     let fail = |e: AppError| (e, Default::default());
+    // A vendor feed downloads a file; it needs no connector.
+    if run.mode == RunMode::VendorFeed {
+        return super::feeds::run(db, registry.secrets(), run, reporter, cancel).await;
+    }
     let connection = store::connections::get_unscoped(db, run.connection_id)
         .await
         .map_err(fail)?;

@@ -1,7 +1,8 @@
-//! Non-GraphQL HTTP: health, metrics, the GraphQL transports, and the admin UI.
+//! Non-GraphQL HTTP: health, metrics, the GraphQL transports, CSV exports, and the admin UI.
 
 pub mod cors;
 pub mod csrf;
+pub mod export;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;

@@ -19,6 +19,7 @@ mod items;
 mod jobber;
 mod jobs;
 mod newcomer;
+mod operations;
 mod outage;
 mod process;
 mod readpath;

@@ -18,6 +18,13 @@ pub struct Server {
     pub base: String,
 }
 
+impl Server {
+    /// The operating-system process id (to read its memory figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -255,6 +255,31 @@ scenario('sign in', [], async () => {
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 });
 
+scenario('dashboard numbers per entity type', ['query:syncStatus'], async () => {
+  const conn = await firstConnection();
+  const q = 'query($id: ID!) { syncStatus(connectionId: $id) { runningRun { id } entities { entityType total synced errors } } }';
+  let status = (await api(q, { id: conn.id })).syncStatus;
+  if (status.runningRun) {
+    await waitForRun(status.runningRun.id);
+    status = (await api(q, { id: conn.id })).syncStatus;
+  }
+  assert(status.entities.length > 0, 'the connection has synced records');
+  const s = await openPage();
+  const { page } = s;
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const card = page.getByTestId('connection-card').filter({ has: page.getByRole('heading', { name: conn.name, exact: true }) });
+  await card.getByTestId('entity-table').waitFor();
+  const rows = card.getByTestId('entity-row');
+  assert(await rows.count() === status.entities.length, `${await rows.count()} rows for ${status.entities.length} entity types`);
+  for (const e of status.entities) {
+    const cells = await textsOf(card.locator(`[data-testid="entity-row"][data-entity="${e.entityType}"] td`));
+    const shown = cells.map((c) => c.replace(/\D/g, ''));
+    assert(shown[0] === String(e.total) && shown[1] === String(e.synced) && shown[4] === String(e.errors),
+      `${e.entityType}: shows ${cells.join(' / ')}, the API says ${JSON.stringify(e)}`);
+  }
+  await card.getByText('Last full run').waitFor();
+});
+
 scenario('items paging and search', [], async () => {
   const s = await openPage();
   const { page } = s;

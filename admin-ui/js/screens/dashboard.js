@@ -11,6 +11,7 @@ import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty, ErrorText } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
 import { RunSummary } from '../components/progress.js';
+import { EntityStatus, ENTITY_STATUS_SPEC } from '../components/entity-status.js';
 import { useLiveRun, isActive, RUN_SPEC, runSelection, runType, runDuration } from '../live-run.js';
 import { startSync, cancelSync, runEndMessage } from '../sync-actions.js';
 import { providerLabel } from '../providers.js';
@@ -36,7 +37,7 @@ function HealthBadge({ connection }) {
 
 const STATUS_SPEC = [
   'totals', 'synced', 'pendingPush', 'conflicts', 'errors', ['lastRun', RUN_SPEC], ['runningRun', RUN_SPEC],
-  'nextScheduledRun', 'schedulePaused', 'lastError',
+  'nextScheduledRun', 'schedulePaused', 'lastError', ...ENTITY_STATUS_SPEC,
 ];
 
 /** Numbers for one connection, from syncStatus when the server has it, else from item counts. */
@@ -74,6 +75,10 @@ async function loadStats(caps, id) {
     nextScheduledRun: s.nextScheduledRun ?? null,
     schedulePaused: s.schedulePaused ?? null,
     lastError: s.lastError ?? null,
+    entities: s.entities,
+    lastFullRun: s.lastFullRun,
+    lastIncrementalRun: s.lastIncrementalRun,
+    recentErrors: s.recentErrors,
   };
 }
 
@@ -172,7 +177,8 @@ function ConnectionCard({ connection, pushedRun }) {
           <div><dt>Next run</dt><dd><${ScheduleLine} connection=${connection} stats=${s} /></dd></div>
           ${s.lastError && !(last?.status === 'CANCELLED' && /cancel/i.test(s.lastError))
             ? html`<div><dt>Last error</dt><dd data-testid="last-error"><${ErrorText} message=${s.lastError} /></dd></div>` : null}
-        </dl>` : null}
+        </dl>
+        <${EntityStatus} stats=${s} />` : null}
       ${shownRun && (running || String(shownRun.id) === String(activeId)) ? html`<${RunSummary} run=${shownRun} live=${live.live} />` : null}
       ${live.error ? html`<p class="inline-error" role="alert">Live progress unavailable: ${live.error.message}</p>` : null}
       ${canSync ? html`

@@ -50,7 +50,7 @@ pub const MAX_RESTARTS: u32 = 3;
 /// Overlap of incremental inventory listings (clock skew, in-flight updates).
 const SINCE_OVERLAP: Span = Span::minutes(5);
 
-const ENTITIES: &[EntityType] = &[EntityType {
+pub const ENTITIES: &[EntityType] = &[EntityType {
     name: "inventory",
     kind: Some(ItemKind::Product),
 }];

@@ -42,7 +42,7 @@ pub const SANDBOX_CLIENT_SECRET: &str = "jobber-sandbox-secret";
 /// The cursor of a finished listing: "start from the beginning next time".
 pub const RELIST: &str = "relist";
 
-const ENTITIES: &[EntityType] = &[
+pub const ENTITIES: &[EntityType] = &[
     EntityType {
         name: "products",
         kind: Some(ItemKind::Product),

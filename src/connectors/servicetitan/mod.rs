@@ -23,7 +23,7 @@ pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret";
 pub const SANDBOX_APP_KEY: &str = "sandbox-app-key";
 pub const SANDBOX_TENANT: i64 = 1001;
 
-const ENTITIES: &[EntityType] = &[
+pub const ENTITIES: &[EntityType] = &[
     EntityType {
         name: "categories",
         kind: None,

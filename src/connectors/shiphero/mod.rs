@@ -37,7 +37,7 @@ pub const PRODUCTS: EntityType = EntityType {
     name: "products",
     kind: Some(ItemKind::Product),
 };
-const ENTITIES: &[EntityType] = &[PRODUCTS];
+pub const ENTITIES: &[EntityType] = &[PRODUCTS];
 
 #[derive(Debug, Clone)]
 pub struct Settings {

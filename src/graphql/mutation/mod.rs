@@ -4,6 +4,7 @@ mod conflicts;
 mod connections;
 mod csv;
 mod events;
+mod feeds;
 mod items;
 pub mod oauth;
 mod recoveries;
@@ -26,4 +27,5 @@ pub struct MutationRoot(
     csv::CsvMutation,
     events::EventsMutation,
     recoveries::RecoveriesMutation,
+    feeds::FeedMutation,
 );

@@ -1,7 +1,7 @@
 use crate::graphql::types::audit::AuditEntry;
 use crate::graphql::types::relay::{self, RelayConnection};
 use crate::graphql::{caller, state};
-use crate::store::{self, audit::AuditFilter, page::PageArgs};
+use crate::store::{audit::AuditFilter, page::PageArgs};
 use async_graphql::{Context, Object};
 
 #[derive(Default)]
@@ -33,28 +33,19 @@ impl AuditQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<AuditEntry>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let filter = AuditFilter {
             action,
             entity_type,
             entity_id,
         };
-        let page = store::audit::list(
-            &db,
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(
+            &state(ctx).db,
             c.account_id,
-            &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            filter,
+            &args,
+            AuditEntry::from,
         )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, AuditEntry::from, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::audit::count(&db, account, &filter).await })
-        }))
+        .await?)
     }
 }

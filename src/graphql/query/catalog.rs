@@ -63,12 +63,7 @@ impl CatalogQuery {
                 .transpose()?,
             codes: None,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let page =
             store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?;
         let node = ctx.look_ahead().field("edges").field("node");
@@ -82,14 +77,10 @@ impl CatalogQuery {
             .prime_items(page.rows.iter().map(|(_, m)| m), wants)
             .await
             .map_err(shared_err)?;
-        let account = c.account_id;
         Ok(relay::connection(
             page,
             |m| Eager(m.into()),
-            move || {
-                let (db, filter) = (db.clone(), filter.clone());
-                Box::pin(async move { store::items::count(&db, account, &filter).await })
-            },
+            relay::counter(db, c.account_id, filter),
         ))
     }
 
@@ -127,7 +118,6 @@ impl CatalogQuery {
         >,
     ) -> async_graphql::Result<RelayConnection<Category>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let parent = match (roots, parent_id) {
             (_, Some(p)) => Some(Some(parse_id(&p, "category")?)),
             (true, None) => Some(None),
@@ -140,23 +130,8 @@ impl CatalogQuery {
                 .map(|id| parse_id(id, "connection"))
                 .transpose()?,
         };
-        let page = store::categories::list(
-            &db,
-            c.account_id,
-            &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, Category::from, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::categories::count(&db, account, &filter).await })
-        }))
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, Category::from).await?)
     }
 
     /// Vendor prices imported from CSV (local only, never pushed), in import order.
@@ -176,7 +151,6 @@ impl CatalogQuery {
         #[graphql(desc = "Only prices from this vendor (exact name).")] vendor: Option<String>,
     ) -> async_graphql::Result<RelayConnection<VendorPrice>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let filter = VendorPriceFilter {
             item_id: item_id
                 .as_ref()
@@ -184,22 +158,14 @@ impl CatalogQuery {
                 .transpose()?,
             vendor,
         };
-        let page = store::vendor_prices::list(
-            &db,
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(
+            &state(ctx).db,
             c.account_id,
-            &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            filter,
+            &args,
+            VendorPrice::from,
         )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, VendorPrice::from, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::vendor_prices::count(&db, account, &filter).await })
-        }))
+        .await?)
     }
 }

@@ -3,7 +3,8 @@ use crate::graphql::types::conflict::{
 };
 use crate::graphql::types::relay::{self, RelayConnection};
 use crate::graphql::{caller, parse_id, state};
-use crate::store::{self, conflicts::ConflictFilter, page::PageArgs};
+use crate::store::conflicts::{ConflictFilter, FailedLinks};
+use crate::store::{self, page::PageArgs};
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 #[derive(Default)]
@@ -50,25 +51,14 @@ impl ConflictQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<Conflict>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let filter = ConflictFilter {
             connection_id: optional_id(&connection_id, "connection")?,
             status: status.map(Into::into),
             kind: kind.map(Into::into),
             search,
         };
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
-        let page = store::conflicts::list(&db, c.account_id, &filter, &args).await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, Conflict::from, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::conflicts::count(&db, account, &filter).await })
-        }))
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, Conflict::from).await?)
     }
 
     /// One conflict of your account by id, with the three versions and the per-field diff.
@@ -96,25 +86,19 @@ impl ConflictQuery {
         after: Option<String>,
     ) -> async_graphql::Result<ReviewQueue> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
+        let db = &state(ctx).db;
         let connection = optional_id(&connection_id, "connection")?;
-        let by_kind = store::conflicts::open_counts(&db, c.account_id, connection).await?;
-        let failed_records =
-            store::conflicts::count_failed_links(&db, c.account_id, connection).await? as i64;
+        let by_kind = store::conflicts::open_counts(db, c.account_id, connection).await?;
+        let failed_links = FailedLinks {
+            connection_id: connection,
+        };
+        let failed_records = store::page::count(db, c.account_id, &failed_links).await? as i64;
         let args = PageArgs {
             first,
             after,
             ..Default::default()
         };
-        let page =
-            store::conflicts::list_failed_links(&db, c.account_id, connection, &args).await?;
-        let account = c.account_id;
-        let failed = relay::connection(page, FailedRecord::from, move || {
-            let db = db.clone();
-            Box::pin(
-                async move { store::conflicts::count_failed_links(&db, account, connection).await },
-            )
-        });
+        let failed = relay::list(db, c.account_id, failed_links, &args, FailedRecord::from).await?;
         Ok(ReviewQueue {
             open_conflicts: by_kind.iter().map(|(_, n)| n).sum(),
             conflicts_by_kind: by_kind

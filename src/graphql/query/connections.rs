@@ -1,6 +1,7 @@
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::relay::{self, RelayConnection};
 use crate::graphql::{caller, parse_id, state};
+use crate::store::connections::AllConnections;
 use crate::store::{self, page::PageArgs};
 use async_graphql::{Context, ID, Object};
 
@@ -23,23 +24,15 @@ impl ConnectionQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<Connection>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
-        let page = store::connections::list(
-            &db,
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(
+            &state(ctx).db,
             c.account_id,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            AllConnections,
+            &args,
+            Connection::from,
         )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, Connection::from, move || {
-            let db = db.clone();
-            Box::pin(async move { store::connections::count(&db, account).await })
-        }))
+        .await?)
     }
 
     /// One connection of your account by id.

@@ -35,7 +35,7 @@ async fn filter(
         sku,
         kind: kind.map(Into::into),
     };
-    f.validate()?;
+    store::page::Listing::validate(&f)?;
     Ok(f)
 }
 
@@ -94,25 +94,9 @@ impl FinanceQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<FinancialEvent>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let f = filter(ctx, c.account_id, connection_id, from, to, sku, kind).await?;
-        let page = store::finances::list(
-            &db,
-            c.account_id,
-            &f,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, FinancialEvent::from, move || {
-            let (db, f) = (db.clone(), f.clone());
-            Box::pin(async move { store::finances::count(&db, account, &f).await })
-        }))
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(&state(ctx).db, c.account_id, f, &args, FinancialEvent::from).await?)
     }
 
     /// Exact totals per SKU, period (day or month), kind and currency, for dashboards.

@@ -3,6 +3,7 @@ mod audit;
 mod catalog;
 mod conflicts;
 mod connections;
+mod feeds;
 mod finances;
 mod me;
 pub mod recoveries;
@@ -22,4 +23,5 @@ pub struct QueryRoot(
     conflicts::ConflictQuery,
     finances::FinanceQuery,
     recoveries::RecoveriesQuery,
+    feeds::FeedQuery,
 );

@@ -12,7 +12,8 @@ pub struct RunQuery;
 
 #[Object]
 impl RunQuery {
-    /// Run history, newest first.
+    /// Run history, newest first; filter by connection, status, mode, trigger, queue time
+    /// (`from` inclusive, `to` exclusive) and entity type.
     #[allow(clippy::too_many_arguments)]
     async fn sync_runs(
         &self,
@@ -27,6 +28,10 @@ impl RunQuery {
         #[graphql(desc = "Only runs queued before this instant.")] to: Option<
             chrono::DateTime<chrono::Utc>,
         >,
+        #[graphql(
+            desc = "Runs that covered this upstream entity type (e.g. `materials`): runs limited to it and the unlimited full and incremental runs of connections that sync it."
+        )]
+        entity_type: Option<String>,
         #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
         #[graphql(
             desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
@@ -37,7 +42,6 @@ impl RunQuery {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncRun>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
         let filter = RunFilter {
             connection_id: connection_id
                 .as_ref()
@@ -48,24 +52,10 @@ impl RunQuery {
             trigger: trigger.map(Into::into),
             from,
             to,
+            entity_type,
         };
-        let page = store::runs::list(
-            &db,
-            c.account_id,
-            &filter,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, SyncRun, move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { store::runs::count(&db, account, &filter).await })
-        }))
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncRun).await?)
     }
 
     /// One run of your account by id (poll it, or follow it with `syncProgress`).

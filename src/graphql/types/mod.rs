@@ -13,4 +13,5 @@ pub mod recoveries;
 pub mod relay;
 pub mod run;
 pub mod user;
+pub mod vendor_feed;
 pub mod vendor_price;

@@ -1,7 +1,8 @@
 //! Relay connections from store pages, with `totalCount` computed only when asked for.
 
 use crate::error::AppResult;
-use crate::store::page::Page;
+use crate::store::Db;
+use crate::store::page::{self, Listing, ModelOf, Page, PageArgs};
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Object, OutputType};
 use futures::future::BoxFuture;
@@ -42,4 +43,32 @@ pub fn connection<M, T: OutputType>(
             .map(|(cursor, m)| Edge::new(cursor.encode(), to_node(m))),
     );
     conn
+}
+
+/// The Relay connection of a listing: one page of it, counted only when asked.
+pub async fn list<L: Listing, T: OutputType>(
+    db: &Db,
+    account_id: i64,
+    filter: L,
+    args: &PageArgs,
+    to_node: impl Fn(ModelOf<L>) -> T,
+) -> AppResult<RelayConnection<T>> {
+    let page = page::list(db, account_id, &filter, args).await?;
+    Ok(connection(
+        page,
+        to_node,
+        counter(db.clone(), account_id, filter),
+    ))
+}
+
+/// The `totalCount` of a listing, for pages built another way (e.g. items sorted by code).
+pub fn counter<L: Listing>(
+    db: Db,
+    account_id: i64,
+    filter: L,
+) -> impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static {
+    move || {
+        let (db, filter) = (db.clone(), filter.clone());
+        Box::pin(async move { page::count(&db, account_id, &filter).await })
+    }
 }

@@ -1,7 +1,7 @@
 use super::relay::{self, RelayConnection};
 use crate::graphql::{caller, state};
-use crate::store::{self, page::PageArgs};
-use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
+use crate::store::{self, page::PageArgs, runs::EventFilter};
+use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, SimpleObject};
 use entity::enums as e;
 use entity::{sync_event, sync_run};
 
@@ -21,6 +21,8 @@ pub enum SyncMode {
     Push,
     /// Resolves many conflicts the same way (`resolveConflicts`).
     Resolve,
+    /// A scheduled vendor price feed: download, then a vendor-price import.
+    VendorFeed,
 }
 
 /// A run's state.
@@ -247,9 +249,15 @@ impl SyncRun {
         Json(self.0.summary.clone())
     }
     /// Per-record problems and notable steps, oldest first.
+    #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only events of this level.")] level: Option<EventLevel>,
+        #[graphql(
+            desc = "Only events about records of this upstream entity type (e.g. `materials`); run-level events are left out."
+        )]
+        entity_type: Option<String>,
         #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
         #[graphql(
             desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
@@ -260,24 +268,14 @@ impl SyncRun {
         before: Option<String>,
     ) -> async_graphql::Result<RelayConnection<SyncEvent>> {
         let c = caller(ctx)?;
-        let db = state(ctx).db.clone();
-        let page = store::runs::events(
-            &db,
-            c.account_id,
-            self.0.id,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let (account, run) = (c.account_id, self.0.id);
-        Ok(relay::connection(page, SyncEvent::from, move || {
-            let db = db.clone();
-            Box::pin(async move { store::runs::count_events(&db, account, run).await })
-        }))
+        let filter = EventFilter {
+            run_id: Some(self.0.id),
+            level: level.map(Into::into),
+            entity_type,
+            ..Default::default()
+        };
+        let args = PageArgs::new(first, after, last, before);
+        Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncEvent::from).await?)
     }
 }
 
@@ -331,6 +329,7 @@ pub struct StartSyncPayload {
 
 /// A connection's sync health at a glance.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SyncStatusPayload {
     /// The connection.
     pub connection_id: ID,
@@ -356,4 +355,119 @@ pub struct SyncStatusPayload {
     pub schedule_paused: bool,
     /// Why the schedule paused itself, or the last run's error.
     pub last_error: Option<String>,
+}
+
+/// Errors `recentErrors` lists.
+const RECENT_ERRORS: u64 = 10;
+
+/// The figures below cost a statement each, so they are read only when selected.
+#[ComplexObject]
+impl SyncStatusPayload {
+    /// The same numbers per upstream entity type (e.g. materials, services), by name.
+    async fn entities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<EntityStatus>> {
+        let rows = store::status::entity_numbers(&state(ctx).db, self.connection()?).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The newest full run that ended (dry runs left out).
+    async fn last_full_run(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SyncRun>> {
+        self.last_ended(ctx, e::RunMode::Full).await
+    }
+
+    /// The newest incremental run that ended (dry runs left out).
+    async fn last_incremental_run(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<SyncRun>> {
+        self.last_ended(ctx, e::RunMode::Incremental).await
+    }
+
+    /// The 10 newest errors: failed runs and records that failed, newest first.
+    async fn recent_errors(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<RecentSyncError>> {
+        let rows =
+            store::status::recent_errors(&state(ctx).db, self.connection()?, RECENT_ERRORS).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+impl SyncStatusPayload {
+    fn connection(&self) -> async_graphql::Result<i64> {
+        Ok(crate::graphql::parse_id(&self.connection_id, "connection")?)
+    }
+
+    async fn last_ended(
+        &self,
+        ctx: &Context<'_>,
+        mode: e::RunMode,
+    ) -> async_graphql::Result<Option<SyncRun>> {
+        let run = store::status::last_ended_run(&state(ctx).db, self.connection()?, mode).await?;
+        Ok(run.map(SyncRun))
+    }
+}
+
+/// A connection's sync numbers for one upstream entity type.
+#[derive(SimpleObject, Clone)]
+pub struct EntityStatus {
+    /// The upstream entity type, e.g. `materials`.
+    pub entity_type: String,
+    /// Linked records (not deleted upstream).
+    pub total: i64,
+    /// Linked records in sync with upstream.
+    pub synced: i64,
+    /// Linked records with local changes waiting to be pushed.
+    pub pending_push: i64,
+    /// Open conflicts of this entity type's records.
+    pub conflicts: i64,
+    /// Records whose last sync failed.
+    pub errors: i64,
+}
+
+impl From<store::status::EntityNumbers> for EntityStatus {
+    fn from(n: store::status::EntityNumbers) -> Self {
+        EntityStatus {
+            entity_type: n.entity_type,
+            total: n.total,
+            synced: n.synced,
+            pending_push: n.pending_push,
+            conflicts: n.conflicts,
+            errors: n.errors,
+        }
+    }
+}
+
+/// One problem in a connection's recent history.
+#[derive(SimpleObject, Clone)]
+pub struct RecentSyncError {
+    /// When it happened.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The run it happened in.
+    pub run_id: ID,
+    /// `run_failed` when the run itself failed, else what failed for one record
+    /// (e.g. `push_failed`, `invalid_record`).
+    pub kind: String,
+    /// What went wrong, as recorded (secrets masked).
+    pub message: String,
+    /// The local item, when the error concerns one record.
+    pub item_id: Option<ID>,
+    /// The upstream id of the record, when known.
+    pub remote_id: Option<String>,
+    /// The run's error code, or the record's item code.
+    pub code: Option<String>,
+}
+
+impl From<store::status::RecentError> for RecentSyncError {
+    fn from(e: store::status::RecentError) -> Self {
+        RecentSyncError {
+            at: e.at,
+            run_id: e.run_id.into(),
+            kind: e.kind,
+            message: e.message,
+            item_id: e.item_id.map(Into::into),
+            remote_id: e.remote_id,
+            code: e.code,
+        }
+    }
 }
