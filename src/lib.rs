@@ -11,6 +11,8 @@
 //! - [`store`]: every database query, scoped by account; resolvers and the engine call it.
 //! - [`graphql`]: the schema — thin resolvers, GraphQL-facing types, DataLoaders.
 //! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, the embedded admin UI.
+//! - [`record`]: the canonical record (`Fields`), its canonicalisation and hash — the shape
+//!   connectors map into and the engine compares; below both.
 //! - [`connectors`]: what each upstream provider needs.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 
@@ -24,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod jobs;
+pub mod record;
 pub mod sandbox;
 pub mod state;
 pub mod store;

@@ -16,7 +16,7 @@ pub mod stored_secrets;
 pub mod token;
 pub mod units;
 
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use http::UpstreamError;

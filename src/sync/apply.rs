@@ -3,10 +3,11 @@
 //! transaction. Also applies remote deletions and the category tree.
 
 use super::canonical;
-use super::diff::{self, Category, Decision, Fields};
+use super::diff::{self, Category, Decision};
 use super::progress::{Counters, RunEvent};
 use crate::connectors::{RemoteCategory, RemoteRecord};
 use crate::error::AppResult;
+use crate::record::{self, Fields};
 use crate::store::sync_state as state;
 use entity::enums::{ConflictKind, ConflictStatus, ItemKind, LinkStatus};
 use entity::{category, conflict, item, item_link};
@@ -163,7 +164,7 @@ fn link_for(ctx: &PageContext<'_>, item_id: i64, record: &RemoteRecord) -> item_
         remote_modified_on: record.modified_on,
         last_synced_at: Some(now()),
         base: canonical::to_json(&record.fields),
-        base_hash: diff::fields_hash(&record.fields),
+        base_hash: record::fields_hash(&record.fields),
         last_pushed_hash: None,
         sync_status: LinkStatus::Synced,
         deleted_remotely: false,
@@ -178,7 +179,7 @@ fn link_for(ctx: &PageContext<'_>, item_id: i64, record: &RemoteRecord) -> item_
 /// The link now matches the remote record: new base, synced.
 fn rebase(link: &mut item_link::Model, record: &RemoteRecord) {
     link.base = canonical::to_json(&record.fields);
-    link.base_hash = diff::fields_hash(&record.fields);
+    link.base_hash = record::fields_hash(&record.fields);
     link.remote_modified_on = record.modified_on;
     link.last_synced_at = Some(now());
     link.sync_status = LinkStatus::Synced;
@@ -212,8 +213,8 @@ fn conflict_row(
         remote: remote
             .map(canonical::to_json)
             .unwrap_or(serde_json::Value::Null),
-        local_hash: diff::fields_hash(local),
-        remote_hash: remote.map(diff::fields_hash).unwrap_or_default(),
+        local_hash: record::fields_hash(local),
+        remote_hash: remote.map(record::fields_hash).unwrap_or_default(),
         resolution: None,
         merged: None,
         resolved_by: None,
@@ -443,7 +444,7 @@ fn apply_linked(
     } else {
         link.last_seen_run_id
     };
-    let unchanged_meta = link.base_hash == diff::fields_hash(&record.fields)
+    let unchanged_meta = link.base_hash == record::fields_hash(&record.fields)
         && link.remote_modified_on == record.modified_on;
     if decision.category != Category::Conflict {
         close_settled(w, open, link.id);

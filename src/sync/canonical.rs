@@ -3,7 +3,7 @@
 //! Column-backed fields use fixed names; everything else a provider carries lives in
 //! `items.attributes` under its canonical name, so a new provider field needs no migration.
 
-use super::diff::{Fields, canonicalise};
+use crate::record::{Fields, canonicalise};
 use entity::{Money, item};
 use serde_json::Value;
 

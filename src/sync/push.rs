@@ -3,11 +3,11 @@
 //! Idempotent by payload hash: a payload already pushed is never sent twice.
 
 use super::canonical;
-use super::diff;
 use super::progress::{Counters, RunEvent, Tracker};
 use crate::connectors::http::UpstreamError;
 use crate::connectors::{Connector, RemoteRecord};
 use crate::error::{AppError, AppResult};
+use crate::record;
 use crate::store::{Db, sync_state as state};
 use entity::enums::LinkStatus;
 use entity::item_link;
@@ -69,7 +69,7 @@ pub async fn push_pending(
                 continue;
             }
             let local = canonical::from_item(item);
-            let hash = diff::fields_hash(&local);
+            let hash = record::fields_hash(&local);
             if hash == link.base_hash || link.last_pushed_hash.as_deref() == Some(hash.as_str()) {
                 // Upstream already has this content (or normalised what we sent).
                 link.sync_status = LinkStatus::Synced;
@@ -121,7 +121,7 @@ pub async fn push_pending(
 pub(crate) fn mark_pushed(link: &mut item_link::Model, answer: &RemoteRecord, sent: String) {
     let now = chrono::Utc::now();
     link.base = canonical::to_json(&answer.fields);
-    link.base_hash = diff::fields_hash(&answer.fields);
+    link.base_hash = record::fields_hash(&answer.fields);
     link.remote_modified_on = answer.modified_on.or(link.remote_modified_on);
     link.last_pushed_hash = Some(sent);
     link.last_synced_at = Some(now);

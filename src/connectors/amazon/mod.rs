@@ -22,7 +22,7 @@ use super::finances::{FinanceListing, FinanceSource, FinanceWindows};
 use super::http::{AuthRule, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use auth::LwaToken;
 use chrono::{DateTime, Duration as Span, Utc};

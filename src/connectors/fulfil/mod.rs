@@ -15,7 +15,7 @@ pub mod wire;
 use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::ItemKind;

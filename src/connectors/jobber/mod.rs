@@ -17,7 +17,7 @@ use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::token::{RefreshingToken, SecretSink};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use serde::de::DeserializeOwned;

@@ -8,7 +8,7 @@ use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::token::ClientCredentials;
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use wire::{Category, Export, Paged, Sku};

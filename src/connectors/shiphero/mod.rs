@@ -13,7 +13,7 @@ pub mod wire;
 use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use serde::de::DeserializeOwned;

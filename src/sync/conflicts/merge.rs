@@ -3,7 +3,8 @@
 //! saved or pushed.
 
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::{self, FieldDiff, Fields, MONEY_FIELDS};
+use crate::record::{self, Fields, MONEY_FIELDS};
+use crate::sync::diff::FieldDiff;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -68,7 +69,7 @@ pub fn merge(
             None => merged.remove(field),
         };
     }
-    let merged = diff::canonicalise(merged);
+    let merged = record::canonicalise(merged);
     if let Some(field) = REQUIRED_FIELDS.iter().find(|f| !merged.contains_key(**f)) {
         return Err(AppError::bad_input(format!(
             "the merged record has no {field}; pick a side that has one"
@@ -118,7 +119,7 @@ mod tests {
     use serde_json::json;
 
     fn fields(v: Value) -> Fields {
-        diff::canonicalise(v.as_object().unwrap().clone().into_iter().collect())
+        record::canonicalise(v.as_object().unwrap().clone().into_iter().collect())
     }
 
     fn differing(names: &[&str]) -> Vec<FieldDiff> {

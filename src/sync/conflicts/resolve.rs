@@ -7,10 +7,11 @@ use super::merge::{self, Pick};
 use crate::auth::Caller;
 use crate::connectors::{Connector, EntityType, RemoteRecord};
 use crate::error::{AppError, AppResult};
+use crate::record::{self, Fields};
 use crate::store::{self, Db, sync_state as state};
 use crate::sync::apply::{self, Direction};
 use crate::sync::canonical;
-use crate::sync::diff::{self, Category, Fields};
+use crate::sync::diff::{self, Category};
 use crate::sync::push::{mark_pushed, upstream_error};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus, Resolution};
 use entity::{conflict, item, item_link};
@@ -125,8 +126,8 @@ async fn read_sides(
 async fn refresh_if_stale(db: &Db, s: &Sides) -> AppResult<Option<AppError>> {
     let local = canonical::from_item(&s.item);
     let remote = s.remote.as_ref().map(|r| r.fields.clone());
-    let local_hash = diff::fields_hash(&local);
-    let remote_hash = remote.as_ref().map(diff::fields_hash).unwrap_or_default();
+    let local_hash = record::fields_hash(&local);
+    let remote_hash = remote.as_ref().map(record::fields_hash).unwrap_or_default();
     if local_hash == s.conflict.local_hash && remote_hash == s.conflict.remote_hash {
         return Ok(None);
     }
@@ -214,7 +215,7 @@ async fn resolve_fields(
     let mut push_error = None;
     if push_needed && can_push {
         match connector.update(&s.entity, &link.remote_id, &chosen).await {
-            Ok(answer) => mark_pushed(&mut link, &answer, diff::fields_hash(&chosen)),
+            Ok(answer) => mark_pushed(&mut link, &answer, record::fields_hash(&chosen)),
             Err(e) => {
                 push_error = Some(e.to_string());
                 owe_push(&mut link, &remote, e.to_string());
@@ -222,7 +223,7 @@ async fn resolve_fields(
         }
     } else {
         // Base = remote: a local difference on a pull-only connection stays local.
-        mark_pushed(&mut link, &remote, diff::fields_hash(&chosen));
+        mark_pushed(&mut link, &remote, record::fields_hash(&chosen));
         if !push_needed {
             link.last_pushed_hash = None;
         }
@@ -276,7 +277,7 @@ async fn resolve_delete(
         .map_err(upstream_error)?;
     link.remote_id = answer.remote_id.clone();
     link.deleted_remotely = false;
-    mark_pushed(&mut link, &answer, diff::fields_hash(&local));
+    mark_pushed(&mut link, &answer, record::fields_hash(&local));
     save(db, actor, s.conflict, None, link, &req, None, &None).await
 }
 
@@ -285,7 +286,7 @@ async fn resolve_delete(
 fn owe_push(link: &mut item_link::Model, remote: &RemoteRecord, error: String) {
     let now = chrono::Utc::now();
     link.base = canonical::to_json(&remote.fields);
-    link.base_hash = diff::fields_hash(&remote.fields);
+    link.base_hash = record::fields_hash(&remote.fields);
     link.remote_modified_on = remote.modified_on.or(link.remote_modified_on);
     link.sync_status = LinkStatus::PendingPush;
     link.last_error = Some(error);
