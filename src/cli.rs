@@ -179,14 +179,38 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr, so stdout carries only what a command prints for scripts (the
+/// JSON summaries); colours only when stderr is a terminal.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+/// Writes one document to stdout. A reader that went away (`… | head`) is not an error
+/// worth a panic: the command simply ends.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// A bad flag combination: clap's usage error (exit code 2), before anything is recorded.
+fn usage_error(message: impl std::fmt::Display) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -207,7 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let sdl = crate::graphql::sdl();
             match output {
                 Some(path) => std::fs::write(&path, sdl)?,
-                None => print!("{sdl}"),
+                None => print_stdout(sdl.trim_end())?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -346,6 +370,20 @@ async fn sync_foreground(
     let db = store::db::connect(&settings.resolved_database_url()).await?;
     store::db::migrate(&db).await?;
     let conn = store::connections::find_by_id_or_name(&db, None, connection).await?;
+    let request = crate::jobs::StartRequest {
+        mode,
+        params: params.clone(),
+        dry_run,
+        trigger: RunTrigger::Cli,
+        requested_by: None,
+        force: false,
+    };
+    if let Err(e) = crate::jobs::validate(&request, conn.provider) {
+        usage_error(format!(
+            "{} (on the command line: --mode entity with --entity NAME and --remote-id ID or --code CODE)",
+            e.public_message()
+        ));
+    }
     let registry = crate::connectors::registry::Registry::new(
         crate::auth::secrets::SecretBox::new(&keys.encryption_key),
         settings.public_url(settings.bind),
@@ -397,7 +435,7 @@ async fn sync_foreground(
         "errorCode": finished.error_code,
         "summary": finished.summary,
     });
-    println!("{}", serde_json::to_string_pretty(&summary)?);
+    print_stdout(&serde_json::to_string_pretty(&summary)?)?;
     Ok(if finished.status == RunStatus::Succeeded {
         ExitCode::SUCCESS
     } else {

@@ -18,9 +18,17 @@ pub enum AppError {
     NotFound(String),
     BadUserInput(String),
     RateLimited(String),
-    SyncInProgress { run_id: i64 },
+    SyncInProgress {
+        run_id: i64,
+    },
     ConflictStale(String),
     Upstream(String),
+    /// The upstream refused the connection's credentials even after a refresh (refresh
+    /// token revoked, client secret changed): someone must reconnect.
+    UpstreamUnauthorized(String),
+    /// The connection cannot sync until it is connected (again): no OAuth consent yet, or
+    /// its credentials were refused.
+    ReconnectRequired(String),
     Cancelled(String),
     Internal(String),
 }
@@ -37,6 +45,8 @@ impl AppError {
             Self::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             Self::ConflictStale(_) => "CONFLICT_STALE",
             Self::Upstream(_) => "UPSTREAM_ERROR",
+            Self::UpstreamUnauthorized(_) => "UPSTREAM_UNAUTHORIZED",
+            Self::ReconnectRequired(_) => "RECONNECT_REQUIRED",
             Self::Cancelled(_) => "CANCELLED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -50,7 +60,8 @@ impl AppError {
             Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(_) | Self::UpstreamUnauthorized(_) => StatusCode::BAD_GATEWAY,
+            Self::ReconnectRequired(_) => StatusCode::CONFLICT,
             Self::Cancelled(_) => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,11 +88,12 @@ impl AppError {
             | Self::BadUserInput(m)
             | Self::RateLimited(m)
             | Self::ConflictStale(m)
+            | Self::ReconnectRequired(m)
             | Self::Cancelled(m) => m.clone(),
             Self::SyncInProgress { run_id } => {
                 format!("a sync is already running for this connection (run {run_id})")
             }
-            Self::Upstream(m) => format!("upstream error: {m}"),
+            Self::Upstream(m) | Self::UpstreamUnauthorized(m) => format!("upstream error: {m}"),
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "internal error".to_owned()

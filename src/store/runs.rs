@@ -314,6 +314,9 @@ pub struct RunFilter {
     pub trigger: Option<RunTrigger>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// `true`: succeeded runs that skipped records with errors; `false`: every other
+    /// finished run (clean successes and failures alike are not "with record errors").
+    pub finished_with_record_errors: Option<bool>,
 }
 
 fn filtered(account_id: i64, f: &RunFilter) -> sea_orm::Select<sync_run::Entity> {
@@ -335,6 +338,18 @@ fn filtered(account_id: i64, f: &RunFilter) -> sea_orm::Select<sync_run::Entity>
     }
     if let Some(to) = f.to {
         q = q.filter(sync_run::Column::QueuedAt.lt(to));
+    }
+    if let Some(with_errors) = f.finished_with_record_errors {
+        use sea_orm::ExprTrait;
+        let flagged = sync_run::Column::Status
+            .eq(RunStatus::Succeeded)
+            .and(sync_run::Column::Errors.gt(0));
+        q = if with_errors {
+            q.filter(flagged)
+        } else {
+            q.filter(sync_run::Column::Status.is_not_in([RunStatus::Queued, RunStatus::Running]))
+                .filter(flagged.not())
+        };
     }
     q
 }

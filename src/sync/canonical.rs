@@ -129,6 +129,12 @@ pub fn to_json(fields: &Fields) -> Value {
     Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
+/// A link's base: the record at its last settled sync; `None` before the first one settled
+/// (stored as an empty object — every real record has at least a code and a name).
+pub fn base_of(link: &entity::item_link::Model) -> Option<Fields> {
+    Some(from_json(&link.base)).filter(|base| !base.is_empty())
+}
+
 pub fn from_json(value: &Value) -> Fields {
     value
         .as_object()

@@ -19,6 +19,9 @@ pub enum Category {
     /// Remote record matched a local item by code. [`categorise`] reports this
     /// through [`Decision::adopted`]; the variant exists for callers' tallies.
     Adopt,
+    /// No base between a local item and the remote record (a first link) and they
+    /// differ: a FIRST_LINK conflict, unless the connection's adoption policy picks a side.
+    FirstLink,
     /// All sides agree: refresh base and metadata only.
     Unchanged,
     /// Only the remote side changed: update local.
@@ -42,6 +45,29 @@ pub struct FieldDiff {
     pub base: Option<Value>,
     pub local: Option<Value>,
     pub remote: Option<Value>,
+}
+
+/// Which side changed a field since the base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FieldChange {
+    Local,
+    Remote,
+    /// Both sides (or there is no base to tell: a first link).
+    Both,
+}
+
+impl FieldDiff {
+    /// Who changed this field since the base, read from the three values. For the local
+    /// edits of a record deleted upstream, callers say `Local` (the remote side deleted
+    /// the record, it did not edit this field).
+    pub fn change(&self) -> FieldChange {
+        match (self.local != self.base, self.remote != self.base) {
+            (true, false) => FieldChange::Local,
+            (false, true) => FieldChange::Remote,
+            _ => FieldChange::Both,
+        }
+    }
 }
 
 /// Outcome of [`categorise`] for one record.
@@ -125,12 +151,25 @@ fn new_remote(remote: &Fields, base: Option<&Fields>) -> Decision {
     )
 }
 
-/// A local item matched by code has no base yet; taking local as the base
-/// means only remote's differences are applied and nothing is pushed.
+/// A first link: a local item (matched by code, or linked before its first sync settled)
+/// meets the remote record with no base between them. Equal records link silently;
+/// otherwise nobody can tell which side changed, so neither may overwrite the other.
 fn adopt(remote: &Fields, local: &Fields) -> Decision {
+    let sides = Sides {
+        remote: Some(remote),
+        base: None,
+        local: Some(local),
+    };
+    let differing = differing_fields(local, remote);
+    let category = if differing.is_empty() {
+        Category::Unchanged
+    } else {
+        Category::FirstLink
+    };
     Decision {
+        category,
+        fields: sides.diffs(differing),
         adopted: true,
-        ..three_way(remote, local, local)
     }
 }
 
@@ -302,21 +341,44 @@ mod tests {
     }
 
     #[test]
-    fn adopt_with_different_record_is_remote_only() {
+    fn adopt_with_different_record_is_a_first_link_conflict() {
         let remote = record(json!({"code": "A1", "name": "Valve", "price": 12}));
         let local = record(json!({"code": "A1", "name": "valve", "price": 12}));
+        let decided = categorise(Some(&remote), None, Some(&local));
         assert_eq!(
-            categorise(Some(&remote), None, Some(&local)),
+            decided,
             decision(
-                Category::RemoteOnly,
+                Category::FirstLink,
                 vec![diff(
                     "name",
-                    Some(json!("valve")),
+                    None,
                     Some(json!("valve")),
                     Some(json!("Valve"))
                 )],
                 true,
             )
+        );
+        assert_eq!(decided.fields[0].change(), FieldChange::Both);
+    }
+
+    #[test]
+    fn field_change_names_the_side_that_moved_from_base() {
+        let base = record(json!({"name": "Valve", "price": 1, "cost": 1}));
+        let local = record(json!({"name": "Valve L", "price": 1, "cost": 2}));
+        let remote = record(json!({"name": "Valve", "price": 5, "cost": 3}));
+        let decided = categorise(Some(&remote), Some(&base), Some(&local));
+        let changes: Vec<(&str, FieldChange)> = decided
+            .fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.change()))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("cost", FieldChange::Both),
+                ("name", FieldChange::Local),
+                ("price", FieldChange::Remote),
+            ]
         );
     }
 

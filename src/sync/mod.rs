@@ -1,7 +1,7 @@
 //! The sync engine: pure three-way categorisation (`diff`), local items as canonical
 //! fields (`canonical`), page application (`apply`), pushing local changes (`push`), and
-//! the run driver (`engine`). It reports through a `progress::Reporter` and knows nothing
-//! of HTTP handlers or GraphQL.
+//! the run driver (`engine`), and connection health after each run (`health`). It reports
+//! through a `progress::Reporter` and knows nothing of HTTP handlers or GraphQL.
 
 pub mod apply;
 pub mod canonical;
@@ -10,6 +10,7 @@ pub mod csv;
 pub mod diff;
 pub mod engine;
 pub mod finances;
+pub mod health;
 pub mod progress;
 pub mod push;
 pub mod route;

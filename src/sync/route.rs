@@ -402,6 +402,7 @@ impl RoutePush<'_> {
             base: serde_json::json!({}),
             base_hash: String::new(),
             last_pushed_hash: None,
+            push_started_hash: None,
             sync_status: LinkStatus::Synced,
             deleted_remotely: false,
             paused: false,

@@ -13,6 +13,9 @@
 //!   restarts the current posting window the same way (the engine decides).
 //! - Cursors (ours, JSON): `{"since", "next", "started", "restarts", "seen"}`. A finished
 //!   listing leaves `{"since": <its start − 5 min>}` for the next incremental run.
+//! - Deletion signals: an incremental listing (`startDateTime`) returns changed summaries
+//!   only, so a SKU gone from the inventory shows as absence from a full listing. The
+//!   connection is pull-only: nothing is ever pushed to a deleted record.
 
 pub mod auth;
 pub mod map;

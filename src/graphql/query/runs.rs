@@ -23,6 +23,10 @@ impl RunQuery {
         trigger: Option<SyncTrigger>,
         from: Option<chrono::DateTime<chrono::Utc>>,
         to: Option<chrono::DateTime<chrono::Utc>>,
+        #[graphql(
+            desc = "true: runs that succeeded but skipped records with errors; false: every other finished run"
+        )]
+        finished_with_record_errors: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -40,6 +44,7 @@ impl RunQuery {
             trigger: trigger.map(Into::into),
             from,
             to,
+            finished_with_record_errors,
         };
         let page = store::runs::list(
             &db,
