@@ -304,23 +304,30 @@ pub fn fields_hash(fields: &Fields) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Records from JSON literals, for the unit tests here and in the engine.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_records {
     use super::*;
-    use proptest::prelude::*;
-    use serde_json::json;
 
     /// Builds a raw (not yet canonical) record from a JSON object literal.
-    fn raw(value: Value) -> Fields {
+    pub fn raw(value: Value) -> Fields {
         match value {
             Value::Object(entries) => entries.into_iter().collect(),
             other => panic!("test record must be an object, got {other}"),
         }
     }
 
-    fn record(value: Value) -> Fields {
+    pub fn record(value: Value) -> Fields {
         canonicalise(raw(value))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_records::record;
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
 
     // --- canonicalisation ------------------------------------------------
 

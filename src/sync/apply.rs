@@ -511,44 +511,35 @@ impl FirstLink<'_> {
             "a local item with this code differs from the remote record; nothing was changed, waiting for review",
         )
         .for_record(Some(item.id), Some(&record.remote_id), Some(&item.code));
-        let Some(mut existing) = link else {
-            let link = unsettled_link(ctx, item.id, record);
-            let row = conflict_row(
-                ctx,
-                &link,
-                ConflictKind::FirstLink,
-                decision,
-                &Fields::new(),
-                &local,
-                Some(&record.fields),
-            );
-            w.first_links.push((link, row));
-            out.counters.conflicts += 1;
-            out.events.push(event);
-            return;
-        };
+        let mut link = link.unwrap_or_else(|| unsettled_link(ctx, item.id, record));
         let row = conflict_row(
             ctx,
-            &existing,
+            &link,
             ConflictKind::FirstLink,
             decision,
             &Fields::new(),
             &local,
             Some(&record.fields),
         );
+        if link.id == 0 {
+            // New: the conflict is stored with the link (it needs the link's id).
+            w.first_links.push((link, row));
+            out.counters.conflicts += 1;
+            out.events.push(event);
+            return;
+        }
         if record_conflict(w, open, row) {
             out.counters.conflicts += 1;
             out.events.push(event);
         }
-        out.counters.skipped += 1;
-        let seen = ctx.full.then_some(ctx.run_id).or(existing.last_seen_run_id);
-        if existing.sync_status != LinkStatus::Conflict || existing.last_seen_run_id != seen {
-            existing.sync_status = LinkStatus::Conflict;
-            existing.last_seen_run_id = seen;
-            existing.updated_at = now();
-            w.link_updates.push(existing);
+        let seen = ctx.full.then_some(ctx.run_id).or(link.last_seen_run_id);
+        if link.sync_status != LinkStatus::Conflict || link.last_seen_run_id != seen {
+            link.sync_status = LinkStatus::Conflict;
+            link.last_seen_run_id = seen;
+            link.updated_at = now();
+            w.link_updates.push(link);
         } else {
-            w.seen.push(existing.id);
+            w.seen.push(link.id);
         }
     }
 }

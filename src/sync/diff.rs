@@ -272,22 +272,11 @@ pub fn merge_disjoint(base: &Fields, local: &Fields, remote: &Fields) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::test_records::{raw, record};
     use crate::record::{canonicalise, fields_hash};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
     use serde_json::json;
-
-    /// Builds a raw (not yet canonical) record from a JSON object literal.
-    fn raw(value: Value) -> Fields {
-        match value {
-            Value::Object(entries) => entries.into_iter().collect(),
-            other => panic!("test record must be an object, got {other}"),
-        }
-    }
-
-    fn record(value: Value) -> Fields {
-        canonicalise(raw(value))
-    }
 
     fn diff(
         field: &str,

@@ -311,6 +311,27 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Stores a page's events with its writes (a dry run stores none).
+    async fn store_events(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        outcome: &mut PageOutcome,
+    ) -> AppResult<()> {
+        if self.spec.dry_run {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut outcome.events);
+        let spec = self.spec;
+        state::insert_events(
+            txn,
+            spec.account_id,
+            spec.connection.id,
+            spec.run_id,
+            events,
+        )
+        .await
+    }
+
     /// Takes a page's figures into the summary; a dry run keeps what it would have written.
     fn absorb(&self, outcome: &mut PageOutcome) {
         if self.spec.dry_run {
@@ -424,15 +445,8 @@ impl Run<'_> {
                     },
                 );
                 runs::save_checkpoint(&txn, self.spec.run_id, snapshot).await?;
-                state::insert_events(
-                    &txn,
-                    self.spec.account_id,
-                    self.spec.connection.id,
-                    self.spec.run_id,
-                    std::mem::take(&mut outcome.events),
-                )
-                .await?;
             }
+            self.store_events(&txn, &mut outcome).await?;
             txn.commit().await?;
             tracing::info!(
                 run_id = self.spec.run_id,
@@ -519,16 +533,7 @@ impl Run<'_> {
             };
             let txn = crate::store::db::begin_write(self.db).await?;
             let mut outcome = apply::apply_deletions(&txn, &ctx, links).await?;
-            if !self.spec.dry_run {
-                state::insert_events(
-                    &txn,
-                    self.spec.account_id,
-                    self.spec.connection.id,
-                    self.spec.run_id,
-                    std::mem::take(&mut outcome.events),
-                )
-                .await?;
-            }
+            self.store_events(&txn, &mut outcome).await?;
             txn.commit().await?;
             self.tracker.add(&outcome.counters);
             self.absorb(&mut outcome);
@@ -606,16 +611,7 @@ impl Run<'_> {
         }
         outcome.counters.errors += events.len() as i64;
         outcome.events.extend(events);
-        if !self.spec.dry_run {
-            state::insert_events(
-                &txn,
-                self.spec.account_id,
-                self.spec.connection.id,
-                self.spec.run_id,
-                std::mem::take(&mut outcome.events),
-            )
-            .await?;
-        }
+        self.store_events(&txn, &mut outcome).await?;
         txn.commit().await?;
         self.tracker.page_done(
             &format!("synced {} record(s)", found.len()),

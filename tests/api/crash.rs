@@ -176,27 +176,8 @@ async fn a_push_run_killed_midway_sends_no_patch_twice() {
     upstream
         .faults()
         .push(FaultKind::Latency(25), (RECORDS * 3) as u32);
-    let operations = json!({
-        "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued runId } }",
-        "variables": { "f": null, "c": conn },
-    });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.f"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("costs.csv"),
-        );
-    let body: serde_json::Value = client
-        .post(format!("{}/graphql", first.base))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body =
+        crate::price_safety::upload_item_costs(&client, &first.base, &token, &conn, &csv).await;
     let import = &body["data"]["uploadCsv"];
     assert_eq!(import["updated"], RECORDS, "{body}");
     let push_run = import["runId"].as_str().unwrap().to_owned();

@@ -302,65 +302,53 @@ async fn adoption(app: &TestApp, base: &str, account: i64, k: usize, equal: bool
         .await
         .unwrap();
     assert_eq!(created["code"], code.as_str(), "{created}");
-    use sea_orm::Set;
-    let now = chrono::Utc::now();
-    entity::item::Entity::insert(entity::item::ActiveModel {
-        account_id: Set(account),
-        kind: Set(ItemKind::Material),
-        code: Set(code),
-        name: Set(if equal {
-            format!("Adopted {k}")
-        } else {
-            format!("Ours {k}")
-        }),
-        description: Set(None),
-        cost: Set(Some(money(425))),
-        price: Set(Some(money(1250))),
-        member_price: Set(None),
-        add_on_price: Set(None),
-        active: Set(true),
-        category_id: Set(None),
-        weight_kg: Set(None),
-        length_cm: Set(None),
-        width_cm: Set(None),
-        height_cm: Set(None),
-        quantity: Set(None),
-        attributes: Set(json!({})),
-        local_modified_at: Set(None),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&app.state.db)
-    .await
-    .unwrap();
+    let name = if equal {
+        format!("Adopted {k}")
+    } else {
+        format!("Ours {k}")
+    };
+    let row = item_row(
+        account,
+        ItemKind::Material,
+        code,
+        name,
+        Some(money(425)),
+        Some(money(1250)),
+        true,
+    );
+    entity::item::Entity::insert(row)
+        .exec(&app.state.db)
+        .await
+        .unwrap();
 }
 
 /// Everything a run may write for an account, in a comparable form.
 async fn snapshot(app: &TestApp, account: i64) -> Value {
+    use entity::{conflict, item, item_link};
     let db = &app.state.db;
-    let items = entity::item::Entity::find()
-        .filter(entity::item::Column::AccountId.eq(account))
-        .order_by_asc(entity::item::Column::Id)
-        .all(db)
-        .await
-        .unwrap();
-    let links = entity::item_link::Entity::find()
-        .filter(entity::item_link::Column::AccountId.eq(account))
-        .order_by_asc(entity::item_link::Column::Id)
-        .all(db)
-        .await
-        .unwrap();
-    let conflicts = entity::conflict::Entity::find()
-        .filter(entity::conflict::Column::AccountId.eq(account))
-        .order_by_asc(entity::conflict::Column::Id)
-        .all(db)
-        .await
-        .unwrap();
     json!({
-        "items": format!("{items:?}"),
-        "links": format!("{links:?}"),
-        "conflicts": format!("{conflicts:?}"),
+        "items": rows::<item::Entity>(db, item::Column::AccountId, item::Column::Id, account).await,
+        "links": rows::<item_link::Entity>(db, item_link::Column::AccountId, item_link::Column::Id, account).await,
+        "conflicts": rows::<conflict::Entity>(db, conflict::Column::AccountId, conflict::Column::Id, account).await,
     })
+}
+
+/// An account's rows of one table in id order, printed.
+async fn rows<E>(
+    db: &sea_orm::DatabaseConnection,
+    account_column: E::Column,
+    id_column: E::Column,
+    account: i64,
+) -> String
+where
+    E: EntityTrait,
+    E::Model: std::fmt::Debug,
+{
+    let rows = E::find()
+        .filter(account_column.eq(account))
+        .order_by_asc(id_column)
+        .all(db)
+        .await
+        .unwrap();
+    format!("{rows:?}")
 }

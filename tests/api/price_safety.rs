@@ -508,6 +508,35 @@ async fn a_push_answered_not_found_is_a_remote_delete_and_never_resent() {
     );
 }
 
+/// A seeded Jobber emulator and a connection to it made without OAuth consent.
+async fn unconnected_jobber<'a>(
+    app: &'a TestApp,
+    token: &str,
+    products: usize,
+    start_sync: bool,
+) -> (&'a pricebook_sync::sandbox::jobber::Emulator, i64) {
+    let jobber = &app.state.sandboxes.as_ref().unwrap().jobber;
+    jobber.seed(&pricebook_sync::sandbox::jobber::SeedSpec {
+        products,
+        services: 0,
+        seed: 7,
+    });
+    let d = app
+        .gql_ok(
+            token,
+            "mutation($s:Boolean!){ createConnection(input:{ name:\"jb\", provider: JOBBER, config:{ sandbox: true }, startSync: $s }) { id health } }",
+            json!({ "s": start_sync }),
+        )
+        .await;
+    assert_eq!(d["createConnection"]["health"], "NOT_CONNECTED");
+    let id = d["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (jobber, id)
+}
+
 /// Finding 4, Jobber: it has no change feed, so every run lists completely; an
 /// incremental run therefore sees deletions and applies them.
 #[tokio::test]
@@ -515,21 +544,7 @@ async fn complete_incremental_listings_apply_deletions() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let account = app.account_id_of(&token).await;
-    let jobber = &app.state.sandboxes.as_ref().unwrap().jobber;
-    jobber.seed(&pricebook_sync::sandbox::jobber::SeedSpec {
-        products: 5,
-        services: 0,
-        seed: 7,
-    });
-    let d = app
-        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"jb\", provider: JOBBER, config:{ sandbox: true }, startSync: false }) { id health } }", json!({}))
-        .await;
-    assert_eq!(d["createConnection"]["health"], "NOT_CONNECTED");
-    let conn: i64 = d["createConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (jobber, conn) = unconnected_jobber(&app, &token, 5, false).await;
     let pair = jobber.issue_tokens().unwrap();
     let d = app
         .gql_ok(
@@ -625,21 +640,7 @@ async fn health(app: &TestApp, token: &str, conn: i64) -> (String, Option<String
 async fn connection_health_follows_authorisation_and_blocks_what_cannot_work() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let jobber = &app.state.sandboxes.as_ref().unwrap().jobber;
-    jobber.seed(&pricebook_sync::sandbox::jobber::SeedSpec {
-        products: 4,
-        services: 0,
-        seed: 7,
-    });
-    let d = app
-        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"jb\", provider: JOBBER, config:{ sandbox: true } }) { id health } }", json!({}))
-        .await;
-    assert_eq!(d["createConnection"]["health"], "NOT_CONNECTED");
-    let conn: i64 = d["createConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (jobber, conn) = unconnected_jobber(&app, &token, 4, true).await;
     let refused = app
         .gql(
             Some(&token),
@@ -756,9 +757,20 @@ async fn oauth_consent(app: &TestApp, token: &str, conn: i64) {
 }
 
 async fn csv_upload(app: &TestApp, token: &str, conn: i64, csv: &str) -> Value {
+    upload_item_costs(&app.client, &app.address, token, &conn.to_string(), csv).await
+}
+
+/// `uploadCsv` of an item-cost file to the server at `base` (a GraphQL multipart request).
+pub async fn upload_item_costs(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    connection_id: &str,
+    csv: &str,
+) -> Value {
     let operations = json!({
         "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued pushWaiting runId } }",
-        "variables": { "f": null, "c": conn.to_string() },
+        "variables": { "f": null, "c": connection_id },
     });
     let form = reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
@@ -767,8 +779,8 @@ async fn csv_upload(app: &TestApp, token: &str, conn: i64, csv: &str) -> Value {
             "0",
             reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("costs.csv"),
         );
-    app.client
-        .post(format!("{}/graphql", app.address))
+    client
+        .post(format!("{base}/graphql"))
         .bearer_auth(token)
         .multipart(form)
         .send()

@@ -153,22 +153,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fields(v: Value) -> Fields {
-        record::canonicalise(v.as_object().unwrap().clone().into_iter().collect())
-    }
+    use crate::record::test_records::record as fields;
 
-    /// The differing fields of three records, as the conflict stores them.
-    fn differing(names: &[&str]) -> Vec<FieldDiff> {
-        let (b, l, r) = sides();
+    /// The field diffs of `names` between three records.
+    fn diffs_of(names: &[&str], b: Option<&Fields>, l: &Fields, r: &Fields) -> Vec<FieldDiff> {
         names
             .iter()
             .map(|n| FieldDiff {
                 field: (*n).into(),
-                base: b.get(*n).cloned(),
+                base: b.and_then(|b| b.get(*n)).cloned(),
                 local: l.get(*n).cloned(),
                 remote: r.get(*n).cloned(),
             })
             .collect()
+    }
+
+    /// The differing fields of the three test records, as the conflict stores them.
+    fn differing(names: &[&str]) -> Vec<FieldDiff> {
+        let (b, l, r) = sides();
+        diffs_of(names, Some(&b), &l, &r)
     }
 
     fn sides() -> (Fields, Fields, Fields) {
@@ -226,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn every_differing_field_needs_a_pick() {
+    fn every_field_both_sides_changed_needs_a_pick() {
         let (b, l, r) = sides();
         let picks = BTreeMap::from([("name".to_owned(), Pick::Local)]);
         let err = merge(Some(&b), &l, &r, &differing(&["name", "price"]), &picks).unwrap_err();
@@ -258,15 +261,7 @@ mod tests {
         let b = fields(json!({"code": "A1", "name": "Base", "price": "10", "cost": "5"}));
         let l = fields(json!({"code": "A1", "name": "Local", "price": "10", "cost": "6"}));
         let r = fields(json!({"code": "A1", "name": "Base", "price": "12", "cost": "7"}));
-        let diffs: Vec<FieldDiff> = ["cost", "name", "price"]
-            .iter()
-            .map(|n| FieldDiff {
-                field: (*n).into(),
-                base: b.get(*n).cloned(),
-                local: l.get(*n).cloned(),
-                remote: r.get(*n).cloned(),
-            })
-            .collect();
+        let diffs = diffs_of(&["cost", "name", "price"], Some(&b), &l, &r);
         let missing = merge(Some(&b), &l, &r, &diffs, &BTreeMap::new()).unwrap_err();
         assert!(
             missing.public_message().contains("cost"),
@@ -313,15 +308,7 @@ mod tests {
     #[test]
     fn a_first_link_has_no_base_to_pick() {
         let (_, l, r) = sides();
-        let diffs: Vec<FieldDiff> = ["name", "price"]
-            .iter()
-            .map(|n| FieldDiff {
-                field: (*n).into(),
-                base: None,
-                local: l.get(*n).cloned(),
-                remote: r.get(*n).cloned(),
-            })
-            .collect();
+        let diffs = diffs_of(&["name", "price"], None, &l, &r);
         let picks = BTreeMap::from([("name".to_owned(), Pick::Remote)]);
         let err = merge(None, &l, &r, &diffs, &picks).unwrap_err();
         assert!(err.public_message().contains("price"));
