@@ -224,7 +224,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.ensure_data_dir()?;
             let db = store::db::connect(&settings.resolved_database_url()).await?;
             store::db::migrate(&db).await?;
-            println!("migrations applied ({})", store::db::backend_name(&db));
+            print_stdout(&format!(
+                "migrations applied ({})",
+                store::db::backend_name(&db)
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportSchema { output } => {

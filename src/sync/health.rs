@@ -194,6 +194,15 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
     let Some(after) = after_run(&conn, run) else {
         return Ok(());
     };
+    let unchanged = after.consecutive_failures == conn.consecutive_failures
+        && after.schedule_paused_reason.is_none()
+        && after
+            .health
+            .as_ref()
+            .is_none_or(|(h, r)| *h == conn.health && *r == conn.health_reason);
+    if unchanged {
+        return Ok(());
+    }
     let txn = store::db::begin_write(db).await?;
     store::connections::record_failures(
         &txn,
