@@ -254,7 +254,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs to stdout as text (coloured only on a terminal) or as JSON lines.
+/// Logs go to stderr as text (coloured only when stderr is a terminal) or as JSON lines, so
+/// stdout carries only what a command prints for scripts (the JSON summaries).
 pub fn init_tracing(format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
@@ -262,13 +263,33 @@ pub fn init_tracing(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder
-            .with_ansi(std::io::stdout().is_terminal())
+            .with_ansi(std::io::stderr().is_terminal())
             .try_init(),
     };
+}
+
+/// Writes one document to stdout. A reader that went away (`… | head`) is not an error
+/// worth a panic: the command simply ends.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// A bad flag combination: clap's usage error (exit code 2), before anything is recorded.
+fn usage_error(message: impl std::fmt::Display) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -282,7 +303,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             settings.ensure_data_dir()?;
             let db = store::db::connect(&settings.resolved_database_url()).await?;
             store::db::migrate(&db).await?;
-            println!("migrations applied ({})", store::db::backend_name(&db));
+            print_stdout(&format!(
+                "migrations applied ({})",
+                store::db::backend_name(&db)
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { store, out } => backup::run(store.into_settings(), &out).await,
@@ -292,7 +316,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let sdl = crate::graphql::sdl();
             match output {
                 Some(path) => std::fs::write(&path, sdl)?,
-                None => print!("{sdl}"),
+                None => print_stdout(sdl.trim_end())?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -484,6 +508,20 @@ async fn sync_foreground(
     let db = store::db::connect(&settings.resolved_database_url()).await?;
     store::db::migrate(&db).await?;
     let conn = store::connections::find_by_id_or_name(&db, None, connection).await?;
+    let request = crate::jobs::StartRequest {
+        mode,
+        params: params.clone(),
+        dry_run,
+        trigger: RunTrigger::Cli,
+        requested_by: None,
+        force: false,
+    };
+    if let Err(e) = crate::jobs::validate(&request, conn.provider) {
+        usage_error(format!(
+            "{} (on the command line: --mode entity with --entity NAME and --remote-id ID or --code CODE)",
+            e.public_message()
+        ));
+    }
     let registry = crate::connectors::registry::Registry::new(
         crate::auth::secrets::SecretBox::new(&keys.encryption_key),
         settings.public_url(settings.bind),
@@ -535,7 +573,7 @@ async fn sync_foreground(
         "errorCode": finished.error_code,
         "summary": finished.summary,
     });
-    println!("{}", serde_json::to_string_pretty(&summary)?);
+    print_stdout(&serde_json::to_string_pretty(&summary)?)?;
     Ok(if finished.status == RunStatus::Succeeded {
         ExitCode::SUCCESS
     } else {

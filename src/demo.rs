@@ -32,6 +32,7 @@ pub async fn prepare(state: &AppState, admin_email: &str) -> AppResult<()> {
                 directions: crate::connectors::settings::default_directions(),
                 secrets: None,
                 time_zone: "UTC".into(),
+                adoption_policy: entity::enums::AdoptionPolicy::Conflict,
             };
             store::connections::create(&state.db, &state.secrets, account_id, new).await?
         }

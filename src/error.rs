@@ -27,6 +27,12 @@ pub enum AppError {
     },
     ConflictStale(String),
     Upstream(String),
+    /// The upstream refused the connection's credentials even after a refresh (refresh
+    /// token revoked, client secret changed): someone must reconnect.
+    UpstreamUnauthorized(String),
+    /// The connection cannot sync until it is connected (again): no OAuth consent yet, or
+    /// its credentials were refused.
+    ReconnectRequired(String),
     Cancelled(String),
     /// The database (or another dependency every request needs) cannot be reached right
     /// now; retrying later will work without a restart.
@@ -48,6 +54,8 @@ impl AppError {
             Self::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             Self::ConflictStale(_) => "CONFLICT_STALE",
             Self::Upstream(_) => "UPSTREAM_ERROR",
+            Self::UpstreamUnauthorized(_) => "UPSTREAM_UNAUTHORIZED",
+            Self::ReconnectRequired(_) => "RECONNECT_REQUIRED",
             Self::Cancelled(_) => "CANCELLED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
@@ -64,7 +72,8 @@ impl AppError {
             Self::QueryTooComplex(_) => StatusCode::BAD_REQUEST,
             Self::QueryTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(_) | Self::UpstreamUnauthorized(_) => StatusCode::BAD_GATEWAY,
+            Self::ReconnectRequired(_) => StatusCode::CONFLICT,
             Self::Cancelled(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -95,11 +104,12 @@ impl AppError {
             | Self::QueryTimeout(m)
             | Self::ConflictStale(m)
             | Self::Cancelled(m)
+            | Self::ReconnectRequired(m)
             | Self::Unavailable(m) => m.clone(),
             Self::SyncInProgress { run_id } => {
                 format!("a sync is already running for this connection (run {run_id})")
             }
-            Self::Upstream(m) => format!("upstream error: {m}"),
+            Self::Upstream(m) | Self::UpstreamUnauthorized(m) => format!("upstream error: {m}"),
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "internal error".to_owned()

@@ -23,6 +23,8 @@
 //! - [`sync`]: the engine — the pure three-way `diff`, page application, pushes, conflict
 //!   resolution, CSV imports, the Fulfil → ShipHero route; it knows nothing of HTTP or
 //!   GraphQL and reports through a `progress::Reporter`.
+//! - [`record`]: the canonical record (`Fields`), its canonicalisation and hash — the shape
+//!   connectors map into and the engine compares; below both.
 //! - [`connectors`]: one folder per provider (client, `wire` types, `map` to canonical
 //!   items) behind the `Connector` trait, over one HTTP client with retries, backoff, rate
 //!   limits and token refresh; they know nothing of the database.
@@ -59,6 +61,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod jobs;
+pub mod record;
 pub mod sandbox;
 pub mod state;
 pub mod store;

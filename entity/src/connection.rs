@@ -1,4 +1,4 @@
-use crate::enums::{ConnectionStatus, Provider};
+use crate::enums::{AdoptionPolicy, ConnectionHealth, ConnectionStatus, Provider};
 use sea_orm::entity::prelude::*;
 
 /// A link to one upstream system. Secrets live in `connection_tokens`, never here.
@@ -26,6 +26,11 @@ pub struct Model {
     pub last_incremental_tick_at: Option<DateTimeUtc>,
     pub last_full_tick_at: Option<DateTimeUtc>,
     pub auto_merge_disjoint: bool,
+    /// Changed only through `sync::health::set`, which records every change.
+    pub health: ConnectionHealth,
+    pub health_reason: Option<String>,
+    pub health_changed_at: Option<DateTimeUtc>,
+    pub adoption_policy: AdoptionPolicy,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -4,12 +4,12 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
         pub enum $name {
-            $(#[sea_orm(string_value = $value)] #[serde(rename = $value)] $variant),+
+            $($(#[$vmeta])* #[sea_orm(string_value = $value)] #[serde(rename = $value)] $variant),+
         }
 
         impl $name {
@@ -41,6 +41,38 @@ string_enum!(Provider {
 });
 
 string_enum!(ConnectionStatus { Active = "active", Paused = "paused", Error = "error" });
+
+string_enum!(
+    /// Whether a connection can sync now, as the engine last found it.
+    ConnectionHealth {
+        Active = "active",
+        /// An OAuth provider without consent yet: nothing to sync with.
+        NotConnected = "not_connected",
+        /// The provider refused the stored credentials (refresh token or client secret).
+        NeedsReauth = "needs_reauth",
+        /// The last runs failed.
+        Failing = "failing",
+        /// The schedule paused itself after repeated failures.
+        Paused = "paused",
+    }
+);
+
+impl ConnectionHealth {
+    /// Runs cannot work until someone reconnects (they are refused or wait).
+    pub fn needs_connecting(self) -> bool {
+        matches!(self, Self::NotConnected | Self::NeedsReauth)
+    }
+}
+
+string_enum!(
+    /// What a first link does when the local item and the remote record differ.
+    AdoptionPolicy {
+        /// Store a FIRST_LINK conflict; touch neither side (the default).
+        Conflict = "conflict",
+        PreferRemote = "prefer_remote",
+        PreferLocal = "prefer_local",
+    }
+);
 
 string_enum!(ItemKind {
     Service = "service",
@@ -95,7 +127,11 @@ string_enum!(RunTrigger {
 
 string_enum!(EventLevel { Info = "info", Warn = "warn", Error = "error" });
 
-string_enum!(ConflictKind { Fields = "fields", Delete = "delete" });
+string_enum!(
+    /// `FirstLink`: a connection met an existing local item (matched by code, no base
+    /// yet) whose values differ from the remote record; never resolved automatically.
+    ConflictKind { Fields = "fields", Delete = "delete", FirstLink = "first_link" }
+);
 
 string_enum!(ConflictStatus { Open = "open", Resolved = "resolved" });
 

@@ -15,10 +15,15 @@ pub struct Model {
     pub remote_id: String,
     pub remote_modified_on: Option<DateTimeUtc>,
     pub last_synced_at: Option<DateTimeUtc>,
-    /// Canonical fields at the last sync.
+    /// Canonical fields at the last sync; an empty object before the first one settled
+    /// (a first link waiting in a FIRST_LINK conflict).
     pub base: Json,
     pub base_hash: String,
     pub last_pushed_hash: Option<String>,
+    /// Set (and committed) before an upstream write is sent, cleared when its answer is
+    /// recorded: a run resumed after a crash checks the upstream record for it instead of
+    /// writing again.
+    pub push_started_hash: Option<String>,
     pub sync_status: LinkStatus,
     pub deleted_remotely: bool,
     pub paused: bool,

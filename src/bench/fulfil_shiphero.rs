@@ -57,6 +57,7 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
         directions: crate::connectors::settings::default_directions(),
         secrets: None,
         time_zone: "UTC".into(),
+        adoption_policy: entity::enums::AdoptionPolicy::Conflict,
     };
     let source = store::connections::create(
         &state.db,

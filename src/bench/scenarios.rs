@@ -60,6 +60,7 @@ async fn harness(base: &Settings) -> anyhow::Result<Harness> {
         directions: crate::connectors::settings::default_directions(),
         secrets: None,
         time_zone: "UTC".into(),
+        adoption_policy: entity::enums::AdoptionPolicy::Conflict,
     };
     let conn = store::connections::create(&state.db, &state.secrets, admin.account_id, new).await?;
     Ok(Harness {

@@ -64,7 +64,7 @@ pub async fn run(
                 "skus_not_found": [],
                 "errors": [{ "line": null, "column": null, "message": message }],
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            super::print_stdout(&serde_json::to_string_pretty(&out)?)?;
             return Ok(ExitCode::FAILURE);
         }
         Err(e) => return Err(e.into()),
@@ -104,8 +104,9 @@ pub async fn run(
         "run_status": run.as_ref().map(|r| r.status.as_str()),
         "pushed": run.as_ref().map(|r| r.pushed),
         "push_error": run.as_ref().and_then(|r| r.error.clone()),
+        "push_waiting": report.push_waiting,
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    super::print_stdout(&serde_json::to_string_pretty(&out)?)?;
     let nothing_applied = report.updated == 0 && report.unchanged == 0;
     let push_failed = run
         .as_ref()

@@ -54,11 +54,27 @@ impl UpstreamError {
     pub fn is_record_level(&self) -> bool {
         matches!(self, Self::Rejected { .. })
     }
+
+    /// The upstream says the record does not exist (any more): 404 or 410.
+    pub fn is_gone(&self) -> bool {
+        matches!(
+            self,
+            Self::Rejected {
+                status: 404 | 410,
+                ..
+            }
+        )
+    }
 }
 
 impl From<UpstreamError> for crate::error::AppError {
     fn from(e: UpstreamError) -> Self {
-        crate::error::AppError::Upstream(e.to_string())
+        use crate::error::AppError;
+        match e {
+            UpstreamError::RateLimitBudget { .. } => AppError::RateLimited(e.to_string()),
+            UpstreamError::Unauthorized(_) => AppError::UpstreamUnauthorized(e.to_string()),
+            other => AppError::Upstream(other.to_string()),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub mod stored_secrets;
 pub mod token;
 pub mod units;
 
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::{ItemKind, Provider};
 use http::UpstreamError;
@@ -100,6 +100,26 @@ pub trait Connector: Send + Sync {
         entity: &EntityType,
         remote_id: &str,
     ) -> Result<Option<RemoteRecord>, UpstreamError>;
+    /// The records of these remote ids that still exist upstream (absent: deleted). One
+    /// `fetch` each unless the provider can read several per request.
+    async fn fetch_many(
+        &self,
+        entity: &EntityType,
+        remote_ids: &[String],
+    ) -> Result<Vec<RemoteRecord>, UpstreamError> {
+        let mut found = Vec::with_capacity(remote_ids.len());
+        for id in remote_ids {
+            found.extend(self.fetch(entity, id).await?);
+        }
+        Ok(found)
+    }
+    /// Whether a listing started at `cursor` returns every record of the entity type, so
+    /// that a linked record it does not return was deleted upstream. By default only a
+    /// listing from the beginning does; a provider without a change feed lists
+    /// completely every time (Jobber).
+    fn lists_everything_from(&self, _entity: &EntityType, cursor: Option<&str>) -> bool {
+        cursor.is_none()
+    }
     async fn find_by_code(
         &self,
         entity: &EntityType,

@@ -45,6 +45,21 @@ pub fn supported(provider: Provider) -> bool {
     matches!(provider, Provider::Jobber | Provider::Amazon)
 }
 
+/// Whether a connection can reach its provider only after an OAuth consent it has not
+/// had yet: an OAuth provider without a stored refresh token (the Amazon emulator
+/// accepts a built-in one, so sandbox Amazon connections work without consent).
+pub fn lacks_consent(
+    provider: Provider,
+    config: &serde_json::Value,
+    secrets: Option<&serde_json::Value>,
+) -> bool {
+    let sandbox = config.get("sandbox").and_then(|v| v.as_bool()) == Some(true);
+    let has_refresh = secrets
+        .and_then(|s| s.get(keys::REFRESH_TOKEN))
+        .is_some_and(|t| t.as_str().is_some_and(|t| !t.is_empty()));
+    supported(provider) && !has_refresh && !(provider == Provider::Amazon && sandbox)
+}
+
 /// The app's LWA client for a seller consent (sandbox connections use the emulator's).
 fn amazon_client(
     config: &serde_json::Value,

@@ -105,10 +105,7 @@ impl ClientCredentials {
             .map_err(|e| super::http::unreachable("token endpoint", &self.token_url, &e))?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(UpstreamError::Unauthorized(format!(
-                "token endpoint answered HTTP {}",
-                status.as_u16()
-            )));
+            return Err(refusal(status, "token endpoint answered"));
         }
         let body: TokenResponse = resp
             .json()
@@ -170,6 +167,21 @@ impl GrantResponse {
     }
 }
 
+/// A token endpoint's failure. Only a client error (`invalid_grant`, `invalid_client`:
+/// 4xx) means the credentials were refused and someone must reconnect; a 5xx or 429 is
+/// the endpoint's own trouble and says nothing about them.
+fn refusal(status: reqwest::StatusCode, what: &str) -> UpstreamError {
+    let message = format!("{what} (HTTP {})", status.as_u16());
+    if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        UpstreamError::Unauthorized(message)
+    } else {
+        UpstreamError::Server {
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
 /// POSTs a form to a token endpoint; failures never echo the body (it may hold tokens).
 pub async fn post_grant(
     http: &reqwest::Client,
@@ -184,10 +196,7 @@ pub async fn post_grant(
         .map_err(|e| super::http::unreachable("token endpoint", token_url, &e))?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(UpstreamError::Unauthorized(format!(
-            "token endpoint refused the grant (HTTP {})",
-            status.as_u16()
-        )));
+        return Err(refusal(status, "token endpoint refused the grant"));
     }
     resp.json()
         .await

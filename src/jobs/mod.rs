@@ -110,6 +110,7 @@ impl Jobs {
     ) -> AppResult<(sync_run::Model, bool)> {
         let connection = store::connections::get(&self.inner.db, account_id, connection_id).await?;
         validate(&req, connection.provider)?;
+        crate::sync::health::check_connected(&connection)?;
         if req.force
             && let Some(active) =
                 store::runs::active_for_connection(&self.inner.db, connection.id).await?
@@ -176,7 +177,9 @@ impl Jobs {
     }
 }
 
-fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppResult<()> {
+/// Checks a request's mode and limits before anything is recorded (also the CLI's
+/// usage check).
+pub fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppResult<()> {
     // Fulfil and ShipHero sync products only: naming the entity type is optional.
     let one_entity = matches!(
         provider,
@@ -189,6 +192,13 @@ fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppResult<
         RunMode::Entity if req.params.entity_types.len() != 1 && !one_entity => Err(
             AppError::bad_input("mode ENTITY needs exactly one entity type in entityTypes"),
         ),
+        RunMode::Full | RunMode::Incremental
+            if !req.params.remote_ids.is_empty() || !req.params.codes.is_empty() =>
+        {
+            Err(AppError::bad_input(
+                "remoteIds and codes go with mode ENTITY; FULL and INCREMENTAL sync everything",
+            ))
+        }
         RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
         RunMode::VendorFeed => Err(AppError::bad_input(
             "vendor feeds start with startVendorFeed or their schedule",

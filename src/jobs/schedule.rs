@@ -9,8 +9,7 @@ use crate::sync::runner::RunParams;
 use chrono::{DateTime, Utc};
 use croner::Cron;
 use entity::connection;
-use entity::enums::{RunMode, RunStatus, RunTrigger};
-use entity::sync_run;
+use entity::enums::{ConnectionHealth, RunMode, RunTrigger};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
@@ -77,9 +76,15 @@ impl Jobs {
     /// Enqueues the runs that are due at `now` (public so tests can drive the clock).
     pub async fn scheduler_tick(&self, now: DateTime<Utc>) -> AppResult<Vec<i64>> {
         let db = &self.inner.db;
+        // A connection that must be reconnected waits: its ticks stay unclaimed and
+        // coalesce into one run once it is connected again.
         let due = connection::Entity::find()
             .filter(connection::Column::ScheduleEnabled.eq(true))
             .filter(connection::Column::SchedulePausedReason.is_null())
+            .filter(connection::Column::Health.is_not_in([
+                ConnectionHealth::NotConnected,
+                ConnectionHealth::NeedsReauth,
+            ]))
             .all(db)
             .await?;
         let mut started = Vec::new();
@@ -147,46 +152,18 @@ async fn claim_tick(
     Ok(q.exec(db).await?.rows_affected == 1)
 }
 
-/// Counts consecutive failures; too many pause the schedule with the last error.
-pub async fn record_outcome(db: &Db, run: &sync_run::Model) -> AppResult<()> {
-    let c = crate::store::connections::get_unscoped(db, run.connection_id).await?;
-    let mut active: connection::ActiveModel = c.clone().into();
-    use sea_orm::{ActiveModelTrait, Set};
-    match run.status {
-        RunStatus::Succeeded => {
-            if c.consecutive_failures == 0 {
-                return Ok(());
-            }
-            active.consecutive_failures = Set(0);
-        }
-        RunStatus::Failed | RunStatus::Interrupted => {
-            let failures = c.consecutive_failures + 1;
-            active.consecutive_failures = Set(failures);
-            if failures >= PAUSE_AFTER_FAILURES && c.schedule_enabled {
-                let last = run.error.clone().unwrap_or_else(|| "unknown error".into());
-                active.schedule_paused_reason = Set(Some(format!(
-                    "paused after {failures} consecutive failed runs; last error: {last}"
-                )));
-            }
-        }
-        _ => return Ok(()),
-    }
-    active.update(db).await?;
-    Ok(())
-}
-
-/// Sets a connection's schedule; (re-)enabling clears a self-pause and starts counting
-/// from now, so ticks missed while disabled do not fire.
+/// Sets a connection's schedule; (re-)enabling clears a self-pause (a PAUSED connection
+/// becomes ACTIVE) and starts counting from now, so ticks missed while disabled do not fire.
 pub async fn set_schedule(
     db: &Db,
-    account_id: i64,
+    actor: &crate::auth::Caller,
     connection_id: i64,
     incremental: Option<String>,
     full: Option<String>,
     enabled: bool,
 ) -> AppResult<connection::Model> {
     use sea_orm::{ActiveModelTrait, Set};
-    let c = crate::store::connections::get(db, account_id, connection_id).await?;
+    let c = crate::store::connections::get(db, actor.account_id, connection_id).await?;
     for expr in [&incremental, &full].into_iter().flatten() {
         parse(expr)?;
     }
@@ -206,7 +183,14 @@ pub async fn set_schedule(
     }
     a.schedule_enabled = Set(enabled);
     a.updated_at = Set(now);
-    Ok(a.update(db).await?)
+    let txn = crate::store::db::begin_write(db).await?;
+    let updated = a.update(&txn).await?;
+    if enabled && c.health == ConnectionHealth::Paused {
+        let cause = crate::sync::health::Cause::User(actor);
+        crate::sync::health::set(&txn, &c, ConnectionHealth::Active, None, cause).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
 }
 
 #[cfg(test)]

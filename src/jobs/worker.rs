@@ -57,6 +57,9 @@ async fn process(inner: &Inner, run: sync_run::Model) {
             )),
         };
         if let Ok(done) = store::runs::finish(&inner.db, run.id, finish).await {
+            if let Err(e) = crate::sync::health::record_run_outcome(&inner.db, &done).await {
+                tracing::warn!("recording the run outcome failed: {}", e.public_message());
+            }
             inner.bus.publish(done, true);
         }
         return;
@@ -98,8 +101,9 @@ async fn process(inner: &Inner, run: sync_run::Model) {
                 .increment(1);
             metrics::histogram!("sync_run_duration_seconds", "mode" => done.mode.as_str())
                 .record(started.elapsed().as_secs_f64());
-            if let Err(e) = super::schedule::record_outcome(&inner.db, &done).await {
-                tracing::warn!("recording the run outcome failed: {}", e.public_message());
+            if crate::sync::runner::finished_with_record_errors(&done) {
+                metrics::counter!("sync_runs_with_record_errors_total", "mode" => done.mode.as_str())
+                    .increment(1);
             }
             inner.bus.publish(done, true);
         }

@@ -4,8 +4,9 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
@@ -17,7 +18,8 @@ pub enum FaultKind {
     Latency(u64),
 }
 
-/// `POST /_control/faults` body: `{"kind": "429", "count": 3, "ms": 200, "retryAfter": 1}`.
+/// `POST /_control/faults` body: `{"kind": "429", "count": 3, "ms": 200, "retryAfter": 1}`,
+/// or `{"kind": "invalid", "ids": [12]}` where writes are validated.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultRequest {
@@ -31,6 +33,9 @@ pub struct FaultRequest {
     /// Let this many requests through untouched first (to fail mid-listing).
     #[serde(default)]
     pub after: u32,
+    /// For `invalid`: every write to these records is refused until faults are cleared.
+    #[serde(default)]
+    pub ids: Vec<i64>,
 }
 
 fn one() -> u32 {
@@ -50,7 +55,7 @@ impl FaultRequest {
             "latency" => FaultKind::Latency(self.ms.unwrap_or(200)),
             other => {
                 return Err(format!(
-                    "unknown fault kind '{other}' (429, 500, 401, malformed, drop, latency)"
+                    "unknown fault kind '{other}' (429, 500, 401, malformed, drop, latency, invalid)"
                 ));
             }
         })
@@ -60,23 +65,69 @@ impl FaultRequest {
 #[derive(Default)]
 pub struct Faults {
     queue: Mutex<VecDeque<(FaultKind, u32)>>,
+    /// Writes still to refuse: counted apart, so reads in between do not use them up.
+    refused_writes: AtomicU32,
+    /// Records whose writes are refused until faults are cleared.
+    refused_records: Mutex<HashSet<i64>>,
 }
 
 impl Faults {
     pub fn push(&self, kind: FaultKind, count: u32) -> usize {
-        let Ok(mut q) = self.queue.lock() else {
-            return 0;
-        };
-        if count > 0 {
+        if let Ok(mut q) = self.queue.lock()
+            && count > 0
+        {
             q.push_back((kind, count));
         }
-        q.iter().map(|(_, n)| *n as usize).sum()
+        self.queued()
+    }
+
+    /// Queues a request, including `invalid` (the next `count` writes are refused with a
+    /// validation error, one record failing while the run goes on), which only emulators
+    /// that validate writes accept.
+    pub fn add_with_invalid_writes(&self, req: &FaultRequest) -> Result<usize, String> {
+        if req.kind == "invalid" {
+            if req.ids.is_empty() {
+                self.refused_writes.fetch_add(req.count, Ordering::Relaxed);
+            } else if let Ok(mut records) = self.refused_records.lock() {
+                records.extend(&req.ids);
+            }
+            return Ok(self.queued());
+        }
+        Ok(self.push(req.parse()?, req.count))
+    }
+
+    fn queued(&self) -> usize {
+        let queued = self
+            .queue
+            .lock()
+            .map_or(0, |q| q.iter().map(|(_, n)| *n as usize).sum());
+        let aimed = self.refused_records.lock().map_or(0, |r| r.len());
+        queued + aimed + self.refused_writes.load(Ordering::Relaxed) as usize
     }
 
     pub fn clear(&self) {
         if let Ok(mut q) = self.queue.lock() {
             q.clear();
         }
+        self.refused_writes.store(0, Ordering::Relaxed);
+        if let Ok(mut r) = self.refused_records.lock() {
+            r.clear();
+        }
+    }
+
+    /// Whether this write to record `id` is to be refused (an aimed `invalid` fault, or
+    /// one use of a counted one).
+    pub fn refuse_write(&self, id: i64) -> bool {
+        if self
+            .refused_records
+            .lock()
+            .is_ok_and(|records| records.contains(&id))
+        {
+            return true;
+        }
+        self.refused_writes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The fault for this request, if any is queued.

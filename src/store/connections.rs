@@ -1,7 +1,7 @@
 use super::page::{Listing, Page, PageArgs};
 use crate::auth::secrets::SecretBox;
 use crate::error::{AppError, AppResult};
-use entity::enums::{ConnectionStatus, Provider};
+use entity::enums::{AdoptionPolicy, ConnectionHealth, ConnectionStatus, Provider};
 use entity::{connection, connection_token, item_link, sync_cursor};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -15,6 +15,7 @@ pub struct NewConnection {
     pub directions: serde_json::Value,
     pub secrets: Option<serde_json::Value>,
     pub time_zone: String,
+    pub adoption_policy: AdoptionPolicy,
 }
 
 #[derive(Default)]
@@ -26,6 +27,7 @@ pub struct ConnectionPatch {
     pub status: Option<ConnectionStatus>,
     pub time_zone: Option<String>,
     pub auto_merge_disjoint: Option<bool>,
+    pub adoption_policy: Option<AdoptionPolicy>,
 }
 
 pub async fn get(
@@ -139,6 +141,10 @@ pub async fn create(
         last_incremental_tick_at: Set(None),
         last_full_tick_at: Set(None),
         auto_merge_disjoint: Set(false),
+        health: Set(ConnectionHealth::Active),
+        health_reason: Set(None),
+        health_changed_at: Set(None),
+        adoption_policy: Set(new.adoption_policy),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -188,6 +194,9 @@ pub async fn update(
     if let Some(flag) = patch.auto_merge_disjoint {
         active.auto_merge_disjoint = Set(flag);
     }
+    if let Some(policy) = patch.adoption_policy {
+        active.adoption_policy = Set(policy);
+    }
     active.updated_at = Set(chrono::Utc::now());
     let updated = active.update(db).await?;
     if let Some(secrets) = patch.secrets {
@@ -230,6 +239,53 @@ pub async fn delete(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppR
         .exec(db)
         .await?;
     connection::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Moves a connection's health from `from` to `to`; false when it was no longer `from`
+/// (another instance got there first). Only `sync::health::set` calls this.
+pub async fn set_health(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: ConnectionHealth,
+    to: ConnectionHealth,
+    reason: Option<&str>,
+) -> AppResult<bool> {
+    use sea_orm::sea_query::Expr;
+    let now = chrono::Utc::now();
+    let mut q = connection::Entity::update_many()
+        .col_expr(connection::Column::Health, Expr::value(to.as_str()))
+        .col_expr(connection::Column::HealthReason, Expr::value(reason))
+        .filter(connection::Column::Id.eq(id))
+        .filter(connection::Column::Health.eq(from));
+    if from != to {
+        q = q.col_expr(connection::Column::HealthChangedAt, Expr::value(now));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// A finished run's count of consecutive failures, and the schedule's self-pause
+/// (`Some(None)` clears it).
+pub async fn record_failures(
+    db: &impl ConnectionTrait,
+    id: i64,
+    consecutive_failures: i32,
+    schedule_paused_reason: Option<Option<String>>,
+) -> AppResult<()> {
+    use sea_orm::sea_query::Expr;
+    let mut q = connection::Entity::update_many()
+        .col_expr(
+            connection::Column::ConsecutiveFailures,
+            Expr::value(consecutive_failures),
+        )
+        .filter(connection::Column::Id.eq(id));
+    if let Some(reason) = schedule_paused_reason {
+        q = q.col_expr(
+            connection::Column::SchedulePausedReason,
+            Expr::value(reason),
+        );
+    }
+    q.exec(db).await?;
     Ok(())
 }
 

@@ -339,6 +339,9 @@ pub struct RunFilter {
     /// Runs that covered this entity type: those limited to it, and the unlimited full and
     /// incremental runs of connections whose provider syncs it.
     pub entity_type: Option<String>,
+    /// `true`: succeeded runs that skipped records with errors; `false`: every other
+    /// finished run (clean successes and failures alike are not "with record errors").
+    pub finished_with_record_errors: Option<bool>,
 }
 
 /// Refuses an entity type no provider syncs (a typo would otherwise list nothing).
@@ -406,6 +409,20 @@ impl super::page::Listing for RunFilter {
                     .add(sync_run::Column::EntityTypes.like(pattern))
                     .add(unlimited),
             );
+        }
+        if let Some(with_errors) = self.finished_with_record_errors {
+            use sea_orm::ExprTrait;
+            let flagged = sync_run::Column::Status
+                .eq(RunStatus::Succeeded)
+                .and(sync_run::Column::Errors.gt(0));
+            q = if with_errors {
+                q.filter(flagged)
+            } else {
+                q.filter(
+                    sync_run::Column::Status.is_not_in([RunStatus::Queued, RunStatus::Running]),
+                )
+                .filter(flagged.not())
+            };
         }
         q
     }

@@ -141,6 +141,21 @@ pub async fn insert_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>
     insert_new(db, rows).await
 }
 
+/// Inserts new links and returns them in input order (one statement, RETURNING).
+pub async fn insert_links_returning(
+    db: &impl ConnectionTrait,
+    rows: Vec<item_link::Model>,
+) -> AppResult<Vec<item_link::Model>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(
+        item_link::Entity::insert_many(rows.into_iter().map(new_row))
+            .exec_with_returning(db)
+            .await?,
+    )
+}
+
 pub async fn update_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
@@ -157,6 +172,7 @@ pub async fn update_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>
                     C::Base,
                     C::BaseHash,
                     C::LastPushedHash,
+                    C::PushStartedHash,
                     C::SyncStatus,
                     C::DeletedRemotely,
                     C::Paused,

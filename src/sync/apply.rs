@@ -3,12 +3,13 @@
 //! transaction. Also applies remote deletions and the category tree.
 
 use super::canonical;
-use super::diff::{self, Category, Decision, Fields};
+use super::diff::{self, Category, Decision};
 use super::progress::{Counters, RunEvent};
 use crate::connectors::{RemoteCategory, RemoteRecord};
 use crate::error::AppResult;
+use crate::record::{self, Fields};
 use crate::store::sync_state as state;
-use entity::enums::{ConflictKind, ConflictStatus, ItemKind, LinkStatus};
+use entity::enums::{AdoptionPolicy, ConflictKind, ConflictStatus, ItemKind, LinkStatus};
 use entity::{category, conflict, item, item_link};
 use sea_orm::ConnectionTrait;
 use std::collections::{HashMap, HashSet};
@@ -53,6 +54,8 @@ pub struct PageContext<'a> {
     pub full: bool,
     pub direction: Direction,
     pub auto_merge: bool,
+    /// What a first link does when the local item and the remote record differ.
+    pub adoption: AdoptionPolicy,
     /// Remote category id → local category id.
     pub categories: &'a HashMap<String, i64>,
 }
@@ -66,6 +69,19 @@ pub struct PageOutcome {
     pub samples: Vec<serde_json::Value>,
     /// Conflicts the connection's policy merged automatically (disjoint fields).
     pub auto_merged: u64,
+    /// Dry runs: the rows the page would have written, so the run's later stages plan on
+    /// the state a real run would reach.
+    pub planned: Planned,
+    /// Dry runs: the links this page found upstream (a complete listing's deletions are
+    /// the links no page found).
+    pub seen: Vec<i64>,
+}
+
+/// Link and item rows as a dry run's page would have left them.
+#[derive(Debug, Default)]
+pub struct Planned {
+    pub links: Vec<item_link::Model>,
+    pub items: Vec<item::Model>,
 }
 
 impl PageOutcome {
@@ -90,6 +106,21 @@ struct Writes {
     seen: Vec<i64>,
     new_conflicts: Vec<conflict::Model>,
     refreshed_conflicts: Vec<conflict::Model>,
+    /// New links waiting in a FIRST_LINK conflict: the conflict needs the link's id.
+    first_links: Vec<(item_link::Model, conflict::Model)>,
+}
+
+impl Writes {
+    /// What a dry run reports instead of writing.
+    fn planned(self) -> Planned {
+        let mut links = self.link_updates;
+        links.extend(self.new_links);
+        links.extend(self.first_links.into_iter().map(|(link, _)| link));
+        Planned {
+            links,
+            items: self.item_updates,
+        }
+    }
 }
 
 /// An open conflict whose sides no longer disagree closes itself.
@@ -163,8 +194,9 @@ fn link_for(ctx: &PageContext<'_>, item_id: i64, record: &RemoteRecord) -> item_
         remote_modified_on: record.modified_on,
         last_synced_at: Some(now()),
         base: canonical::to_json(&record.fields),
-        base_hash: diff::fields_hash(&record.fields),
+        base_hash: record::fields_hash(&record.fields),
         last_pushed_hash: None,
+        push_started_hash: None,
         sync_status: LinkStatus::Synced,
         deleted_remotely: false,
         paused: false,
@@ -175,10 +207,22 @@ fn link_for(ctx: &PageContext<'_>, item_id: i64, record: &RemoteRecord) -> item_
     }
 }
 
+/// A link whose first sync has not settled: no base yet (empty), waiting in a FIRST_LINK
+/// conflict.
+fn unsettled_link(ctx: &PageContext<'_>, item_id: i64, record: &RemoteRecord) -> item_link::Model {
+    let empty = Fields::new();
+    item_link::Model {
+        base: canonical::to_json(&empty),
+        base_hash: record::fields_hash(&empty),
+        sync_status: LinkStatus::Conflict,
+        ..link_for(ctx, item_id, record)
+    }
+}
+
 /// The link now matches the remote record: new base, synced.
 fn rebase(link: &mut item_link::Model, record: &RemoteRecord) {
     link.base = canonical::to_json(&record.fields);
-    link.base_hash = diff::fields_hash(&record.fields);
+    link.base_hash = record::fields_hash(&record.fields);
     link.remote_modified_on = record.modified_on;
     link.last_synced_at = Some(now());
     link.sync_status = LinkStatus::Synced;
@@ -212,8 +256,8 @@ fn conflict_row(
         remote: remote
             .map(canonical::to_json)
             .unwrap_or(serde_json::Value::Null),
-        local_hash: diff::fields_hash(local),
-        remote_hash: remote.map(diff::fields_hash).unwrap_or_default(),
+        local_hash: record::fields_hash(local),
+        remote_hash: remote.map(record::fields_hash).unwrap_or_default(),
         resolution: None,
         merged: None,
         resolved_by: None,
@@ -352,11 +396,13 @@ pub async fn apply_items(
                 let candidate = adoptable.remove(&code);
                 let local = candidate.as_ref().map(canonical::from_item);
                 let decision = diff::categorise(Some(&record.fields), None, local.as_ref());
-                out.count(if decision.adopted {
-                    Category::Adopt
-                } else {
-                    decision.category
-                });
+                out.count(
+                    if decision.category == Category::Unchanged && decision.adopted {
+                        Category::Adopt
+                    } else {
+                        decision.category
+                    },
+                );
                 out.sample(&code, &decision);
                 match candidate {
                     None if ctx.direction.pulls() => {
@@ -365,19 +411,14 @@ pub async fn apply_items(
                             .push((new_item(ctx, &record.fields), record.clone()));
                     }
                     None => out.counters.skipped += 1,
-                    Some(mut item) => {
-                        if decision.category == Category::RemoteOnly && ctx.direction.pulls() {
-                            take_remote(&mut item, &record.fields, ctx.categories);
-                            w.item_updates.push(item.clone());
-                            out.counters.updated += 1;
-                        } else {
-                            out.counters.skipped += 1;
-                        }
-                        let mut link = link_for(ctx, item.id, record);
-                        if decision.category == Category::RemoteOnly && !ctx.direction.pulls() {
-                            link.sync_status = LinkStatus::PendingPush;
-                        }
-                        w.new_links.push(link);
+                    Some(item) => {
+                        let first = FirstLink {
+                            record,
+                            item,
+                            link: None,
+                            decision: &decision,
+                        };
+                        first.apply(ctx, &open, &mut w, &mut out);
                     }
                 }
             }
@@ -385,10 +426,122 @@ pub async fn apply_items(
     }
 
     if ctx.dry_run {
+        out.seen = links.values().map(|l| l.id).collect();
+        out.planned = w.planned();
         return Ok(out);
     }
     flush(db, ctx, w).await?;
     Ok(out)
+}
+
+/// A local item and a remote record with no base between them: adopted by code, or
+/// linked before and still waiting in a FIRST_LINK conflict.
+struct FirstLink<'r> {
+    record: &'r RemoteRecord,
+    item: item::Model,
+    /// The existing link (its base still empty), or none yet.
+    link: Option<item_link::Model>,
+    decision: &'r Decision,
+}
+
+impl FirstLink<'_> {
+    fn apply(
+        self,
+        ctx: &PageContext<'_>,
+        open: &HashMap<i64, conflict::Model>,
+        w: &mut Writes,
+        out: &mut PageOutcome,
+    ) {
+        let FirstLink {
+            record,
+            mut item,
+            link,
+            decision,
+        } = self;
+        let differ = decision.category == Category::FirstLink;
+        if differ && ctx.adoption == AdoptionPolicy::Conflict {
+            return Self::conflict(ctx, record, item, link, decision, open, w, out);
+        }
+        // Equal, or the connection's policy names the side that wins.
+        let mut settled = match link {
+            Some(mut existing) => {
+                close_settled(w, open, existing.id);
+                rebase(&mut existing, record);
+                existing.last_seen_run_id =
+                    ctx.full.then_some(ctx.run_id).or(existing.last_seen_run_id);
+                existing
+            }
+            None => link_for(ctx, item.id, record),
+        };
+        let take_remote_side =
+            ctx.adoption == AdoptionPolicy::PreferRemote && ctx.direction.pulls();
+        if differ && take_remote_side {
+            take_remote(&mut item, &record.fields, ctx.categories);
+            w.item_updates.push(item);
+            out.counters.updated += 1;
+        } else {
+            if differ && ctx.direction.pushes() {
+                // Local wins: upstream gets it in this run's push.
+                settled.sync_status = LinkStatus::PendingPush;
+            }
+            out.counters.skipped += 1;
+        }
+        if settled.id == 0 {
+            w.new_links.push(settled);
+        } else {
+            w.link_updates.push(settled);
+        }
+    }
+
+    /// Neither side is touched: the link waits (empty base) with a FIRST_LINK conflict.
+    #[allow(clippy::too_many_arguments)]
+    fn conflict(
+        ctx: &PageContext<'_>,
+        record: &RemoteRecord,
+        item: item::Model,
+        link: Option<item_link::Model>,
+        decision: &Decision,
+        open: &HashMap<i64, conflict::Model>,
+        w: &mut Writes,
+        out: &mut PageOutcome,
+    ) {
+        let local = canonical::from_item(&item);
+        let event = RunEvent::info(
+            "first_link_conflict",
+            "a local item with this code differs from the remote record; nothing was changed, waiting for review",
+        )
+        .for_record(Some(item.id), Some(&record.remote_id), Some(&item.code));
+        let mut link = link.unwrap_or_else(|| unsettled_link(ctx, item.id, record));
+        let row = conflict_row(
+            ctx,
+            &link,
+            ConflictKind::FirstLink,
+            decision,
+            &Fields::new(),
+            &local,
+            Some(&record.fields),
+        );
+        if link.id == 0 {
+            // New: the conflict is stored with the link (it needs the link's id).
+            w.first_links.push((link, row));
+            out.counters.conflicts += 1;
+            out.events.push(event);
+            return;
+        }
+        if record_conflict(w, open, row) {
+            out.counters.conflicts += 1;
+            out.events.push(event);
+        }
+        let seen = ctx.full.then_some(ctx.run_id).or(link.last_seen_run_id);
+        if link.sync_status != LinkStatus::Conflict || link.last_seen_run_id != seen {
+            link.sync_status = LinkStatus::Conflict;
+            link.last_seen_run_id = seen;
+            link.updated_at = now();
+            w.link_updates.push(link);
+        } else {
+            w.seen.push(link.id);
+        }
+    }
 }
 
 fn apply_linked(
@@ -423,7 +576,20 @@ fn apply_linked(
         w.seen.push(link.id);
         return;
     }
-    let base = canonical::from_json(&link.base);
+    let Some(base) = canonical::base_of(&link) else {
+        // Linked before, but the first sync never settled (a FIRST_LINK conflict).
+        let local = canonical::from_item(&item);
+        let decision = diff::categorise(Some(&record.fields), None, Some(&local));
+        out.count(decision.category);
+        out.sample(code, &decision);
+        let first = FirstLink {
+            record,
+            item,
+            link: Some(link),
+            decision: &decision,
+        };
+        return first.apply(ctx, open, w, out);
+    };
     let local = canonical::from_item(&item);
     // A record that reappears after a remote delete is taken as it is now.
     let reappeared = link.deleted_remotely && item.deleted_at.is_some();
@@ -443,7 +609,7 @@ fn apply_linked(
     } else {
         link.last_seen_run_id
     };
-    let unchanged_meta = link.base_hash == diff::fields_hash(&record.fields)
+    let unchanged_meta = link.base_hash == record::fields_hash(&record.fields)
         && link.remote_modified_on == record.modified_on;
     if decision.category != Category::Conflict {
         close_settled(w, open, link.id);
@@ -567,7 +733,14 @@ async fn flush(db: &impl ConnectionTrait, ctx: &PageContext<'_>, w: Writes) -> A
     if ctx.full {
         state::mark_seen(db, &w.seen, ctx.run_id).await?;
     }
-    state::insert_conflicts(db, w.new_conflicts).await?;
+    let (first_links, mut conflicts): (Vec<item_link::Model>, Vec<conflict::Model>) =
+        w.first_links.into_iter().unzip();
+    let first_links = state::insert_links_returning(db, first_links).await?;
+    for (conflict, link) in conflicts.iter_mut().zip(&first_links) {
+        conflict.link_id = link.id;
+    }
+    conflicts.extend(w.new_conflicts);
+    state::insert_conflicts(db, conflicts).await?;
     for c in w.refreshed_conflicts {
         state::refresh_conflict(db, c).await?;
     }
@@ -602,13 +775,20 @@ pub async fn apply_deletions(
         let Some(mut item) = items.remove(&link.item_id) else {
             continue;
         };
-        let base = canonical::from_json(&link.base);
+        link.deleted_remotely = true;
+        link.updated_at = now();
+        let Some(base) = canonical::base_of(&link) else {
+            // Gone before its first link settled: the item never came from this
+            // connection, so it stays; the FIRST_LINK conflict has nothing left to decide.
+            close_settled(&mut w, &open, link.id);
+            link.sync_status = LinkStatus::Synced;
+            w.link_updates.push(link);
+            continue;
+        };
         let local = canonical::from_item(&item);
         let decision = diff::categorise(None, Some(&base), Some(&local));
         out.count(decision.category);
         out.sample(&item.code, &decision);
-        link.deleted_remotely = true;
-        link.updated_at = now();
         if decision.category == Category::DeleteConflict && ctx.direction.pushes() {
             let row = conflict_row(
                 ctx,
@@ -621,6 +801,17 @@ pub async fn apply_deletions(
             );
             if record_conflict(&mut w, &open, row) {
                 out.counters.conflicts += 1;
+                out.events.push(
+                    RunEvent::info(
+                        "delete_conflict",
+                        "deleted upstream but edited locally; waiting for review",
+                    )
+                    .for_record(
+                        Some(item.id),
+                        Some(&link.remote_id),
+                        Some(&item.code),
+                    ),
+                );
             }
             link.sync_status = LinkStatus::Conflict;
         } else {
@@ -632,7 +823,9 @@ pub async fn apply_deletions(
         }
         w.link_updates.push(link);
     }
-    if !ctx.dry_run {
+    if ctx.dry_run {
+        out.planned = w.planned();
+    } else {
         flush(db, ctx, w).await?;
     }
     Ok(out)

@@ -3,7 +3,7 @@
 //! Column-backed fields use fixed names; everything else a provider carries lives in
 //! `items.attributes` under its canonical name, so a new provider field needs no migration.
 
-use super::diff::{Fields, canonicalise};
+use crate::record::{Fields, canonicalise};
 use entity::{Money, item};
 use serde_json::Value;
 
@@ -127,6 +127,12 @@ pub fn category_remote_ids(fields: &Fields) -> Vec<String> {
 
 pub fn to_json(fields: &Fields) -> Value {
     Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// A link's base: the record at its last settled sync; `None` before the first one settled
+/// (stored as an empty object — every real record has at least a code and a name).
+pub fn base_of(link: &entity::item_link::Model) -> Option<Fields> {
+    Some(from_json(&link.base)).filter(|base| !base.is_empty())
 }
 
 pub fn from_json(value: &Value) -> Fields {

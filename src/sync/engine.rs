@@ -1,11 +1,20 @@
 //! Drives one run: list every entity type (categories first, the rest in parallel),
 //! apply each page in one transaction with its checkpoint, then — only when every
 //! listing completed — apply remote deletions, then push local changes.
+//!
+//! Deletions come from complete listings: a full run's, and an incremental run's when the
+//! provider's listing from its cursor returns everything
+//! ([`Connector::lists_everything_from`], Jobber). Between them, a push answered 404 is a
+//! remote delete (`push`).
+//!
+//! A dry run takes the same path and stops before each write: the rows a page would
+//! have written are kept in memory (a [`Plan`]) so the deletion and push stages decide
+//! on the state the real run would reach, and its counters equal the real run's.
 
 use super::apply::{self, Direction, PageContext, PageOutcome};
 use super::diff::Category;
 use super::progress::{Counters, Reporter, RunEvent, Tracker};
-use super::push::{self, PushContext};
+use super::push::{self, Plan, PushContext, PushReport};
 use crate::connectors::{Connector, EntityType, RemoteRecord};
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, runs, sync_state as state};
@@ -13,7 +22,7 @@ use entity::connection;
 use entity::enums::RunMode;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +41,9 @@ pub struct EntityCheckpoint {
     pub cursor: Option<String>,
     pub listed: bool,
     pub pages: u32,
+    /// The listing started where it returns every record (deletions follow from it).
+    #[serde(default)]
+    pub complete: bool,
 }
 
 pub struct RunSpec {
@@ -59,6 +71,8 @@ struct Summary {
     by_category: HashMap<Category, u64>,
     samples: Vec<serde_json::Value>,
     auto_merged: u64,
+    would_push: Vec<serde_json::Value>,
+    would_push_omitted: u64,
 }
 
 impl Summary {
@@ -74,18 +88,32 @@ impl Summary {
         }
     }
 
+    fn absorb_push(&mut self, mut report: PushReport) {
+        self.absorb(&mut report.deletions);
+        self.would_push_omitted += report.omitted;
+        let room = push::MAX_LISTED.saturating_sub(self.would_push.len());
+        self.would_push_omitted += report.would_push.len().saturating_sub(room) as u64;
+        self.would_push
+            .extend(report.would_push.into_iter().take(room));
+    }
+
     fn to_json(&self, dry_run: bool) -> serde_json::Value {
         let cats: BTreeMap<String, u64> = self
             .by_category
             .iter()
             .map(|(k, v)| (format!("{k:?}"), *v))
             .collect();
-        serde_json::json!({
+        let mut summary = serde_json::json!({
             "categories": cats,
             "autoMerged": self.auto_merged,
             "samples": self.samples,
             "dryRun": dry_run,
-        })
+        });
+        if dry_run {
+            summary["wouldPush"] = serde_json::json!(self.would_push);
+            summary["wouldPushOmitted"] = serde_json::json!(self.would_push_omitted);
+        }
+        summary
     }
 }
 
@@ -98,6 +126,11 @@ struct Run<'a> {
     checkpoint: Mutex<Checkpoint>,
     summary: Mutex<Summary>,
     recoveries_outcome: Mutex<Option<serde_json::Value>>,
+    /// Entity types whose listing in this run is complete.
+    complete: Mutex<HashSet<&'static str>>,
+    /// Dry runs: what the pages would have written, and the links they found.
+    plan: Mutex<Plan>,
+    seen: Mutex<HashSet<i64>>,
 }
 
 /// How the progress bar is shared: listing up to `listing`, then the finances and
@@ -124,6 +157,9 @@ pub async fn run(
         checkpoint: Mutex::new(spec.checkpoint.clone()),
         summary: Mutex::new(Summary::default()),
         recoveries_outcome: Mutex::new(None),
+        complete: Mutex::new(HashSet::new()),
+        plan: Mutex::new(Plan::default()),
+        seen: Mutex::new(HashSet::new()),
     };
     let entities = run.selected_entities()?;
     let finances = match spec.mode {
@@ -305,6 +341,7 @@ impl Run<'_> {
             full,
             direction: self.direction(entity.name),
             auto_merge: self.spec.connection.auto_merge_disjoint,
+            adoption: self.spec.connection.adoption_policy,
             categories,
         })
     }
@@ -345,20 +382,46 @@ impl Run<'_> {
             .buffer_unordered(PARALLEL_ENTITIES)
             .try_collect::<Vec<()>>()
             .await?;
-        if full && !self.spec.dry_run {
-            for e in &items {
-                self.apply_deletions(e, categories).await?;
-            }
-        } else if full {
-            // A dry run marks nothing as seen, so it cannot tell deletions apart.
-            self.summary_note("deletions are not computed in a dry run");
+        let complete = self.complete.lock().map(|c| c.clone()).unwrap_or_default();
+        for e in items.iter().filter(|e| complete.contains(e.name)) {
+            self.apply_deletions(e, categories).await?;
         }
         Ok(())
     }
 
-    fn summary_note(&self, note: &str) {
+    /// Stores a page's events with its writes (a dry run stores none).
+    async fn store_events(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        outcome: &mut PageOutcome,
+    ) -> AppResult<()> {
+        if self.spec.dry_run {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut outcome.events);
+        let spec = self.spec;
+        state::insert_events(
+            txn,
+            spec.account_id,
+            spec.connection.id,
+            spec.run_id,
+            events,
+        )
+        .await
+    }
+
+    /// Takes a page's figures into the summary; a dry run keeps what it would have written.
+    fn absorb(&self, outcome: &mut PageOutcome) {
+        if self.spec.dry_run {
+            if let Ok(mut plan) = self.plan.lock() {
+                plan.absorb(std::mem::take(&mut outcome.planned));
+            }
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.extend(outcome.seen.drain(..));
+            }
+        }
         if let Ok(mut s) = self.summary.lock() {
-            s.samples.push(serde_json::json!({ "note": note }));
+            s.absorb(outcome);
         }
     }
 
@@ -383,7 +446,20 @@ impl Run<'_> {
         } else {
             state::get_cursor(self.db, self.spec.connection.id, entity.name).await?
         };
-        let full_listing = full || stored.is_none();
+        // Decided when the listing starts; a resumed run keeps its first answer.
+        let complete = full
+            || if resume.pages > 0 {
+                resume.complete
+            } else {
+                self.connector
+                    .lists_everything_from(entity, stored.as_deref())
+            };
+        if complete
+            && entity.kind.is_some()
+            && let Ok(mut c) = self.complete.lock()
+        {
+            c.insert(entity.name);
+        }
         let mut cursor = resume.cursor.or(stored);
         let mut page_no = resume.pages;
         loop {
@@ -398,7 +474,7 @@ impl Run<'_> {
             let fetched_in = started.elapsed();
             let stage = format!("fetching {} page {page_no}", entity.name);
             let txn = crate::store::db::begin_write(self.db).await?;
-            let mut outcome = match self.context(entity, categories, full_listing && full) {
+            let mut outcome = match self.context(entity, categories, complete) {
                 Some(ctx) => apply::apply_items(&txn, &ctx, &page.records).await?,
                 None => {
                     let c = apply::apply_categories(
@@ -439,20 +515,16 @@ impl Run<'_> {
                 }
                 let snapshot = self.advance_checkpoint(
                     entity.name,
-                    page.cursor.clone(),
-                    !page.has_more,
-                    page_no,
+                    EntityCheckpoint {
+                        cursor: page.cursor.clone(),
+                        listed: !page.has_more,
+                        pages: page_no,
+                        complete,
+                    },
                 );
                 runs::save_checkpoint(&txn, self.spec.run_id, snapshot).await?;
-                state::insert_events(
-                    &txn,
-                    self.spec.account_id,
-                    self.spec.connection.id,
-                    self.spec.run_id,
-                    std::mem::take(&mut outcome.events),
-                )
-                .await?;
             }
+            self.store_events(&txn, &mut outcome).await?;
             txn.commit().await?;
             tracing::info!(
                 run_id = self.spec.run_id,
@@ -465,9 +537,7 @@ impl Run<'_> {
             );
             self.tracker.page_done(&stage, &outcome.counters);
             self.keep_statistics_fresh(outcome.counters.created).await?;
-            if let Ok(mut s) = self.summary.lock() {
-                s.absorb(&mut outcome);
-            }
+            self.absorb(&mut outcome);
             if !page.has_more {
                 return Ok(());
             }
@@ -497,24 +567,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn advance_checkpoint(
-        &self,
-        entity: &str,
-        cursor: Option<String>,
-        listed: bool,
-        pages: u32,
-    ) -> serde_json::Value {
+    fn advance_checkpoint(&self, entity: &str, reached: EntityCheckpoint) -> serde_json::Value {
         let Ok(mut c) = self.checkpoint.lock() else {
             return serde_json::Value::Null;
         };
-        c.entities.insert(
-            entity.to_owned(),
-            EntityCheckpoint {
-                cursor,
-                listed,
-                pages,
-            },
-        );
+        c.entities.insert(entity.to_owned(), reached);
         serde_json::to_value(&*c).unwrap_or_default()
     }
 
@@ -544,13 +601,20 @@ impl Run<'_> {
                 return Ok(());
             };
             after = last.id;
+            // A dry run marked nothing: the links its pages found are in memory.
+            let links = match self.seen.lock() {
+                Ok(seen) if self.spec.dry_run => links
+                    .into_iter()
+                    .filter(|l| !seen.contains(&l.id))
+                    .collect(),
+                _ => links,
+            };
             let txn = crate::store::db::begin_write(self.db).await?;
             let mut outcome = apply::apply_deletions(&txn, &ctx, links).await?;
+            self.store_events(&txn, &mut outcome).await?;
             txn.commit().await?;
             self.tracker.add(&outcome.counters);
-            if let Ok(mut s) = self.summary.lock() {
-                s.absorb(&mut outcome);
-            }
+            self.absorb(&mut outcome);
         }
     }
 
@@ -619,27 +683,19 @@ impl Run<'_> {
             let mut gone = apply::apply_deletions(&txn, &ctx, links).await?;
             outcome.counters.add(&gone.counters);
             outcome.by_category.extend(gone.by_category.drain());
+            outcome.events.append(&mut gone.events);
+            outcome.planned.links.append(&mut gone.planned.links);
+            outcome.planned.items.append(&mut gone.planned.items);
         }
         outcome.counters.errors += events.len() as i64;
         outcome.events.extend(events);
-        if !self.spec.dry_run {
-            state::insert_events(
-                &txn,
-                self.spec.account_id,
-                self.spec.connection.id,
-                self.spec.run_id,
-                std::mem::take(&mut outcome.events),
-            )
-            .await?;
-        }
+        self.store_events(&txn, &mut outcome).await?;
         txn.commit().await?;
         self.tracker.page_done(
             &format!("synced {} record(s)", found.len()),
             &outcome.counters,
         );
-        if let Ok(mut s) = self.summary.lock() {
-            s.absorb(&mut outcome);
-        }
+        self.absorb(&mut outcome);
         Ok(())
     }
 
@@ -661,6 +717,11 @@ impl Run<'_> {
             None
         };
         let allowed = |name: &str| names.contains(&name);
+        let plan = self
+            .spec
+            .dry_run
+            .then(|| self.plan.lock().map(|mut p| std::mem::take(&mut *p)).ok())
+            .flatten();
         let ctx = PushContext {
             account_id: self.spec.account_id,
             connection_id: self.spec.connection.id,
@@ -668,8 +729,13 @@ impl Run<'_> {
             dry_run: self.spec.dry_run,
             only_items: only_items.as_deref(),
             allowed: &allowed,
+            plan: plan.as_ref(),
         };
-        push::push_pending(self.db, self.connector, &ctx, &self.tracker, self.cancel).await?;
+        let report =
+            push::push_pending(self.db, self.connector, &ctx, &self.tracker, self.cancel).await?;
+        if let Ok(mut s) = self.summary.lock() {
+            s.absorb_push(report);
+        }
         Ok(())
     }
 

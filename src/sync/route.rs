@@ -10,7 +10,6 @@
 //! converted or that ShipHero refuses becomes an error event with its SKU; the run goes on.
 
 use super::canonical;
-use super::diff;
 use super::engine::{self, Outcome, RunSpec};
 use super::progress::{Counters, Reporter, RunEvent};
 use super::push::upstream_error;
@@ -18,6 +17,7 @@ use crate::connectors::fulfil;
 use crate::connectors::registry::Registry;
 use crate::connectors::shiphero::{self, ShipHero, map as ship_map, wire::ProductInput};
 use crate::error::{AppError, AppResult};
+use crate::record;
 use crate::store::{self, Db, sync_state as state};
 use entity::enums::{ItemKind, LinkStatus, Provider, RunMode};
 use entity::{connection, item, item_link};
@@ -331,7 +331,7 @@ impl RoutePush<'_> {
                     let base = ship_map::to_fields(&done.product);
                     let mut link = w.link.unwrap_or_else(|| self.new_link(&w.item, now));
                     link.remote_id = done.product.sku.clone();
-                    link.base_hash = diff::fields_hash(&base);
+                    link.base_hash = record::fields_hash(&base);
                     link.base = canonical::to_json(&base);
                     link.last_pushed_hash = Some(w.hash);
                     link.last_synced_at = Some(now);
@@ -402,6 +402,7 @@ impl RoutePush<'_> {
             base: serde_json::json!({}),
             base_hash: String::new(),
             last_pushed_hash: None,
+            push_started_hash: None,
             sync_status: LinkStatus::Synced,
             deleted_remotely: false,
             paused: false,

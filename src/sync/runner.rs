@@ -37,18 +37,18 @@ pub async fn execute(
 ) -> AppResult<sync_run::Model> {
     let result = execute_inner(db, registry, run, reporter, cancel).await;
     let result = keep_import_figures(run, result);
+    let finished_stage;
     let finish = match result {
-        Ok(outcome) => Finish {
-            status: RunStatus::Succeeded,
-            stage: if run.dry_run {
-                "dry run finished"
-            } else {
-                "finished"
-            },
-            counters: outcome.counters,
-            summary: outcome.summary,
-            error: None,
-        },
+        Ok(outcome) => {
+            finished_stage = finished_stage_of(run.dry_run, outcome.counters.errors);
+            Finish {
+                status: RunStatus::Succeeded,
+                stage: &finished_stage,
+                counters: outcome.counters,
+                summary: outcome.summary,
+                error: None,
+            }
+        }
         Err((err, counters)) => {
             let status = if matches!(err, AppError::Cancelled(_)) {
                 RunStatus::Cancelled
@@ -79,7 +79,36 @@ pub async fn execute(
             }
         }
     };
-    store::runs::finish(db, run.id, finish).await
+    let done = store::runs::finish(db, run.id, finish).await?;
+    if let Err(e) = super::health::record_run_outcome(db, &done).await {
+        tracing::warn!(
+            run_id = run.id,
+            "recording the run outcome failed: {}",
+            e.public_message()
+        );
+    }
+    Ok(done)
+}
+
+/// The final stage text: a run that skipped records it could not handle says so.
+fn finished_stage_of(dry_run: bool, errors: i64) -> String {
+    let done = if dry_run {
+        "dry run finished"
+    } else {
+        "finished"
+    };
+    match errors {
+        0 => done.to_owned(),
+        1 => format!("{done} with 1 record error"),
+        n => format!("{done} with {n} record errors"),
+    }
+}
+
+/// A run that succeeded as a whole but skipped records it could not handle (each is a
+/// run event). Told apart from a clean run without a new `SyncStatus` value, which
+/// existing clients switch on.
+pub fn finished_with_record_errors(run: &sync_run::Model) -> bool {
+    run.status == RunStatus::Succeeded && run.errors > 0
 }
 
 type Failure = (AppError, super::progress::Counters);

@@ -192,6 +192,7 @@ struct RunsQuery {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     entity_type: Option<String>,
+    finished_with_record_errors: Option<bool>,
 }
 
 fn runs_filter(q: RunsQuery) -> AppResult<RunFilter> {
@@ -203,6 +204,7 @@ fn runs_filter(q: RunsQuery) -> AppResult<RunFilter> {
         from: q.from,
         to: q.to,
         entity_type: q.entity_type,
+        finished_with_record_errors: q.finished_with_record_errors,
     })
 }
 

@@ -63,6 +63,22 @@ fn describe() {
         Unit::Seconds,
         "Wall time of finished sync runs, by mode."
     );
+    describe_counter!(
+        "sync_runs_with_record_errors_total",
+        "Sync runs that succeeded but skipped records with errors, by mode."
+    );
+    describe_counter!(
+        "connection_health_changes_total",
+        "Changes of a connection's health, by the health it changed to."
+    );
+    describe_counter!(
+        "graphql_queries_refused_total",
+        "GraphQL operations refused before running for being over a size, depth or cost limit."
+    );
+    describe_counter!(
+        "graphql_queries_timed_out_total",
+        "GraphQL queries stopped for running past --query-timeout-seconds."
+    );
 }
 
 /// `process_*` metrics (CPU seconds, resident memory, open file descriptors, threads,

@@ -14,7 +14,7 @@ use crate::store::{self, connections::ConnectionPatch};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use entity::enums::{ConnectionStatus, Provider, RunMode, RunTrigger};
+use entity::enums::{ConnectionHealth, ConnectionStatus, Provider, RunMode, RunTrigger};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -132,6 +132,10 @@ async fn connect(st: &AppState, provider: &str, q: CallbackQuery) -> AppResult<i
         },
     )
     .await?;
+    let cause = crate::sync::health::Cause::OAuth {
+        user_id: claims.user,
+    };
+    crate::sync::health::set(&txn, &conn, ConnectionHealth::Active, None, cause).await?;
     store::audit::record_raw(
         &txn,
         claims.acct,

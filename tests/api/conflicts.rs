@@ -579,9 +579,19 @@ async fn disjoint_edits_merge_automatically_when_the_connection_allows_it() {
 #[tokio::test]
 async fn a_failed_record_waits_in_the_review_queue_until_retried_or_ignored() {
     let s = setup(5).await;
-    // Edited here, gone upstream: the incremental sync's push is refused (HTTP 404).
+    // Edited here, then (behind the API's back, which refuses it) to a price ServiceTitan
+    // refuses: the incremental sync's push answers 400. (A record gone upstream would be a
+    // delete conflict, not a failed record.)
     s.local_edit(1, json!({ "price": "19.5" })).await;
-    assert!(s.app.emulator().delete_remote("materials", s.ids[1]));
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut item: entity::item::ActiveModel =
+            s.app.item_by_code(s.account, &code(1)).await.into();
+        item.price = Set(Some(entity::Money::new(
+            rust_decimal::Decimal::NEGATIVE_ONE,
+        )));
+        item.update(&s.app.state.db).await.unwrap();
+    }
     let run = s
         .app
         .run_sync(s.conn, RunMode::Incremental, json!({}), false)
@@ -594,7 +604,7 @@ async fn a_failed_record_waits_in_the_review_queue_until_retried_or_ignored() {
     let node = &queue["reviewQueue"]["failed"]["edges"][0]["node"];
     assert_eq!(node["item"]["code"], code(1));
     assert_eq!(node["link"]["syncStatus"], "ERROR");
-    assert!(node["error"].as_str().unwrap().contains("404"), "{node}");
+    assert!(node["error"].as_str().unwrap().contains("400"), "{node}");
 
     // Ignoring it (pausing its sync) is an answer: it leaves the queue, and comes back
     // when un-paused.

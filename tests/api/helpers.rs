@@ -149,46 +149,64 @@ pub fn error_code(body: &Value) -> String {
         .to_owned()
 }
 
+/// A local item row (no link), as a sync or an import would insert it.
+pub fn item_row(
+    account_id: i64,
+    kind: entity::enums::ItemKind,
+    code: String,
+    name: String,
+    cost: Option<entity::Money>,
+    price: Option<entity::Money>,
+    active: bool,
+) -> entity::item::ActiveModel {
+    use sea_orm::Set;
+    let now = chrono::Utc::now();
+    entity::item::ActiveModel {
+        account_id: Set(account_id),
+        kind: Set(kind),
+        code: Set(code),
+        name: Set(name),
+        description: Set(None),
+        cost: Set(cost),
+        price: Set(price),
+        member_price: Set(None),
+        add_on_price: Set(None),
+        active: Set(active),
+        category_id: Set(None),
+        weight_kg: Set(None),
+        length_cm: Set(None),
+        width_cm: Set(None),
+        height_cm: Set(None),
+        quantity: Set(None),
+        attributes: Set(json!({})),
+        local_modified_at: Set(None),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Inserts `n` items (codes ITEM-0000…) directly, as a sync would.
 pub async fn seed_items(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
     use entity::{Money, enums::ItemKind, item};
-    use sea_orm::{EntityTrait, Set};
-    let now = chrono::Utc::now();
+    use sea_orm::EntityTrait;
     let mut ids = Vec::new();
     for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
-        let rows = chunk.iter().map(|i| item::ActiveModel {
-            account_id: Set(account_id),
-            kind: Set(if i % 3 == 0 {
-                ItemKind::Service
-            } else {
-                ItemKind::Material
-            }),
-            code: Set(format!("ITEM-{i:04}")),
-            name: Set(format!("Item {}", (n - i) % 97)),
-            description: Set(None),
-            cost: Set(Some(Money::from(rust_decimal::Decimal::new(
-                *i as i64 * 125,
-                2,
-            )))),
-            price: Set(Some(Money::from(rust_decimal::Decimal::new(
-                *i as i64 * 250,
-                2,
-            )))),
-            member_price: Set(None),
-            add_on_price: Set(None),
-            active: Set(i % 10 != 0),
-            category_id: Set(None),
-            weight_kg: Set(None),
-            length_cm: Set(None),
-            width_cm: Set(None),
-            height_cm: Set(None),
-            quantity: Set(None),
-            attributes: Set(json!({})),
-            local_modified_at: Set(None),
-            deleted_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let rows = chunk.iter().map(|i| {
+            item_row(
+                account_id,
+                if i % 3 == 0 {
+                    ItemKind::Service
+                } else {
+                    ItemKind::Material
+                },
+                format!("ITEM-{i:04}"),
+                format!("Item {}", (n - i) % 97),
+                Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 125, 2))),
+                Some(Money::from(rust_decimal::Decimal::new(*i as i64 * 250, 2))),
+                i % 10 != 0,
+            )
         });
         item::Entity::insert_many(rows)
             .exec(&app.state.db)

@@ -146,7 +146,8 @@ async fn an_unreachable_token_endpoint_is_named_in_the_run_error() {
     assert!(error.contains(&auth_url), "{error}");
 }
 
-/// Starts `serve` with `format`, returns its first log line (written to a pipe).
+/// Starts `serve` with `format`, returns its first log line (written to a pipe; logs go to
+/// stderr, so stdout stays free for what commands print for scripts).
 async fn first_log_line(format: &str) -> String {
     use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
@@ -157,12 +158,12 @@ async fn first_log_line(format: &str) -> String {
         .env("PRICEBOOK_ADMIN_PASSWORD", "admin-password-1")
         .env("RUST_LOG", "info")
         .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("a log line within 30 s")

@@ -763,6 +763,19 @@ async function editHereDeleteThere(item) {
   await sandboxControl(String(conn.provider).toLowerCase(), 'DELETE', `${item.link.entityType}/${item.link.remoteId}`);
 }
 
+/** Edited here, and the upstream refuses the push (a validation error, until the sandbox's
+ * faults are cleared): a failed record. */
+async function editHereRefusedThere(items) {
+  const conn = await firstConnection();
+  for (const item of items) {
+    // A price the item does not have yet, so there is always something to push.
+    const price = (Number(item.price ?? 0) + 1.25).toFixed(2);
+    await api('mutation($id: ID!, $p: Decimal!) { updateItem(id: $id, input: { price: $p }) { id } }', { id: item.id, p: price });
+  }
+  const ids = items.map((item) => Number(item.link.remoteId));
+  await sandboxControl(String(conn.provider).toLowerCase(), 'POST', 'faults', { kind: 'invalid', ids });
+}
+
 async function syncDemo(mode) {
   const conn = await firstConnection();
   const run = await waitForRun((await startSyncApi(conn.id, mode)).id);
@@ -912,7 +925,7 @@ scenario('errors read as one line with the raw detail folded away, nothing overf
     const failedRun = await waitForRun((await startSyncApi(id, 'INCREMENTAL')).id);
     assert(failedRun.status === 'FAILED' && failedRun.error.includes('{'), `expected a raw upstream error, got ${JSON.stringify(failedRun)}`);
     const [broken] = await freshItems(1);
-    await editHereDeleteThere(broken);
+    await editHereRefusedThere([broken]);
     await syncDemo('INCREMENTAL');
     const checkLine = async (scope, what, re) => {
       const line = await scope.getByTestId('error-line').first().innerText();
@@ -941,7 +954,7 @@ scenario('errors read as one line with the raw detail folded away, nothing overf
       await a11y(page, 'failed run page');
 
       await go(page, `/items/${broken.id}`);
-      await checkLine(page.getByTestId('link-error'), 'item link', /HTTP 404/);
+      await checkLine(page.getByTestId('link-error'), 'item link', /HTTP 400/);
       await assertNoOverflow(page, `item page at ${width} px`);
     });
   } finally {
@@ -1052,8 +1065,7 @@ scenario('review queue: conflicts and failed records in one list, bulk retry / i
   const queue = async () => (await api('query($c: ID) { reviewQueue(connectionId: $c) { openConflicts failedRecords } }', { c: conn.id })).reviewQueue;
   await atBothWidths(async (page, width) => {
     const [toIgnore, toRetry, conflicted] = await freshItems(3);
-    await editHereDeleteThere(toIgnore);
-    await editHereDeleteThere(toRetry);
+    await editHereRefusedThere([toIgnore, toRetry]);
     await editBothSides(conflicted, `queue-${width}`);
     await syncDemo('INCREMENTAL');
     // From the dashboard's error count.
@@ -1070,7 +1082,7 @@ scenario('review queue: conflicts and failed records in one list, bulk retry / i
     await row(conflicted.code).waitFor();
     assert(await row(toRetry.code).getAttribute('data-type') === 'failed', 'the failed record is missing from the full list');
     const problem = await row(toRetry.code).getByTestId('error-line').innerText();
-    assert(/HTTP 404/.test(problem) && !/[{}]/.test(problem), `failed record shows ${problem}`);
+    assert(/HTTP 400/.test(problem) && !/[{}]/.test(problem), `failed record shows ${problem}`);
     await assertNoOverflow(page, `review queue at ${width} px`);
     await a11y(page, 'review queue');
 
@@ -1080,6 +1092,8 @@ scenario('review queue: conflicts and failed records in one list, bulk retry / i
     await row(toIgnore.code).waitFor({ state: 'detached' });
     assert((await queue()).failedRecords === before.failedRecords - 1, 'ignoring did not take the record out of the queue');
 
+    // The upstream takes the value now: the retry goes through.
+    await sandboxControl(String(conn.provider).toLowerCase(), 'DELETE', 'faults');
     await page.getByRole('checkbox', { name: `Select failed record ${toRetry.code}` }).check();
     await page.getByRole('button', { name: 'Retry 1 failed' }).click();
     await expectToast(page, /Retried 1 record/, 30000);
@@ -1090,9 +1104,8 @@ scenario('review queue: conflicts and failed records in one list, bulk retry / i
     await page.getByRole('button', { name: 'Use local for 1' }).click();
     await page.getByRole('dialog').getByRole('button', { name: /Resolve 1/ }).click();
     await row(conflicted.code).waitFor({ state: 'detached', timeout: 20000 });
-    // The retried record was deleted upstream: it came back as a deletion conflict to decide.
-    const leftover = await openConflictIds([toRetry.code]);
-    await resolveViaApi(leftover, 'USE_REMOTE');
+    // The retry went through: the price is upstream and nothing about it is left to decide.
+    assert((await openConflictIds([toRetry.code])).length === 0, 'the retried record left a conflict');
   });
 });
 

@@ -7,7 +7,7 @@ use super::wire::{
 };
 use crate::connectors::RemoteRecord;
 use crate::connectors::finances::{FinanceLine, FinancePage, FinanceProblem};
-use crate::sync::diff::{self, Fields};
+use crate::record::{self, Fields};
 use chrono::{DateTime, Utc};
 use entity::enums::ItemKind;
 use entity::financial_event::FinanceKind;
@@ -79,7 +79,7 @@ pub fn to_record(s: &InventorySummary) -> RemoteRecord {
     RemoteRecord {
         remote_id: sku,
         kind: ItemKind::Product,
-        fields: diff::canonicalise(f),
+        fields: record::canonicalise(f),
         modified_on: s.last_updated_time,
     }
 }

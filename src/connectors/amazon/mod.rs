@@ -15,6 +15,9 @@
 //!   items): [`reports`], parsed by [`report_rows`]; claims are detected by the engine.
 //! - Cursors (ours, JSON): `{"since", "next", "started", "restarts", "seen"}`. A finished
 //!   listing leaves `{"since": <its start − 5 min>}` for the next incremental run.
+//! - Deletion signals: an incremental listing (`startDateTime`) returns changed summaries
+//!   only, so a SKU gone from the inventory shows as absence from a full listing. The
+//!   connection is pull-only: nothing is ever pushed to a deleted record.
 
 pub mod auth;
 pub mod map;
@@ -26,7 +29,7 @@ use super::finances::{FinanceListing, FinanceSource, FinanceWindows};
 use super::http::{AuthRule, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use auth::LwaToken;
 use chrono::{DateTime, Duration as Span, Utc};

@@ -4,7 +4,7 @@
 
 use super::wire::Product;
 use crate::connectors::units;
-use crate::sync::diff::{self, Fields};
+use crate::record::{self, Fields};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ pub fn to_fields(p: &Product) -> Fields {
     if !problems.is_empty() {
         put(MEASURE_ERROR, Some(Value::String(problems.join("; "))));
     }
-    diff::canonicalise(f)
+    record::canonicalise(f)
 }
 
 #[cfg(test)]

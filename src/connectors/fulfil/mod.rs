@@ -8,6 +8,10 @@
 //! starts `overlap` before the watermark: Fulfil stamps `write_date` when a transaction
 //! starts, so a slow transaction can commit a row older than rows already seen. Rows seen
 //! twice are harmless — the engine's diff finds them unchanged.
+//!
+//! Deletion signals: the `write_date` delta carries deactivations (`active`, applied like
+//! any field); a deleted product simply stops appearing, which only a full (complete)
+//! listing can tell.
 
 pub mod map;
 pub mod wire;
@@ -15,7 +19,7 @@ pub mod wire;
 use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::ItemKind;

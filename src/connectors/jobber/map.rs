@@ -6,7 +6,7 @@
 //! rounded to 4 places; on the way back the exact decimal is written as the nearest double.
 
 use super::wire::{ProductCategory, ProductInput, ProductOrService};
-use crate::sync::diff::{self, Fields};
+use crate::record::{self, Fields};
 use entity::enums::ItemKind;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -42,7 +42,7 @@ pub fn to_fields(p: &ProductOrService) -> Fields {
     put("price", money(p.default_unit_cost));
     put("active", Some(Value::Bool(p.visible.unwrap_or(true))));
     put("taxable", p.taxable.map(Value::Bool));
-    diff::canonicalise(f)
+    record::canonicalise(f)
 }
 
 fn text(f: &Fields, k: &str) -> Option<String> {

@@ -6,8 +6,9 @@
 //! `category`); each becomes its own entity type here so items get the right kind, each
 //! listing keeping its own category. Jobber offers no modified-since filter on products,
 //! so every run lists fully (cheap at price-book sizes); the last page hands the engine a
-//! [`RELIST`] cursor, so incremental runs list everything again too, and only full runs
-//! apply deletions (as the engine does for every provider).
+//! [`RELIST`] cursor, so incremental runs list everything again too — and, being complete
+//! listings, apply deletions like full runs (Jobber's only deletion signal is absence;
+//! a push to a deleted record is refused with a "not found" user error).
 
 mod map;
 pub mod throttle;
@@ -17,7 +18,7 @@ use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::token::{RefreshingToken, SecretSink};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use serde::de::DeserializeOwned;
@@ -323,6 +324,11 @@ impl Connector for Jobber {
 
     fn entity_types(&self) -> &'static [EntityType] {
         ENTITIES
+    }
+
+    /// Every listing is complete: Jobber has no change feed (see the module docs).
+    fn lists_everything_from(&self, _entity: &EntityType, cursor: Option<&str>) -> bool {
+        cursor.is_none_or(|c| c == RELIST || c.is_empty())
     }
 
     /// The whole `products` connection (products and services) counts once, under products.

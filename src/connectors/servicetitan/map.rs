@@ -6,7 +6,7 @@
 
 use super::wire::{Category, Sku, SkuLink, SkuWrite};
 use crate::connectors::RemoteCategory;
-use crate::sync::diff::{self, Fields};
+use crate::record::{self, Fields};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde_json::{Value, json};
@@ -61,9 +61,9 @@ pub fn to_fields(sku: &Sku) -> Fields {
     if sku.service_materials.is_some() || sku.service_equipment.is_some() {
         let mut all = links("material", &sku.service_materials);
         all.extend(links("equipment", &sku.service_equipment));
-        put(diff::MATERIALS_INCLUDED, Some(Value::Array(all)));
+        put(record::MATERIALS_INCLUDED, Some(Value::Array(all)));
     }
-    diff::canonicalise(f)
+    record::canonicalise(f)
 }
 
 fn text(f: &Fields, k: &str) -> Option<String> {
@@ -97,7 +97,7 @@ pub fn to_write(f: &Fields, is_service: bool) -> SkuWrite {
         service_materials: None,
         service_equipment: None,
     };
-    if is_service && let Some(list) = f.get(diff::MATERIALS_INCLUDED).and_then(Value::as_array) {
+    if is_service && let Some(list) = f.get(record::MATERIALS_INCLUDED).and_then(Value::as_array) {
         let pick = |kind: &str| -> Vec<SkuLink> {
             list.iter()
                 .filter(|e| e.get("kind").and_then(Value::as_str) == Some(kind))

@@ -1,5 +1,10 @@
 //! ServiceTitan Pricebook v2: export feeds for full and incremental pulls (`continueFrom`
 //! is the cursor), `GET /{entity}/{id}` for single records, `PATCH` to push.
+//!
+//! Deletion signals: the export feed returns records changed since `continueFrom`,
+//! deactivated ones included (`active: false`, applied like any field change), but never
+//! hard-deleted ones (`DELETE /{entity}/{id}`). Those show as absence from a full listing,
+//! and between full runs as `404` to a push (the engine treats both as remote deletes).
 
 mod map;
 pub mod wire;
@@ -8,7 +13,7 @@ use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::token::ClientCredentials;
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use wire::{Category, Export, Paged, Sku};
@@ -269,6 +274,29 @@ impl Connector for ServiceTitan {
             Err(UpstreamError::Rejected { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `GET /{entity}?ids=…` (at most 50 ids a request, inactive records included).
+    async fn fetch_many(
+        &self,
+        entity: &EntityType,
+        remote_ids: &[String],
+    ) -> Result<Vec<RemoteRecord>, UpstreamError> {
+        let mut found = Vec::with_capacity(remote_ids.len());
+        for chunk in remote_ids.chunks(50) {
+            let page: Paged<Sku> = self
+                .get(
+                    entity.name,
+                    &[
+                        ("ids", chunk.join(",")),
+                        ("active", "Any".into()),
+                        ("pageSize", "50".into()),
+                    ],
+                )
+                .await?;
+            found.extend(page.data.iter().filter_map(|s| Self::record(entity, s)));
+        }
+        Ok(found)
     }
 
     async fn find_by_code(

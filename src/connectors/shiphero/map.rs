@@ -6,7 +6,7 @@
 use super::wire::{Dimensions, Product, ProductInput};
 use crate::connectors::fulfil::map::MEASURE_ERROR;
 use crate::connectors::units;
-use crate::sync::diff::{self, Fields};
+use crate::record::{self, Fields};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -31,7 +31,7 @@ pub fn to_fields(p: &Product) -> Fields {
     put("length_cm", si(&p.dimensions.length, "in", units::to_cm));
     put("width_cm", si(&p.dimensions.width, "in", units::to_cm));
     put("height_cm", si(&p.dimensions.height, "in", units::to_cm));
-    diff::canonicalise(f)
+    record::canonicalise(f)
 }
 
 fn text(f: &Fields, k: &str) -> Option<String> {

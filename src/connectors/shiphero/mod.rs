@@ -5,6 +5,9 @@
 //! the SKU. Throttling is a credit bucket: an operation over budget answers HTTP 200 with
 //! `errors[0].code = 30` and `time_remaining`; we wait that long (bounded) and ask again.
 //! HTTP-level behaviour (401 → refresh once, 429/5xx backoff) is `connectors::http`'s.
+//!
+//! Deletion signals: none in a listing besides absence; ShipHero is a route's target,
+//! where a SKU found gone on update is created again (`update_or_create`).
 
 mod auth;
 pub mod map;
@@ -13,7 +16,7 @@ pub mod wire;
 use super::http::{AuthFailure, HttpClient, RetryPolicy, UpstreamError};
 use super::{Capabilities, Connector, EntityType, RemotePage, RemoteRecord};
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::Fields;
+use crate::record::Fields;
 use async_trait::async_trait;
 use entity::enums::ItemKind;
 use serde::de::DeserializeOwned;

@@ -34,8 +34,10 @@ fn picks(fields: Vec<FieldPick>) -> async_graphql::Result<BTreeMap<String, merge
 #[Object]
 impl ConflictMutation {
     /// Resolves one conflict (editors and admins). USE_REMOTE takes the remote values
-    /// locally; USE_LOCAL pushes the local values upstream; MERGED saves and pushes the
-    /// per-field picks. Refused with CONFLICT_STALE when either side changed since the
+    /// locally; USE_LOCAL pushes the local values upstream; both answer the one-sided
+    /// changes they discarded in `droppedChanges`. MERGED saves and pushes the per-field
+    /// picks: a pick is needed for each field whose `change` is BOTH; a field only one side
+    /// changed keeps that side's value unless picked. Refused with CONFLICT_STALE when either side changed since the
     /// conflict was detected (the conflict then shows the new versions). If the upstream
     /// write fails the resolution still stands and `pushError` says why: the item stays
     /// pending push and the next sync sends it.

@@ -1,14 +1,15 @@
 use crate::connectors::settings as connectors;
 use crate::graphql::types::connection::Connection;
-use crate::graphql::types::enums::{ConnectionStatus, Provider};
+use crate::graphql::types::enums::{AdoptionPolicy, ConnectionStatus, Provider};
 use crate::graphql::{admin, parse_id, state};
 use crate::jobs::StartRequest;
 use crate::store::{
     self,
     connections::{ConnectionPatch, NewConnection},
 };
+use crate::sync::health;
 use async_graphql::{Context, ID, InputObject, Json, Object};
-use entity::enums::{RunMode, RunTrigger};
+use entity::enums::{ConnectionHealth, RunMode, RunTrigger};
 
 /// A new connection to an upstream system.
 #[derive(InputObject)]
@@ -30,6 +31,10 @@ pub struct CreateConnectionInput {
     /// Queue the first full sync right away (default true).
     #[graphql(default = true)]
     pub start_sync: bool,
+    /// What the first sync does with existing local items whose code matches a remote
+    /// record but whose values differ: a FIRST_LINK conflict (default), or one side wins.
+    #[graphql(default_with = "AdoptionPolicy::Conflict")]
+    pub adoption_policy: AdoptionPolicy,
 }
 
 /// Changes to a connection; absent fields stay as they are.
@@ -49,12 +54,36 @@ pub struct UpdateConnectionInput {
     pub time_zone: Option<String>,
     /// Merge edits to different fields on both sides automatically instead of making conflicts.
     pub auto_merge_disjoint_fields: Option<bool>,
+    /// What later first links do (existing links and conflicts are not changed).
+    pub adoption_policy: Option<AdoptionPolicy>,
 }
 
 fn check_time_zone(tz: &str) -> async_graphql::Result<()> {
     tz.parse::<chrono_tz::Tz>()
         .map(|_| ())
         .map_err(|_| crate::error::AppError::bad_input(format!("unknown time zone '{tz}'")).into())
+}
+
+/// New credentials end NEEDS_REAUTH (the next run tells whether they work); an OAuth
+/// connection stops being NOT_CONNECTED once it holds a refresh token.
+async fn reconnected(
+    db: &impl sea_orm::ConnectionTrait,
+    st: &crate::state::AppState,
+    conn: &entity::connection::Model,
+) -> async_graphql::Result<Option<ConnectionHealth>> {
+    Ok(match conn.health {
+        ConnectionHealth::NeedsReauth => Some(ConnectionHealth::Active),
+        ConnectionHealth::NotConnected => {
+            let secrets = store::connections::read_secrets(db, &st.secrets, conn.id).await?;
+            let consented = !crate::connectors::oauth::lacks_consent(
+                conn.provider,
+                &conn.config,
+                secrets.as_ref(),
+            );
+            consented.then_some(ConnectionHealth::Active)
+        }
+        _ => None,
+    })
 }
 
 #[derive(Default)]
@@ -86,6 +115,8 @@ impl ConnectionMutation {
                 .and_then(|s| s.get(crate::connectors::token::keys::REFRESH_TOKEN))
                 .is_none();
         let start_sync = input.start_sync && !awaits_consent;
+        let not_connected =
+            crate::connectors::oauth::lacks_consent(provider, &input.config.0, secrets.as_ref());
         let new = NewConnection {
             provider,
             name: input.name,
@@ -93,9 +124,24 @@ impl ConnectionMutation {
             directions,
             secrets,
             time_zone: input.time_zone,
+            adoption_policy: input.adoption_policy.into(),
         };
         let txn = store::db::begin_write(&st.db).await?;
         let created = store::connections::create(&txn, &st.secrets, c.account_id, new).await?;
+        let created = if not_connected {
+            let reason = Some("waiting for OAuth consent (startOAuth)".to_owned());
+            health::set(
+                &txn,
+                &created,
+                ConnectionHealth::NotConnected,
+                reason,
+                health::Cause::User(c),
+            )
+            .await?;
+            store::connections::get(&txn, c.account_id, created.id).await?
+        } else {
+            created
+        };
         store::audit::record(
             &txn,
             c,
@@ -174,6 +220,7 @@ impl ConnectionMutation {
                 "autoMergeDisjointFields",
                 input.auto_merge_disjoint_fields.is_some(),
             ),
+            ("adoptionPolicy", input.adoption_policy.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -186,10 +233,16 @@ impl ConnectionMutation {
             status: input.status.map(Into::into),
             time_zone: input.time_zone,
             auto_merge_disjoint: input.auto_merge_disjoint_fields,
+            adoption_policy: input.adoption_policy.map(Into::into),
         };
+        let new_secrets = patch.secrets.is_some();
         let txn = store::db::begin_write(&st.db).await?;
-        let updated =
+        let mut updated =
             store::connections::update(&txn, &st.secrets, c.account_id, id, patch).await?;
+        if new_secrets && let Some(to) = reconnected(&txn, st, &updated).await? {
+            health::set(&txn, &updated, to, None, health::Cause::User(c)).await?;
+            updated = store::connections::get(&txn, c.account_id, id).await?;
+        }
         store::audit::record(
             &txn,
             c,

@@ -114,15 +114,8 @@ impl SyncMutation {
         let c = admin(ctx)?;
         let st = state(ctx);
         let id = parse_id(&connection_id, "connection")?;
-        let conn = schedule::set_schedule(
-            &st.db,
-            c.account_id,
-            id,
-            incremental_cron,
-            full_cron,
-            enabled,
-        )
-        .await?;
+        let conn =
+            schedule::set_schedule(&st.db, c, id, incremental_cron, full_cron, enabled).await?;
         let details = serde_json::json!({ "incrementalCron": conn.incremental_cron, "fullCron": conn.full_cron, "enabled": conn.schedule_enabled });
         store::audit::record(
             &st.db,

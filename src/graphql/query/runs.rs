@@ -32,6 +32,10 @@ impl RunQuery {
             desc = "Runs that covered this upstream entity type (e.g. `materials`): runs limited to it and the unlimited full and incremental runs of connections that sync it."
         )]
         entity_type: Option<String>,
+        #[graphql(
+            desc = "true: runs that succeeded but skipped records with errors; false: every other finished run."
+        )]
+        finished_with_record_errors: Option<bool>,
         #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
         #[graphql(
             desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."
@@ -53,6 +57,7 @@ impl RunQuery {
             from,
             to,
             entity_type,
+            finished_with_record_errors,
         };
         let args = PageArgs::new(first, after, last, before);
         Ok(relay::list(&state(ctx).db, c.account_id, filter, &args, SyncRun).await?)

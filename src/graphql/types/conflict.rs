@@ -30,6 +30,22 @@ pub enum ConflictKind {
     Fields,
     /// Deleted upstream, edited locally.
     Delete,
+    /// A connection met an existing local item (matched by code, with no common base) whose
+    /// values differ from the remote record. Never resolved automatically; the
+    /// connection's `adoptionPolicy` can pick a side instead.
+    FirstLink,
+}
+
+/// Who changed a field since the base (the last sync both sides agreed on).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::sync::diff::FieldChange")]
+pub enum FieldChange {
+    /// Only the local item: kept by MERGED unless picked otherwise.
+    Local,
+    /// Only the remote record: kept by MERGED unless picked otherwise.
+    Remote,
+    /// Both sides, or there is no base to tell (FIRST_LINK): MERGED needs a pick.
+    Both,
 }
 
 /// For a deletion conflict: USE_REMOTE accepts the delete, USE_LOCAL keeps the item
@@ -80,6 +96,20 @@ pub struct ConflictField {
     pub local: Json<Option<serde_json::Value>>,
     /// The upstream value now.
     pub remote: Json<Option<serde_json::Value>>,
+    /// Who changed it since the base. The fields of a DELETE conflict are local edits.
+    pub change: FieldChange,
+}
+
+impl ConflictField {
+    fn of(kind: e::ConflictKind, f: crate::sync::diff::FieldDiff) -> Self {
+        ConflictField {
+            change: crate::sync::conflicts::merge::change_of(kind, &f).into(),
+            field: f.field,
+            base: Json(f.base),
+            local: Json(f.local),
+            remote: Json(f.remote),
+        }
+    }
 }
 
 /// A record changed on both sides since the last sync (or deleted upstream and edited locally): both versions are kept and nothing is written until someone decides.
@@ -98,8 +128,12 @@ pub struct Conflict {
     pub item_id: ID,
     /// The run that detected (or last refreshed) it.
     pub run_id: Option<ID>,
-    /// Every field where local and remote disagree.
+    /// Every field where local and remote disagree, with who changed it.
     pub fields: Vec<ConflictField>,
+    /// The one-sided changes the resolution discarded: local-only edits for USE_REMOTE,
+    /// remote-only changes for USE_LOCAL (empty while open, and for MERGED, whose every
+    /// value was picked).
+    pub dropped_changes: Vec<ConflictField>,
     /// The full records: at the last sync, local now, remote now (null when deleted).
     pub base: Json<serde_json::Value>,
     /// The whole local record now.
@@ -190,6 +224,12 @@ impl From<conflict::Model> for Conflict {
     fn from(c: conflict::Model) -> Self {
         let fields: Vec<crate::sync::diff::FieldDiff> =
             serde_json::from_value(c.fields.clone()).unwrap_or_default();
+        let dropped = match (c.status, c.resolution) {
+            (e::ConflictStatus::Resolved, Some(r)) => {
+                crate::sync::conflicts::merge::dropped(c.kind, r, &fields)
+            }
+            _ => Vec::new(),
+        };
         Conflict {
             id: c.id.into(),
             status: c.status.into(),
@@ -199,12 +239,11 @@ impl From<conflict::Model> for Conflict {
             run_id: c.run_id.map(Into::into),
             fields: fields
                 .into_iter()
-                .map(|f| ConflictField {
-                    field: f.field,
-                    base: Json(f.base),
-                    local: Json(f.local),
-                    remote: Json(f.remote),
-                })
+                .map(|f| ConflictField::of(c.kind, f))
+                .collect(),
+            dropped_changes: dropped
+                .into_iter()
+                .map(|f| ConflictField::of(c.kind, f))
                 .collect(),
             base: Json(c.base.clone()),
             local: Json(c.local.clone()),

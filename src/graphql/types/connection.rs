@@ -1,4 +1,4 @@
-use super::enums::{ConnectionStatus, Provider};
+use super::enums::{AdoptionPolicy, ConnectionHealth, ConnectionStatus, Provider};
 use crate::graphql::state;
 use crate::store;
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
@@ -32,6 +32,14 @@ pub struct Connection {
     pub schedule_paused_reason: Option<String>,
     /// Whether edits to different fields on both sides merge automatically instead of becoming conflicts.
     pub auto_merge_disjoint_fields: bool,
+    /// Whether the connection can sync now (see `ConnectionHealth`).
+    pub health: ConnectionHealth,
+    /// Why it is not ACTIVE (the refusal, the failures and the last error).
+    pub health_reason: Option<String>,
+    /// When the health last changed (null: never since the connection was created).
+    pub health_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What a first link does when a local item and the remote record differ.
+    pub adoption_policy: AdoptionPolicy,
     /// When the connection was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When it was last changed.
@@ -72,6 +80,10 @@ impl From<connection::Model> for Connection {
             schedule_enabled: c.schedule_enabled,
             schedule_paused_reason: c.schedule_paused_reason,
             auto_merge_disjoint_fields: c.auto_merge_disjoint,
+            health: c.health.into(),
+            health_reason: c.health_reason,
+            health_changed_at: c.health_changed_at,
+            adoption_policy: c.adoption_policy.into(),
             created_at: c.created_at,
             updated_at: c.updated_at,
             raw_id: c.id,

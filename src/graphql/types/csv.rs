@@ -98,6 +98,10 @@ pub struct CsvImportResult {
     pub preview: Vec<CsvChange>,
     /// Whether a push of the changed costs was queued as the run.
     pub push_queued: bool,
+    /// Costs changed locally, but the connection must be reconnected before anything can
+    /// be pushed (health NOT_CONNECTED or NEEDS_REAUTH): the items stay PENDING_PUSH and
+    /// the first run after reconnecting pushes them.
+    pub push_waiting: bool,
 }
 
 impl From<ImportReport> for CsvImportResult {
@@ -114,6 +118,7 @@ impl From<ImportReport> for CsvImportResult {
             warnings: r.warnings.into_iter().map(Into::into).collect(),
             preview: r.preview.into_iter().map(Into::into).collect(),
             push_queued: r.push_queued,
+            push_waiting: r.push_waiting,
         }
     }
 }

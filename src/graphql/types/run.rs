@@ -228,7 +228,13 @@ impl SyncRun {
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
     }
-    /// Stable code of the failure (e.g. UPSTREAM_ERROR, RATE_LIMITED, CANCELLED).
+    /// The run succeeded but skipped records it could not handle (`counters.errors`
+    /// records, each listed in `events`). `status` stays SUCCEEDED for existing clients.
+    async fn finished_with_record_errors(&self) -> bool {
+        crate::sync::runner::finished_with_record_errors(&self.0)
+    }
+    /// Stable code of the failure (e.g. UPSTREAM_ERROR, UPSTREAM_UNAUTHORIZED, RATE_LIMITED,
+    /// CANCELLED).
     async fn error_code(&self) -> Option<&str> {
         self.0.error_code.as_deref()
     }

@@ -411,7 +411,19 @@ async fn get_one(
 }
 
 /// Validates a write and applies it to `sku` (PATCH semantics).
-fn apply_write(data: &Data, entity: &str, sku: &mut Sku, w: SkuWrite) -> Result<(), Box<Response>> {
+fn apply_write(
+    inner: &Inner,
+    data: &Data,
+    entity: &str,
+    sku: &mut Sku,
+    w: SkuWrite,
+) -> Result<(), Box<Response>> {
+    if inner.faults.refuse_write(sku.id) {
+        return Err(Box::new(field_error(
+            "Price",
+            "The value was refused (fault injection).",
+        )));
+    }
     for (name, v) in [
         ("Price", w.price),
         ("Cost", w.cost),
@@ -510,7 +522,7 @@ async fn create(
         modified_on: Some(at),
         ..Default::default()
     };
-    if let Err(r) = apply_write(&data, &entity, &mut sku, w) {
+    if let Err(r) = apply_write(&inner, &data, &entity, &mut sku, w) {
         return *r;
     }
     if let Some(t) = data.skus_mut(&entity) {
@@ -539,7 +551,7 @@ async fn update(
             BTreeMap::new(),
         );
     };
-    if let Err(r) = apply_write(&data, &entity, &mut sku, w) {
+    if let Err(r) = apply_write(&inner, &data, &entity, &mut sku, w) {
         return *r;
     }
     let at = data.clock.tick();
@@ -597,7 +609,7 @@ async fn bulk_update(
                     BTreeMap::new(),
                 );
             };
-            if let Err(r) = apply_write(&data, entity, &mut sku, item.fields) {
+            if let Err(r) = apply_write(&inner, &data, entity, &mut sku, item.fields) {
                 return *r;
             }
             let at = data.clock.tick();
@@ -736,9 +748,8 @@ async fn ctl_delete(State(inner): S, Path((entity, id)): Path<(String, i64)>) ->
 }
 
 async fn add_fault(State(inner): S, Json(req): Json<FaultRequest>) -> Response {
-    match req.parse() {
-        Ok(kind) => Json(serde_json::json!({ "queued": inner.faults.push(kind, req.count) }))
-            .into_response(),
+    match inner.faults.add_with_invalid_writes(&req) {
+        Ok(queued) => Json(serde_json::json!({ "queued": queued })).into_response(),
         Err(e) => (
             StatusCode::BAD_REQUEST,
             Json(serde_json::json!({ "error": e })),

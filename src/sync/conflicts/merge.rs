@@ -1,9 +1,12 @@
-//! Builds the record a resolution writes: pure, no I/O. A merge takes one pick per
-//! differing field; custom values are validated by the field's type before anything is
-//! saved or pushed.
+//! Builds the record a resolution writes: pure, no I/O. A merge needs a pick for each
+//! field both sides changed; a field only one side changed keeps that side's value unless
+//! picked otherwise. Custom values are validated by the field's type before anything is
+//! saved or pushed. [`dropped`] names the one-sided changes a resolution discards.
 
 use crate::error::{AppError, AppResult};
-use crate::sync::diff::{self, FieldDiff, Fields, MONEY_FIELDS};
+use crate::record::{self, Fields, MONEY_FIELDS};
+use crate::sync::diff::{FieldChange, FieldDiff};
+use entity::enums::{ConflictKind, Resolution};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -24,11 +27,38 @@ const DECIMAL_FIELDS: &[&str] = &["weight_kg", "length_cm", "width_cm", "height_
 /// Fields no merge may leave empty.
 const REQUIRED_FIELDS: &[&str] = &["code", "name"];
 
-/// The merged record: local where both sides agree, the pick where they differ.
-/// Every differing field needs exactly one pick; picks for other fields are refused so a
-/// typo cannot silently do nothing.
+/// Who changed a conflict's field since the base, as the review screens show it: the
+/// fields of a deletion conflict are the local edits (upstream deleted the record, it did
+/// not edit them).
+pub fn change_of(kind: ConflictKind, field: &FieldDiff) -> FieldChange {
+    match kind {
+        ConflictKind::Delete => FieldChange::Local,
+        ConflictKind::Fields | ConflictKind::FirstLink => field.change(),
+    }
+}
+
+/// The one-sided changes a resolution discards: USE_REMOTE drops local-only edits (all
+/// local edits, when it accepts a deletion), USE_LOCAL drops remote-only ones. A merge
+/// drops nothing silently: every discarded value was picked.
+pub fn dropped(kind: ConflictKind, resolution: Resolution, fields: &[FieldDiff]) -> Vec<FieldDiff> {
+    let lost = match resolution {
+        Resolution::UseRemote => FieldChange::Local,
+        Resolution::UseLocal if kind == ConflictKind::Fields => FieldChange::Remote,
+        _ => return Vec::new(),
+    };
+    fields
+        .iter()
+        .filter(|f| change_of(kind, f) == lost)
+        .cloned()
+        .collect()
+}
+
+/// The merged record: local where both sides agree, the changed side where only one
+/// side changed, the pick where both did. Picks are refused for fields that do not
+/// differ, so a typo cannot silently do nothing. Without a base (a first link) every
+/// differing field counts as changed on both sides and BASE is not a choice.
 pub fn merge(
-    base: &Fields,
+    base: Option<&Fields>,
     local: &Fields,
     remote: &Fields,
     differing: &[FieldDiff],
@@ -44,31 +74,37 @@ pub fn merge(
             differing_names.join(", ")
         )));
     }
-    let missing: Vec<&str> = differing_names
+    if base.is_none() && picks.values().any(|p| *p == Pick::Base) {
+        return Err(AppError::bad_input(
+            "a first link has no base version; pick LOCAL, REMOTE or CUSTOM",
+        ));
+    }
+    let missing: Vec<&str> = differing
         .iter()
-        .copied()
-        .filter(|f| !picks.contains_key(*f))
+        .filter(|d| d.change() == FieldChange::Both && !picks.contains_key(&d.field))
+        .map(|d| d.field.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(AppError::bad_input(format!(
-            "pick a value for every differing field; missing: {}",
+            "pick a value for every field both sides changed; missing: {}",
             missing.join(", ")
         )));
     }
     let mut merged = local.clone();
-    for (field, pick) in picks {
-        let value = match pick {
-            Pick::Base => base.get(field).cloned(),
-            Pick::Local => local.get(field).cloned(),
-            Pick::Remote => remote.get(field).cloned(),
-            Pick::Custom(text) => Some(custom_value(field, text)?),
+    for d in differing {
+        let value = match (picks.get(&d.field), d.change()) {
+            (Some(Pick::Base), _) => base.and_then(|b| b.get(&d.field)).cloned(),
+            (Some(Pick::Local), _) | (None, FieldChange::Local) => local.get(&d.field).cloned(),
+            (Some(Pick::Remote), _) | (None, FieldChange::Remote) => remote.get(&d.field).cloned(),
+            (Some(Pick::Custom(text)), _) => Some(custom_value(&d.field, text)?),
+            (None, FieldChange::Both) => local.get(&d.field).cloned(),
         };
         match value {
-            Some(v) => merged.insert(field.clone(), v),
-            None => merged.remove(field),
+            Some(v) => merged.insert(d.field.clone(), v),
+            None => merged.remove(&d.field),
         };
     }
-    let merged = diff::canonicalise(merged);
+    let merged = record::canonicalise(merged);
     if let Some(field) = REQUIRED_FIELDS.iter().find(|f| !merged.contains_key(**f)) {
         return Err(AppError::bad_input(format!(
             "the merged record has no {field}; pick a side that has one"
@@ -117,20 +153,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fields(v: Value) -> Fields {
-        diff::canonicalise(v.as_object().unwrap().clone().into_iter().collect())
-    }
+    use crate::record::test_records::record as fields;
 
-    fn differing(names: &[&str]) -> Vec<FieldDiff> {
+    /// The field diffs of `names` between three records.
+    fn diffs_of(names: &[&str], b: Option<&Fields>, l: &Fields, r: &Fields) -> Vec<FieldDiff> {
         names
             .iter()
             .map(|n| FieldDiff {
                 field: (*n).into(),
-                base: None,
-                local: None,
-                remote: None,
+                base: b.and_then(|b| b.get(*n)).cloned(),
+                local: l.get(*n).cloned(),
+                remote: r.get(*n).cloned(),
             })
             .collect()
+    }
+
+    /// The differing fields of the three test records, as the conflict stores them.
+    fn differing(names: &[&str]) -> Vec<FieldDiff> {
+        let (b, l, r) = sides();
+        diffs_of(names, Some(&b), &l, &r)
     }
 
     fn sides() -> (Fields, Fields, Fields) {
@@ -148,7 +189,7 @@ mod tests {
             ("name".to_owned(), Pick::Remote),
             ("price".to_owned(), Pick::Base),
         ]);
-        let m = merge(&b, &l, &r, &differing(&["name", "price"]), &picks).unwrap();
+        let m = merge(Some(&b), &l, &r, &differing(&["name", "price"]), &picks).unwrap();
         assert_eq!(m["name"], json!("Remote"));
         assert_eq!(m["price"], fields(json!({"price": "10"}))["price"]);
         assert_eq!(m["cost"], l["cost"]);
@@ -161,7 +202,7 @@ mod tests {
             ("name".to_owned(), Pick::Local),
             ("price".to_owned(), Pick::Custom(" 77.77 ".into())),
         ]);
-        let m = merge(&b, &l, &r, &differing(&["name", "price"]), &picks).unwrap();
+        let m = merge(Some(&b), &l, &r, &differing(&["name", "price"]), &picks).unwrap();
         assert_eq!(m["price"], json!("77.7700"));
     }
 
@@ -188,10 +229,10 @@ mod tests {
     }
 
     #[test]
-    fn every_differing_field_needs_a_pick() {
+    fn every_field_both_sides_changed_needs_a_pick() {
         let (b, l, r) = sides();
         let picks = BTreeMap::from([("name".to_owned(), Pick::Local)]);
-        let err = merge(&b, &l, &r, &differing(&["name", "price"]), &picks).unwrap_err();
+        let err = merge(Some(&b), &l, &r, &differing(&["name", "price"]), &picks).unwrap_err();
         assert!(err.public_message().contains("price"));
     }
 
@@ -202,7 +243,7 @@ mod tests {
             ("name".to_owned(), Pick::Local),
             ("cost".to_owned(), Pick::Remote),
         ]);
-        let err = merge(&b, &l, &r, &differing(&["name"]), &picks).unwrap_err();
+        let err = merge(Some(&b), &l, &r, &differing(&["name"]), &picks).unwrap_err();
         assert!(err.public_message().contains("cost"));
     }
 
@@ -212,6 +253,69 @@ mod tests {
         let l = fields(json!({"code": "A1", "name": "L", "price": "1"}));
         let r = fields(json!({"code": "A1", "name": "R", "price": "1"}));
         let picks = BTreeMap::from([("name".to_owned(), Pick::Base)]);
-        assert!(merge(&b, &l, &r, &differing(&["name"]), &picks).is_err());
+        assert!(merge(Some(&b), &l, &r, &differing(&["name"]), &picks).is_err());
+    }
+
+    #[test]
+    fn one_sided_fields_keep_the_side_that_changed() {
+        let b = fields(json!({"code": "A1", "name": "Base", "price": "10", "cost": "5"}));
+        let l = fields(json!({"code": "A1", "name": "Local", "price": "10", "cost": "6"}));
+        let r = fields(json!({"code": "A1", "name": "Base", "price": "12", "cost": "7"}));
+        let diffs = diffs_of(&["cost", "name", "price"], Some(&b), &l, &r);
+        let missing = merge(Some(&b), &l, &r, &diffs, &BTreeMap::new()).unwrap_err();
+        assert!(
+            missing.public_message().contains("cost"),
+            "{}",
+            missing.public_message()
+        );
+        assert!(!missing.public_message().contains("name"));
+        let picks = BTreeMap::from([("cost".to_owned(), Pick::Remote)]);
+        let m = merge(Some(&b), &l, &r, &diffs, &picks).unwrap();
+        assert_eq!(
+            (m["name"].clone(), m["price"].clone(), m["cost"].clone()),
+            (l["name"].clone(), r["price"].clone(), r["cost"].clone())
+        );
+        // A one-sided field may still be picked the other way.
+        let picks = BTreeMap::from([
+            ("cost".to_owned(), Pick::Local),
+            ("price".to_owned(), Pick::Base),
+        ]);
+        let m = merge(Some(&b), &l, &r, &diffs, &picks).unwrap();
+        assert_eq!(m["price"], b["price"]);
+
+        assert_eq!(
+            dropped(ConflictKind::Fields, Resolution::UseRemote, &diffs)
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>(),
+            ["name"]
+        );
+        assert_eq!(
+            dropped(ConflictKind::Fields, Resolution::UseLocal, &diffs)
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>(),
+            ["price"]
+        );
+        assert!(dropped(ConflictKind::Fields, Resolution::Merged, &diffs).is_empty());
+        assert_eq!(
+            dropped(ConflictKind::Delete, Resolution::UseRemote, &diffs).len(),
+            3
+        );
+        assert!(dropped(ConflictKind::Delete, Resolution::UseLocal, &diffs).is_empty());
+    }
+
+    #[test]
+    fn a_first_link_has_no_base_to_pick() {
+        let (_, l, r) = sides();
+        let diffs = diffs_of(&["name", "price"], None, &l, &r);
+        let picks = BTreeMap::from([("name".to_owned(), Pick::Remote)]);
+        let err = merge(None, &l, &r, &diffs, &picks).unwrap_err();
+        assert!(err.public_message().contains("price"));
+        let picks = BTreeMap::from([
+            ("name".to_owned(), Pick::Base),
+            ("price".to_owned(), Pick::Local),
+        ]);
+        assert!(merge(None, &l, &r, &diffs, &picks).is_err());
     }
 }

@@ -32,6 +32,7 @@ pub async fn resolve_now(
         return Err(AppError::SyncInProgress { run_id: run.id });
     }
     let connection = store::connections::get(db, actor.account_id, conflict.connection_id).await?;
+    super::health::check_connected(&connection)?;
     let connector = registry.connector_for(db, &connection).await?;
     resolve::resolve(db, connector.as_ref(), actor, conflict_id, req).await
 }

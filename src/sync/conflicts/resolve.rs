@@ -7,10 +7,11 @@ use super::merge::{self, Pick};
 use crate::auth::Caller;
 use crate::connectors::{Connector, EntityType, RemoteRecord};
 use crate::error::{AppError, AppResult};
+use crate::record::{self, Fields};
 use crate::store::{self, Db, sync_state as state};
 use crate::sync::apply::{self, Direction};
 use crate::sync::canonical;
-use crate::sync::diff::{self, Category, Fields};
+use crate::sync::diff::{self, Category};
 use crate::sync::push::{mark_pushed, upstream_error};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus, Resolution};
 use entity::{conflict, item, item_link};
@@ -55,7 +56,9 @@ pub async fn resolve(
         return Err(stale);
     }
     match sides.conflict.kind {
-        ConflictKind::Fields => resolve_fields(db, connector, actor, sides, req).await,
+        ConflictKind::Fields | ConflictKind::FirstLink => {
+            resolve_fields(db, connector, actor, sides, req).await
+        }
         ConflictKind::Delete => resolve_delete(db, connector, actor, sides, req).await,
     }
 }
@@ -73,9 +76,6 @@ fn check_request(c: &conflict::Model, req: &Request) -> AppResult<()> {
     match (c.kind, req.resolution) {
         (ConflictKind::Delete, Resolution::Merged) => Err(AppError::bad_input(
             "a deletion conflict resolves with USE_LOCAL (keep the item) or USE_REMOTE (accept the delete)",
-        )),
-        (_, Resolution::Merged) if req.picks.is_empty() => Err(AppError::bad_input(
-            "MERGED needs fields: one pick per differing field",
         )),
         (_, Resolution::UseLocal | Resolution::UseRemote) if !req.picks.is_empty() => {
             Err(AppError::bad_input("fields are only used with MERGED"))
@@ -125,13 +125,13 @@ async fn read_sides(
 async fn refresh_if_stale(db: &Db, s: &Sides) -> AppResult<Option<AppError>> {
     let local = canonical::from_item(&s.item);
     let remote = s.remote.as_ref().map(|r| r.fields.clone());
-    let local_hash = diff::fields_hash(&local);
-    let remote_hash = remote.as_ref().map(diff::fields_hash).unwrap_or_default();
+    let local_hash = record::fields_hash(&local);
+    let remote_hash = remote.as_ref().map(record::fields_hash).unwrap_or_default();
     if local_hash == s.conflict.local_hash && remote_hash == s.conflict.remote_hash {
         return Ok(None);
     }
-    let base = canonical::from_json(&s.link.base);
-    let decision = diff::categorise(remote.as_ref(), Some(&base), Some(&local));
+    let base = canonical::base_of(&s.link);
+    let decision = diff::categorise(remote.as_ref(), base.as_ref(), Some(&local));
     let mut row = s.conflict.clone();
     row.local = canonical::to_json(&local);
     row.remote = remote
@@ -141,16 +141,15 @@ async fn refresh_if_stale(db: &Db, s: &Sides) -> AppResult<Option<AppError>> {
     row.local_hash = local_hash;
     row.remote_hash = remote_hash;
     row.updated_at = chrono::Utc::now();
-    let still_conflicting = matches!(
-        decision.category,
-        Category::Conflict | Category::DeleteConflict
-    );
-    let error = if still_conflicting {
-        row.kind = if remote.is_some() {
-            ConflictKind::Fields
-        } else {
-            ConflictKind::Delete
-        };
+    let kind = match decision.category {
+        Category::Conflict => Some(ConflictKind::Fields),
+        Category::DeleteConflict => Some(ConflictKind::Delete),
+        Category::FirstLink => Some(ConflictKind::FirstLink),
+        _ => None,
+    };
+    let still_conflicting = kind.is_some();
+    let error = if let Some(kind) = kind {
+        row.kind = kind;
         row.fields = serde_json::to_value(&decision.fields).unwrap_or_default();
         AppError::ConflictStale(format!(
             "conflict {} changed since it was detected; review the refreshed versions and resolve again",
@@ -188,16 +187,18 @@ async fn resolve_fields(
     let Some(remote) = s.remote.clone() else {
         return Err(AppError::internal("field conflict without a remote record"));
     };
-    let base = canonical::from_json(&s.link.base);
+    let base = canonical::base_of(&s.link);
     let local = canonical::from_item(&s.item);
     let chosen: Fields = match req.resolution {
         Resolution::UseRemote => remote.fields.clone(),
         Resolution::UseLocal => local.clone(),
-        Resolution::Merged => {
-            let differing: Vec<diff::FieldDiff> =
-                serde_json::from_value(s.conflict.fields.clone()).unwrap_or_default();
-            merge::merge(&base, &local, &remote.fields, &differing, &req.picks)?
-        }
+        Resolution::Merged => merge::merge(
+            base.as_ref(),
+            &local,
+            &remote.fields,
+            &differing_of(&s.conflict),
+            &req.picks,
+        )?,
     };
     let mut item = s.item.clone();
     if chosen != local {
@@ -214,7 +215,7 @@ async fn resolve_fields(
     let mut push_error = None;
     if push_needed && can_push {
         match connector.update(&s.entity, &link.remote_id, &chosen).await {
-            Ok(answer) => mark_pushed(&mut link, &answer, diff::fields_hash(&chosen)),
+            Ok(answer) => mark_pushed(&mut link, &answer, record::fields_hash(&chosen)),
             Err(e) => {
                 push_error = Some(e.to_string());
                 owe_push(&mut link, &remote, e.to_string());
@@ -222,7 +223,7 @@ async fn resolve_fields(
         }
     } else {
         // Base = remote: a local difference on a pull-only connection stays local.
-        mark_pushed(&mut link, &remote, diff::fields_hash(&chosen));
+        mark_pushed(&mut link, &remote, record::fields_hash(&chosen));
         if !push_needed {
             link.last_pushed_hash = None;
         }
@@ -276,8 +277,12 @@ async fn resolve_delete(
         .map_err(upstream_error)?;
     link.remote_id = answer.remote_id.clone();
     link.deleted_remotely = false;
-    mark_pushed(&mut link, &answer, diff::fields_hash(&local));
+    mark_pushed(&mut link, &answer, record::fields_hash(&local));
     save(db, actor, s.conflict, None, link, &req, None, &None).await
+}
+
+fn differing_of(c: &conflict::Model) -> Vec<diff::FieldDiff> {
+    serde_json::from_value(c.fields.clone()).unwrap_or_default()
 }
 
 /// The write failed: base = the remote as it is, so the next sync sees a local-only
@@ -285,7 +290,7 @@ async fn resolve_delete(
 fn owe_push(link: &mut item_link::Model, remote: &RemoteRecord, error: String) {
     let now = chrono::Utc::now();
     link.base = canonical::to_json(&remote.fields);
-    link.base_hash = diff::fields_hash(&remote.fields);
+    link.base_hash = record::fields_hash(&remote.fields);
     link.remote_modified_on = remote.modified_on.or(link.remote_modified_on);
     link.sync_status = LinkStatus::PendingPush;
     link.last_error = Some(error);
@@ -320,6 +325,18 @@ async fn save(
     conflict.resolved_at = Some(now);
     conflict.comment = req.comment.clone().filter(|c| !c.trim().is_empty());
     conflict.updated_at = now;
+    let dropped: Vec<serde_json::Value> =
+        merge::dropped(conflict.kind, req.resolution, &differing_of(&conflict))
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "field": f.field,
+                    "change": merge::change_of(conflict.kind, f),
+                    "local": f.local,
+                    "remote": f.remote,
+                })
+            })
+            .collect();
     let txn = store::db::begin_write(db).await?;
     if let Some(mut item) = item {
         item.updated_at = now;
@@ -340,6 +357,7 @@ async fn save(
             "picks": req.picks.iter().map(|(f, p)| (f.clone(), pick_label(p))).collect::<BTreeMap<_, _>>(),
             "comment": conflict.comment,
             "pushError": push_error,
+            "dropped": dropped,
         }),
     )
     .await?;

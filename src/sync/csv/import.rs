@@ -64,6 +64,10 @@ pub struct ImportReport {
     pub preview: Vec<Change>,
     /// Whether the run still has a push to do (item costs that changed).
     pub push_queued: bool,
+    /// Costs changed but the connection must be reconnected first (NOT_CONNECTED or
+    /// NEEDS_REAUTH): the items stay pending and the first run after reconnecting
+    /// pushes them.
+    pub push_waiting: bool,
 }
 
 impl ImportReport {
@@ -129,6 +133,7 @@ pub async fn import(db: &Db, bytes: Vec<u8>, req: ImportRequest) -> AppResult<Im
         warnings: parsed.warnings.clone(),
         preview: Vec::new(),
         push_queued: false,
+        push_waiting: false,
     };
     let matched = match_rows(&parsed, &index, &mut report);
     match req.target {
@@ -301,8 +306,9 @@ async fn apply_costs(
     q::set_costs(&txn, req.account_id, &costs, now).await?;
     let ids: Vec<i64> = costs.iter().map(|(id, _)| *id).collect();
     let owing = q::mark_pending_push(&txn, connection.id, &ids, now).await?;
-    // Nothing to push: the run is history only and ends at once.
-    let status = if owing > 0 {
+    // Nothing to push, or nobody to push to yet: the run is history only and ends at once.
+    let waiting = owing > 0 && connection.health.needs_connecting();
+    let status = if owing > 0 && !waiting {
         if let Some(active) = store::runs::active_for_connection(&txn, connection.id).await? {
             return Err(AppError::SyncInProgress { run_id: active.id });
         }
@@ -312,7 +318,8 @@ async fn apply_costs(
     };
     let run = record_run(&txn, req, connection.id, status, &report).await?;
     txn.commit().await?;
-    report.push_queued = owing > 0;
+    report.push_queued = owing > 0 && !waiting;
+    report.push_waiting = waiting;
     report.run = Some(run);
     Ok(report)
 }

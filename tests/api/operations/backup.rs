@@ -179,6 +179,7 @@ async fn copy_db_moves_a_synced_sqlite_database_to_postgres() {
         .client
         .post(format!("{}/graphql", s.app.address))
         .bearer_auth(&s.token)
+        .header("x-pricebook-csrf", "1")
         .multipart(
             reqwest::multipart::Form::new()
                 .text("operations", r#"{"query":"mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: VENDOR_PRICES, connectionId:$c) { updated } }","variables":{"f":null,"c":"CONN"}}"#.replace("CONN", &s.conn.to_string()))
