@@ -777,9 +777,7 @@ async function editHereRefusedThere(items) {
 }
 
 async function syncDemo(mode) {
-  const conn = await firstConnection();
-  const run = await waitForRun((await startSyncApi(conn.id, mode)).id);
-  assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);
+  await syncOf((await firstConnection()).id, mode);
 }
 
 async function openConflictIds(codes) {
