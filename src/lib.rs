@@ -12,6 +12,7 @@
 //! - [`graphql`]: the schema — thin resolvers, GraphQL-facing types, DataLoaders.
 //! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, the embedded admin UI.
 //! - [`connectors`]: what each upstream provider needs.
+//! - [`money`]: the one money rule (plain GraphQL amounts, a CSV file's decimal separator).
 //! - [`cli`]: the `pricebook-sync` subcommands.
 
 pub mod app;
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod jobs;
+pub mod money;
 pub mod sandbox;
 pub mod state;
 pub mod store;

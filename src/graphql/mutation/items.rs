@@ -1,19 +1,19 @@
 use crate::graphql::types::item::Item;
+use crate::graphql::types::money::MoneyInput;
 use crate::graphql::{editor, parse_id, state};
 use crate::store::{self, items::ItemPatch};
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::Money;
-use rust_decimal::Decimal;
 
 /// A local edit; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct ItemInput {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub cost: Option<Decimal>,
-    pub price: Option<Decimal>,
-    pub member_price: Option<Decimal>,
-    pub add_on_price: Option<Decimal>,
+    pub cost: Option<MoneyInput>,
+    pub price: Option<MoneyInput>,
+    pub member_price: Option<MoneyInput>,
+    pub add_on_price: Option<MoneyInput>,
     pub active: Option<bool>,
     pub category_id: Option<ID>,
 }
@@ -36,10 +36,10 @@ impl ItemMutation {
         let patch = ItemPatch {
             name: input.name,
             description: input.description,
-            cost: input.cost.map(Money::new),
-            price: input.price.map(Money::new),
-            member_price: input.member_price.map(Money::new),
-            add_on_price: input.add_on_price.map(Money::new),
+            cost: input.cost.map(|m| Money::new(m.0)),
+            price: input.price.map(|m| Money::new(m.0)),
+            member_price: input.member_price.map(|m| Money::new(m.0)),
+            add_on_price: input.add_on_price.map(|m| Money::new(m.0)),
             active: input.active,
             category_id: input
                 .category_id

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod enums;
 pub mod finance;
 pub mod item;
+pub mod money;
 pub mod relay;
 pub mod run;
 pub mod user;
