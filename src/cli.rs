@@ -95,6 +95,10 @@ pub enum Command {
         /// Header mapping as JSON, e.g. '{"sku": "Part_Num", "cost": "Trade_Cost"}'.
         #[arg(long)]
         mapping: Option<String>,
+        /// How the file writes decimals: `.` (1,234.50) or `,` (1.234,50). Without it the
+        /// cells that show it decide, and cells that could be read either way are errors.
+        #[arg(long, value_parser = ["." , ",", "point", "comma"])]
+        decimal_separator: Option<String>,
         /// Report what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -263,8 +267,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             connection,
             target,
             mapping,
+            decimal_separator,
             dry_run,
-        } => import_csv::run(settings, &file, &connection, target, mapping, dry_run).await,
+        } => {
+            let options = import_csv::CsvOptions {
+                target,
+                mapping,
+                decimal_separator,
+                dry_run,
+            };
+            import_csv::run(settings, &file, &connection, options).await
+        }
         Command::User {
             command:
                 UserCommand::Add {

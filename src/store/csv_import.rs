@@ -126,14 +126,18 @@ pub async fn mark_pending_push(
 /// The identity of a vendor price: one price per item, vendor, vendor SKU and date.
 pub type VendorPriceKey = (i64, String, String, NaiveDate);
 
-/// Stored prices of the given vendors (an import's vendors), to tell new from changed.
-pub async fn vendor_prices_of_vendors(
+/// The stored prices of these identities (those that exist), one batch of an import.
+pub async fn vendor_prices_at(
     db: &impl ConnectionTrait,
     account_id: i64,
-    vendors: &[String],
+    keys: &[VendorPriceKey],
 ) -> AppResult<Vec<(VendorPriceKey, Money)>> {
+    use std::collections::HashSet;
+    let wanted: HashSet<&VendorPriceKey> = keys.iter().collect();
     let mut out = Vec::new();
-    for chunk in vendors.chunks(CHUNK) {
+    for chunk in keys.chunks(CHUNK) {
+        let items: HashSet<i64> = chunk.iter().map(|k| k.0).collect();
+        let vendors: HashSet<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
         let rows: Vec<(i64, String, String, NaiveDate, Money)> = vendor_price::Entity::find()
             .select_only()
             .columns([
@@ -144,11 +148,16 @@ pub async fn vendor_prices_of_vendors(
                 vendor_price::Column::Price,
             ])
             .filter(vendor_price::Column::AccountId.eq(account_id))
-            .filter(vendor_price::Column::Vendor.is_in(chunk.iter().cloned()))
+            .filter(vendor_price::Column::ItemId.is_in(items))
+            .filter(vendor_price::Column::Vendor.is_in(vendors))
             .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows.into_iter().map(|(i, v, s, d, p)| ((i, v, s, d), p)));
+        out.extend(
+            rows.into_iter()
+                .map(|(i, v, s, d, p)| ((i, v, s, d), p))
+                .filter(|(k, _)| wanted.contains(k)),
+        );
     }
     Ok(out)
 }

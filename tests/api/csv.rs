@@ -260,6 +260,7 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
         r["warnings"],
         json!([
             { "line": null, "column": null, "message": "the file is not UTF-8; read it as windows-1252" },
+            { "line": null, "column": null, "message": "the file writes decimals both with '.' (line 9 '$ 7.00') and with ',' (line 3 '1.234,50'); amounts that could be read either way are refused — set decimalSeparator" },
             { "line": 10, "column": 2, "message": "duplicate Item Code 'MAT-000005' on lines 9 and 10: line 10 wins" },
         ])
     );

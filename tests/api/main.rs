@@ -9,6 +9,7 @@ mod conflicts;
 mod crash;
 mod csv;
 mod fulfil_shiphero;
+mod hardening;
 mod helpers;
 mod http;
 mod instances;

@@ -1,4 +1,4 @@
-use crate::graphql::types::csv::{CsvImportResult, CsvTarget};
+use crate::graphql::types::csv::{CsvImportResult, CsvTarget, DecimalSeparator};
 use crate::graphql::{editor, parse_id, state};
 use crate::sync::csv::import::{self, ImportRequest, MAX_FILE_BYTES};
 use async_graphql::{Context, ID, Json, Object, Upload};
@@ -14,7 +14,8 @@ impl CsvMutation {
     /// and a `csv_import` run pushes them upstream in the background (`runId`); vendor
     /// prices are local only. With `dryRun` nothing is written and `preview` shows what
     /// would change. Bad rows are reported in `errors` and skipped; a file without a
-    /// usable header or rows is `BAD_USER_INPUT`.
+    /// usable header or rows is `BAD_USER_INPUT`. Money cells are read with one decimal
+    /// separator for the whole file: `decimalSeparator`, else the one the cells show.
     async fn upload_csv(
         &self,
         ctx: &Context<'_>,
@@ -23,6 +24,10 @@ impl CsvMutation {
         connection_id: Option<ID>,
         mapping: Option<Json<serde_json::Value>>,
         #[graphql(default)] dry_run: bool,
+        #[graphql(
+            desc = "How the file writes decimals; without it, the cells that show it decide and ambiguous cells (`1.500`) are errors."
+        )]
+        decimal_separator: Option<DecimalSeparator>,
     ) -> async_graphql::Result<CsvImportResult> {
         let c = editor(ctx)?;
         let st = state(ctx);
@@ -51,7 +56,7 @@ impl CsvMutation {
             actor: c.email.clone(),
             connection_id,
             target: target.into(),
-            mapping: mapping.map(|m| m.0),
+            mapping: with_decimal_separator(mapping.map(|m| m.0), decimal_separator)?,
             dry_run,
             trigger: RunTrigger::User,
             push_status: RunStatus::Queued,
@@ -67,4 +72,16 @@ impl CsvMutation {
         }
         Ok(report.into())
     }
+}
+
+/// The mapping JSON carrying the explicit decimal separator (the one place the import
+/// reads it from, for the API and the CLI alike).
+fn with_decimal_separator(
+    mapping: Option<serde_json::Value>,
+    separator: Option<DecimalSeparator>,
+) -> Result<Option<serde_json::Value>, crate::error::AppError> {
+    crate::sync::csv::import::mapping_with_decimal_separator(
+        mapping,
+        separator.map(DecimalSeparator::as_mapping_value),
+    )
 }

@@ -12,6 +12,27 @@ pub enum CsvTarget {
     VendorPrices,
 }
 
+/// How a CSV file writes decimals. Without it the file's cells decide (`12,5` shows a
+/// decimal comma); a cell that could be read either way (`1.500`, `1,500`) is then an
+/// error on its line.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DecimalSeparator {
+    /// `1,234.50`
+    Point,
+    /// `1.234,50`
+    Comma,
+}
+
+impl DecimalSeparator {
+    /// As the mapping JSON's `decimalSeparator` writes it.
+    pub fn as_mapping_value(self) -> &'static str {
+        match self {
+            Self::Point => ".",
+            Self::Comma => ",",
+        }
+    }
+}
+
 impl From<CsvTarget> for Target {
     fn from(t: CsvTarget) -> Self {
         match t {
@@ -81,13 +102,22 @@ pub struct CsvImportResult {
     pub updated: i64,
     /// Rows whose value was already stored.
     pub unchanged: i64,
-    /// Keys that matched no item, once each, in file order.
+    /// Keys that matched no item, once each, in file order (the first 1,000).
     pub skus_not_found: Vec<String>,
-    /// Rows skipped with the reason; the rest were imported.
+    /// How many keys matched no item (`skusNotFound` lists the first 1,000).
+    pub skus_not_found_count: i64,
+    /// Rows skipped with the reason; the rest were imported. The first 1,000, in file
+    /// order; `errorCount` has them all.
     pub errors: Vec<CsvRowProblem>,
+    /// How many rows were skipped with an error.
+    pub error_count: i64,
+    /// The first 1,000 warnings (duplicates, encoding, mixed decimal separators).
     pub warnings: Vec<CsvRowProblem>,
-    /// What changes, old → new (at most 5,000 entries; counts stay exact).
+    pub warning_count: i64,
+    /// What changes, old → new: the first 5,000 changes; `updated` counts them all.
     pub preview: Vec<CsvChange>,
+    /// Whether more changed than `preview` lists.
+    pub preview_capped: bool,
     /// Whether a push of the changed costs was queued as the run.
     pub push_queued: bool,
 }
@@ -102,9 +132,13 @@ impl From<ImportReport> for CsvImportResult {
             updated: r.updated as i64,
             unchanged: r.unchanged as i64,
             skus_not_found: r.skus_not_found,
+            skus_not_found_count: r.skus_not_found_count as i64,
             errors: r.errors.into_iter().map(Into::into).collect(),
+            error_count: r.error_count as i64,
             warnings: r.warnings.into_iter().map(Into::into).collect(),
+            warning_count: r.warning_count as i64,
             preview: r.preview.into_iter().map(Into::into).collect(),
+            preview_capped: r.preview_capped,
             push_queued: r.push_queued,
         }
     }

@@ -1,0 +1,385 @@
+//! Hostile and careless input against data, money, secrets and run accounting: a
+//! 500,000-row CSV within a memory bound, one money rule (a file's decimal separator
+//! decided once, no silent rounding or overflow), upstream-echoed secrets never stored or
+//! shown, no progress written after a run ended, counters across resumed attempts,
+//! replayed webhooks, private data files, length limits, and a 401 mid-run.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Runs the calling test alone in a child process of this test binary when it is not that
+/// child already (returns true: the caller should return). Memory measured from /proc is
+/// then the test's own, not the sum of the tests running beside it.
+fn run_in_own_process(test: &str) -> bool {
+    const CHILD: &str = "PRICEBOOK_HARDENING_CHILD";
+    if std::env::var(CHILD).as_deref() == Ok(test) {
+        return false;
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test)
+        .output()
+        .expect("run the test in its own process");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "{test} failed in its own process");
+    assert!(text.contains("1 passed"), "{test} did not run: {text}");
+    true
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples this process's resident memory every few milliseconds until dropped.
+struct PeakRss {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+    baseline: u64,
+}
+
+impl PeakRss {
+    fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let baseline = rss_kib();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kib());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak.max(rss_kib())
+        });
+        PeakRss {
+            stop,
+            thread: Some(thread),
+            baseline,
+        }
+    }
+
+    /// (baseline MB, peak MB, growth MB)
+    fn finish(mut self) -> (u64, u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = self.thread.take().unwrap().join().unwrap();
+        (
+            self.baseline / 1024,
+            peak / 1024,
+            peak.saturating_sub(self.baseline) / 1024,
+        )
+    }
+}
+
+const CSV_RESULT: &str = "runId dryRun rows updated unchanged skusNotFound skusNotFoundCount errorCount warningCount previewCapped errors { line column message } warnings { line column message } preview { key code field old new }";
+
+/// `uploadCsv` as a GraphQL multipart request with any of its arguments in `vars`.
+async fn upload(app: &TestApp, token: &str, file: Vec<u8>, vars: Value) -> Value {
+    let query = format!(
+        "mutation($file: Upload!, $target: CsvTarget!, $connectionId: ID, $mapping: JSON, $dryRun: Boolean!, $decimalSeparator: DecimalSeparator) {{ uploadCsv(file: $file, target: $target, connectionId: $connectionId, mapping: $mapping, dryRun: $dryRun, decimalSeparator: $decimalSeparator) {{ {CSV_RESULT} }} }}"
+    );
+    let mut variables = json!({ "file": null, "target": "ITEM_COSTS", "dryRun": false });
+    for (k, v) in vars.as_object().cloned().unwrap_or_default() {
+        variables[k] = v;
+    }
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": query, "variables": variables }).to_string(),
+        )
+        .text("map", json!({ "0": ["variables.file"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(file)
+                .file_name("prices.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    app.client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json body")
+}
+
+/// Uploads, then waits for the import's push (the connection is free again after).
+async fn upload_ok(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Value) -> Value {
+    let body = upload(app, token, file.into(), vars).await;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    let r = body["data"]["uploadCsv"].clone();
+    if let Some(run) = r["runId"].as_str() {
+        app.wait_for_run(token, run).await;
+    }
+    r
+}
+
+fn cost(item: &entity::item::Model) -> String {
+    item.cost
+        .map(|m| m.display_amount().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_500000_row_csv_dry_run_and_import_stay_under_150_mb() {
+    if run_in_own_process("hardening::a_500000_row_csv_dry_run_and_import_stay_under_150_mb") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let items = 5_000;
+    pricebook_sync::bench::fixtures::seed_local_items(&app.state.db, account, items)
+        .await
+        .unwrap();
+    app.sandbox_connection(&token, "st", json!({})).await;
+    let codes: Vec<String> = (0..items)
+        .map(pricebook_sync::bench::fixtures::code)
+        .collect();
+
+    // Vendor prices: 500,000 distinct prices (100 vendor SKUs for each of 5,000 items).
+    let rows = 500_000;
+    let mut file = String::from("SKU,Vendor,Vendor SKU,Price\n");
+    for i in 0..rows {
+        use std::fmt::Write;
+        let _ = writeln!(
+            file,
+            "{},Acme,AC-{i},{}.{:02}",
+            codes[i % items],
+            1 + i % 900,
+            i % 100
+        );
+    }
+    let file = file.into_bytes();
+    let peak = PeakRss::start();
+    let started = Instant::now();
+    let r = upload_ok(
+        &app,
+        &token,
+        file,
+        json!({ "target": "VENDOR_PRICES", "dryRun": true }),
+    )
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let (base, top, growth) = peak.finish();
+    eprintln!(
+        "500,000-row vendor-price dry run: {seconds:.1} s, RSS {base} MB → peak {top} MB (+{growth} MB)"
+    );
+    assert_eq!(r["rows"], rows);
+    assert_eq!(r["updated"], rows);
+    assert_eq!(r["errorCount"], 0, "{}", r["errors"]);
+    assert_eq!(r["previewCapped"], true, "the preview says it is capped");
+    let shown = r["preview"].as_array().unwrap().len();
+    assert!((1..rows).contains(&shown), "{shown} preview entries");
+    assert!(growth < 150, "a dry run grew memory by {growth} MB");
+
+    // Item costs, applied: 500,000 rows, 5,000 known items, the rest unknown.
+    let mut file = String::from("SKU,Cost\n");
+    for i in 0..rows {
+        use std::fmt::Write;
+        if i < items {
+            let _ = writeln!(file, "{},{}.25", codes[i], 7 + i % 50);
+        } else {
+            let _ = writeln!(file, "NOT-THERE-{i},1.50");
+        }
+    }
+    let file = file.into_bytes();
+    let peak = PeakRss::start();
+    let started = Instant::now();
+    let r = upload_ok(&app, &token, file, json!({})).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let (base, top, growth) = peak.finish();
+    eprintln!(
+        "500,000-row item-cost import: {seconds:.1} s, RSS {base} MB → peak {top} MB (+{growth} MB)"
+    );
+    assert_eq!(
+        r["updated"].as_u64().unwrap() + r["unchanged"].as_u64().unwrap(),
+        items as u64,
+        "{}",
+        r["errors"]
+    );
+    assert!(r["updated"].as_u64().unwrap() > 4_900);
+    assert_eq!(r["skusNotFoundCount"], rows - items);
+    let listed = r["skusNotFound"].as_array().unwrap().len();
+    assert!(
+        listed < rows - items,
+        "the not-found list is capped ({listed})"
+    );
+    assert_eq!(r["skusNotFound"][0], "NOT-THERE-5000");
+    assert!(r["runId"].is_string());
+    assert!(growth < 150, "an import grew memory by {growth} MB");
+    assert_eq!(cost(&app.item_by_code(account, &codes[1]).await), "8.25");
+}
+
+/// A synced sandbox connection with 25 items MAT-000001…: (token, account id, connection id).
+async fn synced(app: &TestApp) -> (String, i64, i64) {
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    app.emulator().seed(
+        &serde_json::from_value(json!({ "materials": 20, "equipment": 0, "services": 5 })).unwrap(),
+    );
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    let run = app
+        .run_sync(conn, entity::enums::RunMode::Full, json!({}), false)
+        .await;
+    assert_eq!(run.status, entity::enums::RunStatus::Succeeded);
+    (token, account, conn)
+}
+
+#[tokio::test]
+async fn a_files_decimal_separator_is_decided_once_and_ambiguous_cells_are_errors() {
+    let app = TestApp::spawn().await;
+    let (token, account, conn) = synced(&app).await;
+    let conn = conn.to_string();
+    let costs = |codes: &[&str]| {
+        let app = &app;
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        async move {
+            let mut out = Vec::new();
+            for c in codes {
+                out.push(cost(&app.item_by_code(account, &c).await));
+            }
+            out
+        }
+    };
+    // The issue's file: `2.345,50` and `1,50` show a decimal comma, so `1.500` is 1500
+    // and `1,500` is 1.5 — the same reading for every cell of the file.
+    let file = "sku;cost\nMAT-000001;2.345,50\nMAT-000002;1.500,00\nMAT-000003;1.500\nMAT-000004;1,500\nMAT-000005;1,50\n";
+    let r = upload_ok(&app, &token, file, json!({ "connectionId": conn })).await;
+    assert_eq!(r["errors"], json!([]), "{r}");
+    assert_eq!(
+        costs(&[
+            "MAT-000001",
+            "MAT-000002",
+            "MAT-000003",
+            "MAT-000004",
+            "MAT-000005"
+        ])
+        .await,
+        ["2345.5", "1500", "1500", "1.5", "1.5"]
+    );
+
+    // Nothing shows the separator: the ambiguous cells are per-line errors, not guesses.
+    let before = costs(&["MAT-000006", "MAT-000007"]).await;
+    let file = "sku;cost\nMAT-000006;1.500\nMAT-000007;1,500\nMAT-000008;3\n";
+    let r = upload_ok(&app, &token, file, json!({ "connectionId": conn })).await;
+    assert_eq!(r["updated"], 1, "{r}");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{r}");
+    for (e, line) in errors.iter().zip([2, 3]) {
+        assert_eq!(
+            (e["line"].as_i64(), e["column"].as_i64()),
+            (Some(line), Some(2))
+        );
+        let m = e["message"].as_str().unwrap();
+        assert!(
+            m.contains("ambiguous") && m.contains("decimalSeparator"),
+            "{m}"
+        );
+    }
+    assert_eq!(costs(&["MAT-000006", "MAT-000007"]).await, before);
+
+    // The explicit option decides; a cell contradicting it is an error.
+    let file = "sku;cost\nMAT-000006;1.500\nMAT-000007;1,500\nMAT-000009;2,345.50\n";
+    let r = upload_ok(
+        &app,
+        &token,
+        file,
+        json!({ "connectionId": conn, "decimalSeparator": "POINT" }),
+    )
+    .await;
+    assert_eq!(costs(&["MAT-000006", "MAT-000007"]).await, ["1.5", "1500"]);
+    assert_eq!(r["errors"], json!([]), "{r}");
+    let r = upload_ok(
+        &app,
+        &token,
+        "sku,cost\nMAT-000010,\"1,500\"\nMAT-000011,2.5\n",
+        json!({ "connectionId": conn, "mapping": { "decimalSeparator": "," } }),
+    )
+    .await;
+    assert_eq!(cost(&app.item_by_code(account, "MAT-000010").await), "1.5");
+    assert_eq!(r["errors"][0]["line"], 3, "{r}");
+
+    // Beyond the stored precision or scale: errors, not rounding or overflow.
+    let file = "sku,cost\nMAT-000012,9999999999999999999999999999.9999\nMAT-000013,1.23456\nMAT-000014,99999999999.9999\n";
+    let before = costs(&["MAT-000012", "MAT-000013"]).await;
+    let r = upload_ok(&app, &token, file, json!({ "connectionId": conn })).await;
+    let messages: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{r}");
+    assert!(messages[0].contains("too large"), "{}", messages[0]);
+    assert!(
+        messages[1].contains("more than 4 decimal places"),
+        "{}",
+        messages[1]
+    );
+    assert_eq!(costs(&["MAT-000012", "MAT-000013"]).await, before);
+    assert_eq!(
+        cost(&app.item_by_code(account, "MAT-000014").await),
+        "99999999999.9999"
+    );
+}
+
+#[tokio::test]
+async fn graphql_money_input_is_a_plain_decimal_within_the_stored_scale() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let id = seed_items(&app, account, 1).await[0].to_string();
+    let update = "mutation($id: ID!, $input: ItemInput!) { updateItem(id: $id, input: $input) { cost price } }";
+    for bad in [
+        json!("12.34567"),
+        json!("12,34"),
+        json!("9999999999999999999999999999.9999"),
+        json!("1_000"),
+        json!("-1"),
+        json!(12.34567),
+        json!("1e3"),
+    ] {
+        let body = app
+            .gql(
+                Some(&token),
+                update,
+                json!({ "id": id, "input": { "cost": bad } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad}: {body}");
+    }
+    // The same through a literal in the document.
+    let body = app
+        .gql(
+            Some(&token),
+            &format!(r#"mutation {{ updateItem(id: "{id}", input: {{ price: "12.34567" }}) {{ price }} }}"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let item = app.item_by_code(account, "ITEM-0000").await;
+    assert_eq!(cost(&item), "0", "nothing was rounded and stored");
+
+    let d = app
+        .gql_ok(
+            &token,
+            update,
+            json!({ "id": id, "input": { "cost": "12.3456", "price": 20 } }),
+        )
+        .await;
+    assert_eq!(d["updateItem"], json!({ "cost": "12.3456", "price": "20" }));
+}
