@@ -87,13 +87,40 @@ pub async fn save_checkpoint(
     Ok(())
 }
 
+/// Saves a running run's stage, percent and counters (the worker's heartbeat). Guarded in
+/// SQL: a run that already ended is never written (a heartbeat racing the finish loses).
+/// Returns whether the run was still running.
 pub async fn save_progress(
     db: &impl ConnectionTrait,
     run_id: i64,
     stage: &str,
     percent: i32,
     c: &Counters,
+) -> AppResult<bool> {
+    let res = figures(stage, percent, c)
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The figures a queued run starts with (a CSV import's, before its push is claimed).
+pub async fn save_queued_figures(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    stage: &str,
+    c: &Counters,
 ) -> AppResult<()> {
+    figures(stage, 0, c)
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn figures(stage: &str, percent: i32, c: &Counters) -> sea_orm::UpdateMany<sync_run::Entity> {
     use sync_run::Column as C;
     sync_run::Entity::update_many()
         .col_expr(C::Stage, Expr::value(stage))
@@ -107,10 +134,6 @@ pub async fn save_progress(
         .col_expr(C::Skipped, Expr::value(c.skipped))
         .col_expr(C::Errors, Expr::value(c.errors))
         .col_expr(C::UpdatedAt, Expr::value(chrono::Utc::now()))
-        .filter(C::Id.eq(run_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 pub struct Finish<'a> {

@@ -25,6 +25,10 @@ const DELETE_BATCH: u64 = 500;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub entities: BTreeMap<String, EntityCheckpoint>,
+    /// What the committed pages counted, across attempts: a resumed attempt starts its
+    /// counters (and so its percent) here, not at zero.
+    #[serde(default)]
+    pub counters: Counters,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -110,7 +114,7 @@ pub async fn run(
         db,
         connector,
         spec,
-        tracker: Tracker::new(reporter),
+        tracker: Tracker::resume(reporter, spec.checkpoint.counters),
         cancel,
         checkpoint: Mutex::new(spec.checkpoint.clone()),
         summary: Mutex::new(Summary::default()),
@@ -361,9 +365,12 @@ impl Run<'_> {
                 }
                 let snapshot = self.advance_checkpoint(
                     entity.name,
-                    page.cursor.clone(),
-                    !page.has_more,
-                    page_no,
+                    EntityCheckpoint {
+                        cursor: page.cursor.clone(),
+                        listed: !page.has_more,
+                        pages: page_no,
+                    },
+                    &outcome.counters,
                 );
                 runs::save_checkpoint(&txn, self.spec.run_id, snapshot).await?;
                 state::insert_events(
@@ -419,24 +426,18 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The checkpoint with one more page of `entity`, as saved in that page's transaction.
     fn advance_checkpoint(
         &self,
         entity: &str,
-        cursor: Option<String>,
-        listed: bool,
-        pages: u32,
+        at: EntityCheckpoint,
+        page: &Counters,
     ) -> serde_json::Value {
         let Ok(mut c) = self.checkpoint.lock() else {
             return serde_json::Value::Null;
         };
-        c.entities.insert(
-            entity.to_owned(),
-            EntityCheckpoint {
-                cursor,
-                listed,
-                pages,
-            },
-        );
+        c.entities.insert(entity.to_owned(), at);
+        c.counters.add(page);
         serde_json::to_value(&*c).unwrap_or_default()
     }
 

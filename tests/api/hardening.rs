@@ -383,3 +383,42 @@ async fn graphql_money_input_is_a_plain_decimal_within_the_stored_scale() {
         .await;
     assert_eq!(d["updateItem"], json!({ "cost": "12.3456", "price": "20" }));
 }
+
+#[tokio::test]
+async fn a_late_heartbeat_cannot_overwrite_a_finished_run() {
+    use pricebook_sync::store::runs;
+    use pricebook_sync::sync::progress::Counters;
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    app.emulator().seed(
+        &serde_json::from_value(json!({ "materials": 1500, "equipment": 0, "services": 0 }))
+            .unwrap(),
+    );
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    let started = app.start_sync(&token, conn, "FULL").await;
+    let run_id = started["run"]["id"].as_str().unwrap().to_owned();
+    let done = app.wait_for_run(&token, &run_id).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // The worker's heartbeat wrote its snapshot after the run was recorded as finished
+    // (the race the issue saw 1 in 40 runs): exactly that write, made deterministic.
+    let id: i64 = run_id.parse().unwrap();
+    let stale = Counters {
+        fetched: 300,
+        created: 12,
+        ..Default::default()
+    };
+    let written = runs::save_progress(&app.state.db, id, "fetching materials page 36", 81, &stale)
+        .await
+        .unwrap();
+    assert!(!written, "no progress is written once a run has ended");
+    let after = app.wait_for_run(&token, &run_id).await;
+    assert_eq!(after, done, "the finished run is untouched");
+    assert_eq!(after["progress"], 100);
+    assert_eq!(after["stage"], "finished");
+    // Nor is a lease renewed.
+    let owner = "late-worker";
+    let renewed = runs::heartbeat(&app.state.db, id, owner, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(renewed, None);
+}

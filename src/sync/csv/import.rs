@@ -804,7 +804,12 @@ async fn close_run(
         )
         .await?
     } else {
-        store::runs::save_progress(txn, run.id, "imported; push queued", 0, &counters).await?;
+        let stage = "imported; push queued";
+        if run.status == RunStatus::Queued {
+            store::runs::save_queued_figures(txn, run.id, stage, &counters).await?;
+        } else {
+            store::runs::save_progress(txn, run.id, stage, 0, &counters).await?;
+        }
         store::runs::save_summary(txn, run.id, summary.clone()).await?;
         store::runs::get(txn, req.account_id, run.id).await?
     };
