@@ -190,6 +190,8 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Every log line passes the secret scrubber on its way out.
+        .with_writer(crate::redact::ScrubbingWriter(std::io::stderr))
         .try_init();
 }
 

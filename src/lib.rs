@@ -13,6 +13,7 @@
 //! - [`web`]: GraphQL HTTP/WebSocket transports, health, metrics, the embedded admin UI.
 //! - [`connectors`]: what each upstream provider needs.
 //! - [`money`]: the one money rule (plain GraphQL amounts, a CSV file's decimal separator).
+//! - [`redact`]: secrets masked by value in errors, events, audit entries and logs.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 
 pub mod app;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod graphql;
 pub mod jobs;
 pub mod money;
+pub mod redact;
 pub mod sandbox;
 pub mod state;
 pub mod store;

@@ -23,6 +23,8 @@ impl SecretBox {
 
     /// Encrypts a JSON value; a fresh random nonce is prepended to the ciphertext.
     pub fn seal(&self, value: &serde_json::Value) -> AppResult<String> {
+        // Whatever is a secret here is masked in every error, event and log from now on.
+        crate::redact::remember_all(value);
         let plain = serde_json::to_vec(value).map_err(AppError::internal)?;
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
@@ -54,7 +56,9 @@ impl SecretBox {
                     "stored secret cannot be decrypted (wrong PRICEBOOK_ENCRYPTION_KEY?)",
                 )
             })?;
-        serde_json::from_slice(&plain).map_err(AppError::internal)
+        let value = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+        crate::redact::remember_all(&value);
+        Ok(value)
     }
 }
 

@@ -32,7 +32,16 @@ pub enum UpstreamError {
 
 impl std::fmt::Display for UpstreamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+        let text = self.describe();
+        f.write_str(&crate::redact::scrub(&text))
+    }
+}
+
+impl UpstreamError {
+    fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut f = String::new();
+        let _ = match self {
             Self::Network(m) => write!(f, "network error: {m}"),
             Self::Rejected { status, message } => {
                 write!(f, "rejected with HTTP {status}: {message}")
@@ -45,7 +54,8 @@ impl std::fmt::Display for UpstreamError {
                 "rate limited for {}s; continues next run",
                 waited.as_secs()
             ),
-        }
+        };
+        f
     }
 }
 

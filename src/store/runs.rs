@@ -169,10 +169,12 @@ pub async fn finish(
     a.conflicts = Set(c.conflicts);
     a.skipped = Set(c.skipped);
     a.errors = Set(c.errors);
-    a.summary = Set(f.summary);
+    let mut summary = f.summary;
+    crate::redact::scrub_json(&mut summary);
+    a.summary = Set(summary);
     if let Some((code, message)) = f.error {
         a.error_code = Set(Some(code));
-        a.error = Set(Some(message));
+        a.error = Set(Some(crate::redact::scrub(&message).into_owned()));
     }
     a.finished_at = Set(Some(now));
     a.lease_owner = Set(None);

@@ -293,7 +293,13 @@ pub async fn insert_events(
         return Ok(());
     }
     let now = chrono::Utc::now();
-    let rows = events.into_iter().map(|e| sync_event::ActiveModel {
+    let rows = events.into_iter().map(|mut e| {
+        // Upstream answers end up in event messages: never with a secret in them.
+        e.message = crate::redact::scrub(&e.message).into_owned();
+        crate::redact::scrub_json(&mut e.details);
+        e
+    });
+    let rows = rows.map(|e| sync_event::ActiveModel {
         account_id: Set(account_id),
         run_id: Set(run_id),
         connection_id: Set(connection_id),

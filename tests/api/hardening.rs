@@ -422,3 +422,253 @@ async fn a_late_heartbeat_cannot_overwrite_a_finished_run() {
         .unwrap();
     assert_eq!(renewed, None);
 }
+
+/// Log lines of this thread's tasks (the server under test runs on the test's runtime),
+/// through the same scrubbing writer the binary installs.
+#[derive(Clone, Default)]
+struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Every row of the tables an upstream's words can reach, as JSON text (both backends),
+/// plus the SQLite files themselves.
+async fn database_text(app: &TestApp) -> String {
+    use sea_orm::{FromQueryResult, Statement};
+    let db = &app.state.db;
+    let mut out = String::new();
+    for table in [
+        "sync_runs",
+        "sync_events",
+        "audit_log",
+        "item_links",
+        "connections",
+        "conflicts",
+        "items",
+    ] {
+        let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT * FROM {table}"),
+        ))
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+        out.push_str(&serde_json::to_string(&rows).unwrap());
+    }
+    if app.state.settings.database_url.is_none() {
+        for entry in std::fs::read_dir(&app.state.settings.data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains("pricebook.db") {
+                out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn upstream_echoed_secrets_never_reach_the_database_the_logs_or_the_api() {
+    use pricebook_sync::connectors::servicetitan::{
+        SANDBOX_APP_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET,
+    };
+    use pricebook_sync::sandbox::faults::FaultKind;
+    let logs = CapturedLogs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("pricebook_sync=trace,info")
+        .with_writer(pricebook_sync::redact::ScrubbingWriter(move || {
+            sink.clone()
+        }))
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", entity::enums::Role::Viewer)
+        .await;
+    let account = app.account_id_of(&token).await;
+    app.emulator().seed(
+        &serde_json::from_value(json!({ "materials": 20, "equipment": 0, "services": 5 })).unwrap(),
+    );
+    let webhook_secret = "whsec-0f1e2d3c4b5a69788796a5b4";
+    let mut answers: Vec<Value> = Vec::new();
+    let created = app
+        .gql(
+            Some(&token),
+            "mutation($s: JSON) { createConnection(input: { name: \"st\", provider: SERVICETITAN, config: { sandbox: true, maxRetries: 1 }, secrets: $s, startSync: false }) { id } }",
+            json!({ "s": {
+                "clientId": SANDBOX_CLIENT_ID,
+                "clientSecret": SANDBOX_CLIENT_SECRET,
+                "appKey": SANDBOX_APP_KEY,
+                "webhookSecret": webhook_secret,
+            } }),
+        )
+        .await;
+    let conn: i64 = created["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .parse()
+        .unwrap();
+    answers.push(created);
+    let ok = app
+        .run_sync(conn, entity::enums::RunMode::Full, json!({}), false)
+        .await;
+    assert_eq!(
+        ok.status,
+        entity::enums::RunStatus::Succeeded,
+        "{:?}",
+        ok.error
+    );
+
+    // A listing answered with the request's headers echoed back.
+    app.emulator().faults().push(FaultKind::EchoHeaders, 1);
+    let started = app.start_sync(&token, conn, "FULL").await;
+    let failed_id = started["run"]["id"].as_str().unwrap().to_owned();
+    let failed = app.wait_for_run(&token, &failed_id).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("[redacted]") && error.contains("HTTP 400"),
+        "the echo reached the run, masked: {error}"
+    );
+
+    // A push answered the same way (one record: read it, then write it).
+    let item = app.item_by_code(account, "MAT-000001").await;
+    answers.push(
+        app.gql(
+            Some(&token),
+            "mutation($id: ID!) { updateItem(id: $id, input: { cost: \"42.5\" }) { id } }",
+            json!({ "id": item.id.to_string() }),
+        )
+        .await,
+    );
+    let link = app
+        .gql_ok(
+            &token,
+            "query($id: ID!) { item(id: $id) { links { remoteId entityType } } }",
+            json!({ "id": item.id.to_string() }),
+        )
+        .await;
+    let remote = link["item"]["links"][0]["remoteId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.emulator().faults().push(FaultKind::Latency(0), 1);
+    app.emulator().faults().push(FaultKind::EchoHeaders, 1);
+    app.run_sync(
+        conn,
+        entity::enums::RunMode::Entity,
+        json!({ "entityTypes": ["materials"], "remoteIds": [remote] }),
+        false,
+    )
+    .await;
+
+    // A webhook with a wrong signature, and one without.
+    for signature in [Some("t=1,sha256=00"), None] {
+        let mut req = app
+            .client
+            .post(format!("{}/webhooks/{conn}", app.address))
+            .body("{}");
+        if let Some(s) = signature {
+            req = req.header("x-pricebook-signature", s);
+        }
+        let r = req.send().await.unwrap();
+        answers.push(json!({ "status": r.status().as_u16(), "body": r.text().await.unwrap() }));
+    }
+
+    // Everything a client can read about it, as an admin and as a viewer.
+    let everything = "query($c: ID!, $r: ID!) {
+        connections { edges { node { id name provider status config } } }
+        syncRuns(connectionId: $c) { edges { node { id status stage error errorCode } } }
+        syncRun(id: $r) { error stage events { edges { node { kind message details } } } }
+        syncStatus(connectionId: $c) { lastError lastRun { error } }
+        items { edges { node { code links { lastError } } } }
+        reviewQueue { failed { edges { node { error remoteId } } } }
+        auditLog { edges { node { action details } } }
+    }";
+    for who in [&token, &viewer] {
+        let answer = app
+            .gql(
+                Some(who),
+                everything,
+                json!({ "c": conn.to_string(), "r": failed_id }),
+            )
+            .await;
+        if who == &token {
+            assert!(answer.get("errors").is_none(), "{answer}");
+        }
+        answers.push(answer);
+    }
+    let runs = app
+        .gql_ok(
+            &token,
+            "query($c: ID!) { syncRuns(connectionId: $c) { edges { node { id } } } }",
+            json!({ "c": conn.to_string() }),
+        )
+        .await;
+    for run in runs["syncRuns"]["edges"].as_array().unwrap() {
+        answers.push(
+            app.gql(
+                Some(&viewer),
+                "query($r: ID!) { syncRun(id: $r) { error events(first: 100) { edges { node { message details } } } } }",
+                json!({ "r": run["node"]["id"] }),
+            )
+            .await,
+        );
+        let sse = app
+            .client
+            .get(format!(
+                "{}/api/sync/runs/{}/events",
+                app.address,
+                run["node"]["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&viewer)
+            .timeout(Duration::from_millis(500))
+            .send()
+            .await;
+        if let Ok(r) = sse {
+            let text = tokio::time::timeout(Duration::from_millis(500), r.text())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            answers.push(json!(text));
+        }
+    }
+
+    let mut secrets: Vec<String> = vec![
+        SANDBOX_CLIENT_ID.into(),
+        SANDBOX_CLIENT_SECRET.into(),
+        SANDBOX_APP_KEY.into(),
+        webhook_secret.into(),
+    ];
+    let tokens = app.emulator().live_tokens();
+    assert!(!tokens.is_empty());
+    secrets.extend(tokens);
+    let db = database_text(&app).await;
+    let api = serde_json::to_string(&answers).unwrap();
+    let logged = logs.text();
+    assert!(logged.contains("[redacted]"), "the echo was logged, masked");
+    for secret in &secrets {
+        assert!(!db.contains(secret.as_str()), "{secret} is in the database");
+        assert!(!logged.contains(secret.as_str()), "{secret} is in the logs");
+        assert!(
+            !api.contains(secret.as_str()),
+            "{secret} is in an API answer"
+        );
+    }
+}

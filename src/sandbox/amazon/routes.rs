@@ -99,6 +99,7 @@ async fn guard(inner: &Inner, headers: &HeaderMap, op: Operation) -> Result<f64,
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     let limiters: Arc<Limiters> = inner.limiters();
