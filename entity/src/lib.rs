@@ -19,5 +19,6 @@ pub mod sync_event;
 pub mod sync_run;
 pub mod user;
 pub mod vendor_price;
+pub mod webhook_delivery;
 
 pub use money::Money;

@@ -19,5 +19,6 @@ pub mod runs;
 pub mod sync_state;
 pub mod users;
 pub mod vendor_prices;
+pub mod webhook_deliveries;
 
 pub use db::Db;

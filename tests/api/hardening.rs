@@ -672,3 +672,84 @@ async fn upstream_echoed_secrets_never_reach_the_database_the_logs_or_the_api() 
         );
     }
 }
+
+/// `t=<unix>,id=<delivery>,sha256=<HMAC-SHA256 of "t.id.body">`, computed here from the
+/// README's description rather than with the server's own helper.
+fn webhook_signature(secret: &str, t: i64, id: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{id}.").as_bytes());
+    mac.update(body);
+    format!(
+        "t={t},id={id},sha256={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+#[tokio::test]
+async fn signed_webhooks_carry_a_timestamp_and_replays_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    app.emulator().seed(
+        &serde_json::from_value(json!({ "materials": 5, "equipment": 0, "services": 0 })).unwrap(),
+    );
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    let secret = "hook-secret-4567";
+    app.gql_ok(&token, "mutation($c:ID!,$s:String!){ updateConnection(id:$c, input:{ secrets: { webhookSecret: $s } }) { id } }", json!({ "c": conn.to_string(), "s": secret })).await;
+    let url = format!("{}/webhooks/{conn}", app.address);
+    let body = br#"{"event":"pricebook.changed"}"#.to_vec();
+    let post = |signature: String| {
+        let req = app
+            .client
+            .post(&url)
+            .header("x-pricebook-signature", signature)
+            .body(body.clone());
+        async move { req.send().await.unwrap() }
+    };
+    let runs = || async {
+        app.gql_ok(&token, "{ syncRuns { totalCount } }", json!({}))
+            .await["syncRuns"]["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
+    let now = chrono::Utc::now().timestamp();
+
+    let signed = webhook_signature(secret, now, "delivery-1", &body);
+    let first = post(signed.clone()).await;
+    assert_eq!(first.status(), 202);
+    let answer: Value = first.json().await.unwrap();
+    let run = app
+        .wait_for_run(&token, answer["runId"].as_str().unwrap())
+        .await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(runs().await, 1);
+
+    // The same delivery again, after its run ended: refused, nothing started.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let replay = post(signed).await;
+    assert_eq!(replay.status(), 401);
+    assert!(replay.text().await.unwrap().contains("already received"));
+    // Outside the five-minute window, either way, even with a fresh id.
+    let now = chrono::Utc::now().timestamp();
+    for (t, id) in [(now - 305, "delivery-2"), (now + 305, "delivery-3")] {
+        let late = post(webhook_signature(secret, t, id, &body)).await;
+        assert_eq!(late.status(), 401, "t = now {:+}", t - now);
+        assert!(late.text().await.unwrap().contains("window"));
+    }
+    // The old format (no timestamp), and a timestamp changed after signing.
+    let old = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    assert_eq!(post(old).await.status(), 401);
+    let moved = webhook_signature(secret, now - 1000, "delivery-4", &body)
+        .replace(&format!("t={}", now - 1000), &format!("t={now}"));
+    assert_eq!(post(moved).await.status(), 401);
+    assert_eq!(runs().await, 1, "only the first delivery started a run");
+
+    // A new delivery is welcome.
+    let next = post(webhook_signature(secret, now, "delivery-5", &body)).await;
+    assert_eq!(next.status(), 202);
+}
