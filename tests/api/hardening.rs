@@ -753,3 +753,63 @@ async fn signed_webhooks_carry_a_timestamp_and_replays_are_refused() {
     let next = post(webhook_signature(secret, now, "delivery-5", &body)).await;
     assert_eq!(next.status(), 202);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_is_private_and_so_is_every_file_in_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let mut settings = pricebook_sync::config::Settings::for_dir(&data);
+    settings.database_url = database_url(root.path()).await;
+    settings.admin_email = Some(ADMIN_EMAIL.into());
+    settings.admin_password = Some(ADMIN_PASSWORD.into());
+    let sqlite = settings.database_url.is_none();
+    let app = pricebook_sync::app::Application::build(settings)
+        .await
+        .unwrap();
+    let state = app.state.clone();
+    // Write something, so SQLite has its -wal and -shm files.
+    pricebook_sync::store::accounts::find_or_create(&state.db, "perms")
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data dir");
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in ["encryption.key", "jwt.secret"] {
+        assert!(names.iter().any(|n| n == expected), "{names:?}");
+    }
+    if sqlite {
+        for expected in ["pricebook.db", "pricebook.db-wal", "pricebook.db-shm"] {
+            assert!(names.iter().any(|n| n == expected), "{names:?}");
+        }
+    }
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    drop(app);
+
+    // A data dir and database left readable by an older version are made private.
+    if sqlite {
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let db = data.join("pricebook.db");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut settings = pricebook_sync::config::Settings::for_dir(&data);
+        settings.admin_email = Some(ADMIN_EMAIL.into());
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        let again = pricebook_sync::app::Application::build(settings)
+            .await
+            .unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&db), 0o600);
+        drop(again);
+    }
+}
