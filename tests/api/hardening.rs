@@ -813,3 +813,137 @@ async fn the_data_dir_is_private_and_so_is_every_file_in_it() {
         drop(again);
     }
 }
+
+#[tokio::test]
+async fn stored_strings_and_searches_have_length_limits() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let id = seed_items(&app, account, 1).await[0].to_string();
+    let bad = |body: &Value, what: &str| {
+        let shown: String = body.to_string().chars().take(400).collect();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{what}: {shown}"
+        );
+    };
+    let update =
+        "mutation($id: ID!, $input: ItemInput!) { updateItem(id: $id, input: $input) { name } }";
+    // A 5 MB name used to be stored, then failed every push with 413.
+    for (input, what) in [
+        (json!({ "name": "n".repeat(5_000_000) }), "a 5 MB name"),
+        (json!({ "name": "n".repeat(256) }), "a 256-character name"),
+        (
+            json!({ "description": "d".repeat(10_001) }),
+            "a long description",
+        ),
+    ] {
+        bad(
+            &app.gql(Some(&token), update, json!({ "id": id, "input": input }))
+                .await,
+            what,
+        );
+    }
+    let fits = app
+        .gql_ok(&token, update, json!({ "id": id, "input": { "name": "é".repeat(255), "description": "d".repeat(10_000) } }))
+        .await;
+    assert_eq!(
+        fits["updateItem"]["name"].as_str().unwrap().chars().count(),
+        255
+    );
+
+    // Searches: 49,999 characters used to answer INTERNAL ("pattern too complex").
+    for query in [
+        "query($s: String) { items(search: $s) { totalCount } }",
+        "query($s: String) { conflicts(search: $s) { totalCount } }",
+    ] {
+        for n in [49_999, 201] {
+            bad(
+                &app.gql(Some(&token), query, json!({ "s": "x".repeat(n) }))
+                    .await,
+                query,
+            );
+        }
+        let ok = app
+            .gql(Some(&token), query, json!({ "s": "x".repeat(200) }))
+            .await;
+        assert!(ok.get("errors").is_none(), "{ok}");
+    }
+
+    // Connections, schedules, syncs, conflicts.
+    let create = "mutation($n: String!, $c: JSON!) { createConnection(input: { name: $n, provider: SERVICETITAN, config: $c, startSync: false }) { id } }";
+    bad(
+        &app.gql(
+            Some(&token),
+            create,
+            json!({ "n": "c".repeat(256), "c": { "sandbox": true } }),
+        )
+        .await,
+        "connection name",
+    );
+    bad(
+        &app.gql(
+            Some(&token),
+            create,
+            json!({ "n": "st", "c": { "sandbox": true, "x": "y".repeat(70_000) } }),
+        )
+        .await,
+        "connection config",
+    );
+    let conn = app
+        .sandbox_connection(&token, "st", json!({}))
+        .await
+        .to_string();
+    bad(
+        &app.gql(
+            Some(&token),
+            "mutation($c: ID!, $s: JSON) { updateConnection(id: $c, input: { secrets: $s }) { id } }",
+            json!({ "c": conn, "s": { "webhookSecret": "s".repeat(70_000) } }),
+        )
+        .await,
+        "connection secrets",
+    );
+    bad(
+        &app.gql(
+            Some(&token),
+            "mutation($c: ID!, $k: String) { setSchedule(connectionId: $c, incrementalCron: $k, enabled: true) { id } }",
+            json!({ "c": conn, "k": "*".repeat(101) }),
+        )
+        .await,
+        "cron",
+    );
+    let start = "mutation($c: ID!, $codes: [String!]!) { startSync(connectionId: $c, mode: ENTITY, entityTypes: [\"materials\"], codes: $codes) { run { id } } }";
+    bad(
+        &app.gql(
+            Some(&token),
+            start,
+            json!({ "c": conn, "codes": ["c".repeat(101)] }),
+        )
+        .await,
+        "a long code",
+    );
+    let many: Vec<String> = (0..1_001).map(|i| format!("C{i}")).collect();
+    bad(
+        &app.gql(Some(&token), start, json!({ "c": conn, "codes": many }))
+            .await,
+        "too many codes",
+    );
+    bad(
+        &app.gql(
+            Some(&token),
+            "mutation($k: String) { resolveConflict(id: \"1\", resolution: USE_LOCAL, comment: $k) { id } }",
+            json!({ "k": "k".repeat(2_001) }),
+        )
+        .await,
+        "conflict comment",
+    );
+    bad(
+        &app.gql(
+            Some(&token),
+            "mutation($v: String) { resolveConflict(id: \"1\", resolution: MERGED, fields: [{ field: \"description\", pick: CUSTOM, value: $v }]) { id } }",
+            json!({ "v": "v".repeat(10_001) }),
+        )
+        .await,
+        "a custom merge value",
+    );
+}

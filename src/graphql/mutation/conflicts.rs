@@ -1,4 +1,5 @@
 use crate::error::AppError;
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::conflict::{Conflict, FieldPick, Pick, Resolution};
 use crate::graphql::types::run::SyncRun;
 use crate::graphql::{editor, parse_id, state};
@@ -45,6 +46,10 @@ impl ConflictMutation {
         id: ID,
         resolution: Resolution,
         fields: Option<Vec<FieldPick>>,
+        #[graphql(
+            desc = "Why, for the history (at most 2,000 characters).",
+            validator(custom = "MaxChars(bounds::COMMENT)")
+        )]
         comment: Option<String>,
     ) -> async_graphql::Result<Conflict> {
         let c = editor(ctx)?;

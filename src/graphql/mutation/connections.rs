@@ -1,4 +1,5 @@
 use crate::connectors::settings as connectors;
+use crate::graphql::bounds::{self, MaxChars, MaxJsonBytes};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::enums::{ConnectionStatus, Provider};
 use crate::graphql::{admin, parse_id, state};
@@ -12,15 +13,25 @@ use entity::enums::{RunMode, RunTrigger};
 
 #[derive(InputObject)]
 pub struct CreateConnectionInput {
+    /// At most 255 characters.
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: String,
     pub provider: Provider,
     /// Non-secret settings, e.g. {"tenant": 123, "baseUrl": "…"} or {"sandbox": true}.
-    #[graphql(default_with = "Json(serde_json::json!({}))")]
+    #[graphql(
+        default_with = "Json(serde_json::json!({}))",
+        validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)")
+    )]
     pub config: Json<serde_json::Value>,
     /// Credentials; stored encrypted, never returned.
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub secrets: Option<Json<serde_json::Value>>,
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub directions: Option<Json<serde_json::Value>>,
-    #[graphql(default_with = "String::from(\"UTC\")")]
+    #[graphql(
+        default_with = "String::from(\"UTC\")",
+        validator(custom = "MaxChars(bounds::CODE)")
+    )]
     pub time_zone: String,
     /// Queue the first full sync right away (default true).
     #[graphql(default = true)]
@@ -29,11 +40,16 @@ pub struct CreateConnectionInput {
 
 #[derive(InputObject, Default)]
 pub struct UpdateConnectionInput {
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: Option<String>,
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub config: Option<Json<serde_json::Value>>,
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub secrets: Option<Json<serde_json::Value>>,
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub directions: Option<Json<serde_json::Value>>,
     pub status: Option<ConnectionStatus>,
+    #[graphql(validator(custom = "MaxChars(bounds::CODE)"))]
     pub time_zone: Option<String>,
     pub auto_merge_disjoint_fields: Option<bool>,
 }

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxJsonBytes};
 use crate::graphql::types::csv::{CsvImportResult, CsvTarget, DecimalSeparator};
 use crate::graphql::{editor, parse_id, state};
 use crate::sync::csv::import::{self, ImportRequest, MAX_FILE_BYTES};
@@ -22,7 +23,9 @@ impl CsvMutation {
         file: Upload,
         target: CsvTarget,
         connection_id: Option<ID>,
-        mapping: Option<Json<serde_json::Value>>,
+        #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))] mapping: Option<
+            Json<serde_json::Value>,
+        >,
         #[graphql(default)] dry_run: bool,
         #[graphql(
             desc = "How the file writes decimals; without it, the cells that show it decide and ambiguous cells (`1.500`) are errors."
@@ -39,6 +42,13 @@ impl CsvMutation {
             crate::error::AppError::bad_input(format!("cannot read the upload: {e}"))
         })?;
         let file_name = upload.filename.clone();
+        if file_name.chars().nth(bounds::NAME).is_some() {
+            return Err(crate::error::AppError::bad_input(format!(
+                "the file name is longer than {} characters",
+                bounds::NAME
+            ))
+            .into());
+        }
         let bytes = tokio::task::spawn_blocking(move || {
             let mut buf = Vec::new();
             upload

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::item::Item;
 use crate::graphql::types::money::MoneyInput;
 use crate::graphql::{editor, parse_id, state};
@@ -8,7 +9,11 @@ use entity::Money;
 /// A local edit; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct ItemInput {
+    /// At most 255 characters.
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: Option<String>,
+    /// At most 10,000 characters.
+    #[graphql(validator(custom = "MaxChars(bounds::DESCRIPTION)"))]
     pub description: Option<String>,
     pub cost: Option<MoneyInput>,
     pub price: Option<MoneyInput>,

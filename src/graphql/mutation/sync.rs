@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars, MaxList};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::item::Item;
 use crate::graphql::types::run::{StartSyncPayload, SyncMode, SyncRun};
@@ -23,9 +24,21 @@ impl SyncMutation {
         connection_id: ID,
         mode: SyncMode,
         #[graphql(default)] dry_run: bool,
-        #[graphql(default)] entity_types: Vec<String>,
-        #[graphql(default)] remote_ids: Vec<String>,
-        #[graphql(default)] codes: Vec<String>,
+        #[graphql(
+            default,
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
+        )]
+        entity_types: Vec<String>,
+        #[graphql(
+            default,
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
+        )]
+        remote_ids: Vec<String>,
+        #[graphql(
+            default,
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
+        )]
+        codes: Vec<String>,
         #[graphql(default)] force: bool,
         #[graphql(default)] strict: bool,
     ) -> async_graphql::Result<StartSyncPayload> {
@@ -74,8 +87,8 @@ impl SyncMutation {
         &self,
         ctx: &Context<'_>,
         connection_id: ID,
-        incremental_cron: Option<String>,
-        full_cron: Option<String>,
+        #[graphql(validator(custom = "MaxChars(bounds::CODE)"))] incremental_cron: Option<String>,
+        #[graphql(validator(custom = "MaxChars(bounds::CODE)"))] full_cron: Option<String>,
         enabled: bool,
     ) -> async_graphql::Result<Connection> {
         let c = admin(ctx)?;

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::eager::Eager;
 use crate::graphql::loaders::{ItemRelations, Loaders};
 use crate::graphql::types::category::Category;
@@ -26,7 +27,11 @@ impl CatalogQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Matches code or name, case-insensitive")] search: Option<String>,
+        #[graphql(
+            desc = "Matches code or name, case-insensitive (at most 200 characters)",
+            validator(custom = "MaxChars(bounds::SEARCH)")
+        )]
+        search: Option<String>,
         kind: Option<ItemKind>,
         category_id: Option<ID>,
         active: Option<bool>,

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::conflict::{
     Conflict, ConflictKind, ConflictStatus, FailedRecord, KindCount,
 };
@@ -34,6 +35,10 @@ impl ConflictQuery {
         connection_id: Option<ID>,
         status: Option<ConflictStatus>,
         kind: Option<ConflictKind>,
+        #[graphql(
+            desc = "Matches the item's code or name (at most 200 characters)",
+            validator(custom = "MaxChars(bounds::SEARCH)")
+        )]
         search: Option<String>,
         first: Option<i32>,
         after: Option<String>,

@@ -4,6 +4,7 @@
 use super::connection::Connection;
 use super::item::{Item, ItemLink};
 use super::run::SyncRun;
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::loaders::{ItemId, LinkId, load};
 use crate::graphql::state;
 use crate::store;
@@ -50,9 +51,12 @@ pub enum Pick {
 /// Where one field of a merge comes from.
 #[derive(InputObject, Clone, Debug)]
 pub struct FieldPick {
+    #[graphql(validator(custom = "MaxChars(bounds::CODE)"))]
     pub field: String,
     pub pick: Pick,
-    /// Required with CUSTOM: the value as text (decimals for money, true/false, …).
+    /// Required with CUSTOM: the value as text (decimals for money, true/false, …; at
+    /// most 10,000 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::DESCRIPTION)"))]
     pub value: Option<String>,
 }
 

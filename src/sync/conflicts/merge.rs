@@ -105,6 +105,9 @@ pub fn custom_value(field: &str, text: &str) -> AppResult<Value> {
             .map(Value::from)
             .map_err(|_| bad("a whole number")),
         "code" | "name" if trimmed.is_empty() => Err(bad("a non-empty text")),
+        "code" | "name" if trimmed.chars().count() > entity::item::NAME_MAX_CHARS => Err(bad(
+            &format!("at most {} characters", entity::item::NAME_MAX_CHARS),
+        )),
         "code" | "name" | "description" => Ok(Value::String(trimmed.to_owned())),
         // Provider-specific fields keep JSON when the admin typed JSON (numbers, lists).
         _ => Ok(serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.into()))),
@@ -175,6 +178,7 @@ mod tests {
             ("active", "maybe"),
             ("quantity", "2.5"),
             ("name", "  "),
+            ("name", &"n".repeat(256)),
             ("weight_kg", "heavy"),
         ] {
             let err = custom_value(field, text).unwrap_err();
