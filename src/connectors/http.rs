@@ -1,6 +1,7 @@
 //! The one HTTP client every connector uses: timeouts, a per-connection rate limit kept
 //! under the provider's, retries with exponential backoff and jitter on network errors,
-//! 429 and 5xx (honouring `Retry-After`), and one token refresh-and-retry on 401.
+//! 429 and 5xx (honouring `Retry-After`), and a token refresh-and-retry for each request
+//! refused with 401 (beyond the first, within the retry budget).
 
 use super::token::TokenSource;
 use backon::BackoffBuilder;
@@ -195,7 +196,7 @@ impl HttpClient {
             .with_max_times(self.policy.max_retries)
             .with_jitter()
             .build();
-        let mut refreshed = false;
+        let mut refreshes = 0u32;
         let mut throttle_wait = Duration::ZERO;
         loop {
             if let Some(limiter) = &self.limiter {
@@ -228,10 +229,21 @@ impl HttpClient {
                     }
                 },
                 Attempt::Unauthorized(message) => {
-                    let (Some(a), Some(stale), false) = (auth, token.as_deref(), refreshed) else {
+                    let (Some(a), Some(stale)) = (auth, token.as_deref()) else {
                         return Err(UpstreamError::Unauthorized(message));
                     };
-                    refreshed = true;
+                    // One refresh per refused request. The first goes at once; when the
+                    // fresh token is refused too (a revocation racing the refresh), the
+                    // next ones wait out the backoff and spend the retry budget, so a
+                    // credential the upstream never accepts still fails the call.
+                    if refreshes > 0 {
+                        let Some(delay) = delays.next() else {
+                            return Err(UpstreamError::Unauthorized(message));
+                        };
+                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(delay).await;
+                    }
+                    refreshes += 1;
                     self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
                     a.refresh(stale).await?;
                 }

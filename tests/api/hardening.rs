@@ -947,3 +947,37 @@ async fn stored_strings_and_searches_have_length_limits() {
         "a custom merge value",
     );
 }
+
+#[tokio::test]
+async fn a_token_refused_at_30_percent_of_a_run_is_refreshed_not_fatal() {
+    use pricebook_sync::sandbox::faults::FaultKind;
+    use std::sync::atomic::Ordering;
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let emu = app.emulator();
+    emu.seed(
+        &serde_json::from_value(json!({ "materials": 3000, "equipment": 0, "services": 0 }))
+            .unwrap(),
+    );
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    // Estimates, categories and the first materials pages go through; then the token is
+    // revoked upstream, and the request after the refresh is refused once more (a
+    // revocation racing the refresh), before everything goes through again.
+    emu.faults().push(FaultKind::Latency(0), 7);
+    emu.faults().push(FaultKind::Unauthorized, 2);
+    let run = app
+        .run_sync(conn, entity::enums::RunMode::Full, json!({}), false)
+        .await;
+    assert_eq!(
+        run.status,
+        entity::enums::RunStatus::Succeeded,
+        "{:?}",
+        run.error
+    );
+    assert_eq!(run.created, 3000);
+    assert_eq!(
+        emu.stats().faults.load(Ordering::Relaxed),
+        9,
+        "every fault was met"
+    );
+}
