@@ -188,13 +188,13 @@ async fn a_500000_row_csv_dry_run_and_import_stay_under_150_mb() {
 
     // Item costs, applied: 500,000 rows, 5,000 known items, the rest unknown.
     let mut file = String::from("SKU,Cost\n");
-    for i in 0..rows {
+    for (i, code) in codes.iter().enumerate() {
         use std::fmt::Write;
-        if i < items {
-            let _ = writeln!(file, "{},{}.25", codes[i], 7 + i % 50);
-        } else {
-            let _ = writeln!(file, "NOT-THERE-{i},1.50");
-        }
+        let _ = writeln!(file, "{code},{}.25", 7 + i % 50);
+    }
+    for i in items..rows {
+        use std::fmt::Write;
+        let _ = writeln!(file, "NOT-THERE-{i},1.50");
     }
     let file = file.into_bytes();
     let peak = PeakRss::start();

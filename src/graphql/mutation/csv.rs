@@ -17,6 +17,7 @@ impl CsvMutation {
     /// would change. Bad rows are reported in `errors` and skipped; a file without a
     /// usable header or rows is `BAD_USER_INPUT`. Money cells are read with one decimal
     /// separator for the whole file: `decimalSeparator`, else the one the cells show.
+    #[allow(clippy::too_many_arguments)]
     async fn upload_csv(
         &self,
         ctx: &Context<'_>,
