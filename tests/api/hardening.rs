@@ -82,43 +82,9 @@ impl PeakRss {
 
 const CSV_RESULT: &str = "runId dryRun rows updated unchanged skusNotFound skusNotFoundCount errorCount warningCount previewCapped errors { line column message } warnings { line column message } preview { key code field old new }";
 
-/// `uploadCsv` as a GraphQL multipart request with any of its arguments in `vars`.
-async fn upload(app: &TestApp, token: &str, file: Vec<u8>, vars: Value) -> Value {
-    let query = format!(
-        "mutation($file: Upload!, $target: CsvTarget!, $connectionId: ID, $mapping: JSON, $dryRun: Boolean!, $decimalSeparator: DecimalSeparator) {{ uploadCsv(file: $file, target: $target, connectionId: $connectionId, mapping: $mapping, dryRun: $dryRun, decimalSeparator: $decimalSeparator) {{ {CSV_RESULT} }} }}"
-    );
-    let mut variables = json!({ "file": null, "target": "ITEM_COSTS", "dryRun": false });
-    for (k, v) in vars.as_object().cloned().unwrap_or_default() {
-        variables[k] = v;
-    }
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "operations",
-            json!({ "query": query, "variables": variables }).to_string(),
-        )
-        .text("map", json!({ "0": ["variables.file"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(file)
-                .file_name("prices.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    app.client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json body")
-}
-
 /// Uploads, then waits for the import's push (the connection is free again after).
 async fn upload_ok(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Value) -> Value {
-    let body = upload(app, token, file.into(), vars).await;
+    let body = app.upload_csv(token, file.into(), CSV_RESULT, vars).await;
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
     let r = body["data"]["uploadCsv"].clone();
     if let Some(run) = r["runId"].as_str() {
