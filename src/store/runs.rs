@@ -88,20 +88,24 @@ pub async fn save_checkpoint(
 }
 
 /// Saves a running run's stage, percent and counters (the worker's heartbeat). Guarded in
-/// SQL: a run that already ended is never written (a heartbeat racing the finish loses).
-/// Returns whether the run was still running.
+/// SQL: a run that already ended is never written (a heartbeat racing the finish loses),
+/// nor one another worker has taken over (`owner`: the lease holder writing; `None` for a
+/// run executed in the foreground without a lease). Returns whether it was written.
 pub async fn save_progress(
     db: &impl ConnectionTrait,
     run_id: i64,
+    owner: Option<&str>,
     stage: &str,
     percent: i32,
     c: &Counters,
 ) -> AppResult<bool> {
-    let res = figures(stage, percent, c)
+    let mut update = figures(stage, percent, c)
         .filter(sync_run::Column::Id.eq(run_id))
-        .filter(sync_run::Column::Status.eq(RunStatus::Running))
-        .exec(db)
-        .await?;
+        .filter(sync_run::Column::Status.eq(RunStatus::Running));
+    if let Some(owner) = owner {
+        update = update.filter(sync_run::Column::LeaseOwner.eq(owner));
+    }
+    let res = update.exec(db).await?;
     Ok(res.rows_affected > 0)
 }
 

@@ -373,14 +373,70 @@ async fn a_late_heartbeat_cannot_overwrite_a_finished_run() {
         created: 12,
         ..Default::default()
     };
-    let written = runs::save_progress(&app.state.db, id, "fetching materials page 36", 81, &stale)
+    let written = runs::save_progress(
+        &app.state.db,
+        id,
+        Some("the-old-worker"),
+        "fetching materials page 36",
+        81,
+        &stale,
+    )
+    .await
+    .unwrap();
+    assert!(!written, "no progress is written once a run has ended");
+    let unowned = runs::save_progress(&app.state.db, id, None, "late", 81, &stale)
         .await
         .unwrap();
-    assert!(!written, "no progress is written once a run has ended");
+    assert!(!unowned);
     let after = app.wait_for_run(&token, &run_id).await;
     assert_eq!(after, done, "the finished run is untouched");
     assert_eq!(after["progress"], 100);
     assert_eq!(after["stage"], "finished");
+    // A worker whose run was taken over by another writes nothing either.
+    let taken = runs::create(
+        &app.state.db,
+        runs::NewRun {
+            account_id: app.account_id_of(&token).await,
+            connection_id: conn,
+            mode: entity::enums::RunMode::Incremental,
+            trigger: entity::enums::RunTrigger::Cli,
+            dry_run: false,
+            params: json!({}),
+            requested_by: None,
+            status: entity::enums::RunStatus::Running,
+        },
+    )
+    .await
+    .unwrap();
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut a: entity::sync_run::ActiveModel = taken.clone().into();
+        a.lease_owner = Set(Some("the-new-worker".into()));
+        a.update(&app.state.db).await.unwrap();
+    }
+    let stale_owner = runs::save_progress(
+        &app.state.db,
+        taken.id,
+        Some("the-old-worker"),
+        "late",
+        50,
+        &stale,
+    )
+    .await
+    .unwrap();
+    assert!(!stale_owner, "the old owner's heartbeat lost the run");
+    assert!(
+        runs::save_progress(
+            &app.state.db,
+            taken.id,
+            Some("the-new-worker"),
+            "now",
+            50,
+            &stale
+        )
+        .await
+        .unwrap()
+    );
     // Nor is a lease renewed.
     let owner = "late-worker";
     let renewed = runs::heartbeat(&app.state.db, id, owner, chrono::Utc::now())

@@ -808,7 +808,7 @@ async fn close_run(
         if run.status == RunStatus::Queued {
             store::runs::save_queued_figures(txn, run.id, stage, &counters).await?;
         } else {
-            store::runs::save_progress(txn, run.id, stage, 0, &counters).await?;
+            store::runs::save_progress(txn, run.id, None, stage, 0, &counters).await?;
         }
         store::runs::save_summary(txn, run.id, summary.clone()).await?;
         store::runs::get(txn, req.account_id, run.id).await?
