@@ -218,11 +218,8 @@ async fn status_per_entity_type_matches_the_database() {
     assert_eq!(status["lastFullRun"]["mode"], "FULL");
     assert_eq!(status["lastIncrementalRun"]["id"], failed.id.to_string());
     assert_eq!(status["lastIncrementalRun"]["status"], "FAILED");
-    // The failed incremental run is newer; the last success is still the full sync.
-    assert_eq!(
-        status["lastSuccessfulRun"]["id"],
-        status["lastFullRun"]["id"]
-    );
+    // The failed incremental run is newer; the last success is the one before it.
+    assert_eq!(status["lastSuccessfulRun"]["id"], inc.id.to_string());
     assert_eq!(status["lastSuccessfulRun"]["status"], "SUCCEEDED");
     let errors = status["recentErrors"].as_array().unwrap();
     assert_eq!(errors[0]["kind"], "run_failed");
