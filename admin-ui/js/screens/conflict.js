@@ -100,7 +100,7 @@ function ConflictDetails({ id }) {
   const connections = useConnections();
   const sel = caps.select(conflictType(caps), CONFLICT_FULL_SPEC);
   const result = useLoader(() => gql(`query($id: ID!) { conflict(id: $id) { ${sel} } }`, { id }).then((d) => d.conflict), [id]);
-  const [chosen, setPicks] = useState({});
+  const [chosen, setChosen] = useState({});
   const [custom, setCustom] = useState({});
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(null);
@@ -127,7 +127,7 @@ function ConflictDetails({ id }) {
   const upstream = connection ? providerLabel(connection.provider) : 'The upstream system';
   const context = { upstream, connection: connectionName(connections, c.connectionId), item: c.item };
   const canMerge = !info || info.merge;
-  const reload = () => { setError(null); setPicks({}); setCustom({}); result.reload(); };
+  const reload = () => { setError(null); setChosen({}); setCustom({}); result.reload(); };
 
   const resolve = async (resolution) => {
     setError(null);
@@ -200,7 +200,7 @@ function ConflictDetails({ id }) {
                     ${PICKS.map(([p, label]) => html`
                       <label key=${p} class="pick"><input type="radio" name=${`pick-${r.field}`} value=${p} checked=${picks[r.field] === p}
                         onChange=${() => {
-                          setPicks({ ...picks, [r.field]: p });
+                          setChosen({ ...picks, [r.field]: p });
                           if (p === 'CUSTOM' && custom[r.field] === undefined) setCustom({ ...custom, [r.field]: asText(r.field, r.local) });
                         }} data-testid=${`pick-${r.field}-${p}`} /> ${label}</label>`)}
                     ${picks[r.field] === 'CUSTOM' && isMoneyField(r.field) ? html`
