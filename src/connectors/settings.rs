@@ -32,6 +32,9 @@ pub fn validate_settings(
             return Err(AppError::bad_input("config.baseUrl must be an http(s) URL"));
         }
     }
+    if provider == Provider::Jobber {
+        crate::connectors::jobber::api_version(config)?;
+    }
     if provider == Provider::ShipHero
         && let Some(source) = config.get("source").filter(|v| !v.is_null())
     {
