@@ -52,7 +52,8 @@ pub fn validate_settings(
                 .and_then(|v| v.as_str())
                 .is_some_and(|v| !v.is_empty())
         };
-        if !has("refreshToken") && !(has("username") && has("password")) {
+        let login = has("username") && has("password");
+        if !(has("refreshToken") || login) {
             return Err(AppError::bad_input(
                 "secrets.refreshToken (or secrets.username and secrets.password) is required for shiphero",
             ));
