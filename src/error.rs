@@ -116,10 +116,10 @@ impl AppError {
                 format!("a sync is already running for this connection (run {run_id})")
             }
             Self::Upstream(m) | Self::UpstreamUnauthorized(m) | Self::UpstreamApiVersion(m) => {
-                format!("upstream error: {m}")
+                format!("upstream error: {}", crate::redact::scrub(m))
             }
             Self::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+                tracing::error!(error = %crate::redact::scrub(detail), "internal error");
                 "internal error".to_owned()
             }
         }

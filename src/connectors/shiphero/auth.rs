@@ -96,6 +96,10 @@ impl PasswordGrant {
             }))
             .await?;
         let expires = Instant::now() + Duration::from_secs(answer.expires_in);
+        crate::redact::remember(&answer.access_token);
+        if let Some(r) = &answer.refresh_token {
+            crate::redact::remember(r);
+        }
         held.access = Some((answer.access_token.clone(), expires));
         held.refresh = refresh;
         Ok(answer.access_token)
