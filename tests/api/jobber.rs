@@ -406,7 +406,7 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
     assert_eq!(done.status(), 303);
     assert_eq!(
         done.headers()["location"].to_str().unwrap(),
-        format!("/#/connections/{conn}")
+        format!("/#/connections/{conn}?connected=1")
     );
     let secrets = stored_secrets(&app, conn).await;
     assert!(
