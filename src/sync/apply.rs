@@ -4,6 +4,7 @@
 
 use super::canonical;
 use super::diff::{self, Category, Decision};
+use super::policy::{self, Policy};
 use super::progress::{Counters, RunEvent};
 use crate::connectors::{RemoteCategory, RemoteRecord};
 use crate::error::AppResult;
@@ -58,6 +59,8 @@ pub struct PageContext<'a> {
     pub adoption: AdoptionPolicy,
     /// Remote category id → local category id.
     pub categories: &'a HashMap<String, i64>,
+    /// Field ownership of this entity type (`BOTH` everywhere by default).
+    pub policy: Policy,
 }
 
 #[derive(Debug, Default)]
@@ -593,15 +596,32 @@ fn apply_linked(
     let local = canonical::from_item(&item);
     // A record that reappears after a remote delete is taken as it is now.
     let reappeared = link.deleted_remotely && item.deleted_at.is_some();
-    let decision = if reappeared {
-        Decision {
-            category: Category::RemoteOnly,
-            fields: Vec::new(),
-            adopted: false,
+    let verdict = if reappeared {
+        policy::Verdict {
+            decision: Decision {
+                category: Category::RemoteOnly,
+                fields: Vec::new(),
+                adopted: false,
+            },
+            also_push: false,
+            overwritten: Vec::new(),
         }
     } else {
-        diff::categorise(Some(&record.fields), Some(&base), Some(&local))
+        policy::categorise(&ctx.policy, Some(&record.fields), Some(&base), Some(&local))
     };
+    let decision = verdict.decision;
+    if !verdict.overwritten.is_empty() && ctx.direction.pushes() {
+        out.events.push(
+            RunEvent::info(
+                "remote_change_overwritten",
+                format!(
+                    "upstream changed {} which this connection's policy gives to the local side; the push overwrites it",
+                    verdict.overwritten.join(", ")
+                ),
+            )
+            .for_record(Some(item_id), Some(&record.remote_id), Some(code)),
+        );
+    }
     out.count(decision.category);
     out.sample(code, &decision);
     link.last_seen_run_id = if ctx.full {
@@ -625,9 +645,15 @@ fn apply_linked(
             out.counters.skipped += 1;
         }
         Category::RemoteOnly if ctx.direction.pulls() => {
-            take_remote(&mut item, &record.fields, ctx.categories);
+            let written = ctx
+                .policy
+                .written(&record.fields, Some(&base), Some(&local));
+            take_remote(&mut item, &written, ctx.categories);
             w.item_updates.push(item);
             rebase(&mut link, record);
+            if verdict.also_push && ctx.direction.pushes() {
+                link.sync_status = LinkStatus::PendingPush;
+            }
             w.link_updates.push(link);
             out.counters.updated += 1;
         }
@@ -786,7 +812,7 @@ pub async fn apply_deletions(
             continue;
         };
         let local = canonical::from_item(&item);
-        let decision = diff::categorise(None, Some(&base), Some(&local));
+        let decision = policy::categorise(&ctx.policy, None, Some(&base), Some(&local)).decision;
         out.count(decision.category);
         out.sample(&item.code, &decision);
         if decision.category == Category::DeleteConflict && ctx.direction.pushes() {
