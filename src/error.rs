@@ -34,6 +34,9 @@ pub enum AppError {
     /// its credentials were refused.
     ReconnectRequired(String),
     Cancelled(String),
+    /// A local edit of a field the connection's sync policy gives to the upstream
+    /// (`REMOTE_OWNS`, refusing local edits); the message names the connection and fields.
+    FieldOwnedRemotely(String),
     /// The database (or another dependency every request needs) cannot be reached right
     /// now; retrying later will work without a restart.
     Unavailable(String),
@@ -57,6 +60,7 @@ impl AppError {
             Self::UpstreamUnauthorized(_) => "UPSTREAM_UNAUTHORIZED",
             Self::ReconnectRequired(_) => "RECONNECT_REQUIRED",
             Self::Cancelled(_) => "CANCELLED",
+            Self::FieldOwnedRemotely(_) => "FIELD_OWNED_REMOTELY",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -74,7 +78,7 @@ impl AppError {
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
             Self::Upstream(_) | Self::UpstreamUnauthorized(_) => StatusCode::BAD_GATEWAY,
             Self::ReconnectRequired(_) => StatusCode::CONFLICT,
-            Self::Cancelled(_) => StatusCode::CONFLICT,
+            Self::Cancelled(_) | Self::FieldOwnedRemotely(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,6 +108,7 @@ impl AppError {
             | Self::QueryTimeout(m)
             | Self::ConflictStale(m)
             | Self::Cancelled(m)
+            | Self::FieldOwnedRemotely(m)
             | Self::ReconnectRequired(m)
             | Self::Unavailable(m) => m.clone(),
             Self::SyncInProgress { run_id } => {

@@ -161,6 +161,17 @@ impl Policy {
     }
 }
 
+/// Whether any entity type of a stored `sync_policy` refuses local edits of `field`
+/// (imports that do not know an item's entity type refuse when any does).
+pub fn refuses_edits_anywhere(stored: &Value, field: &str) -> bool {
+    stored.as_object().is_some_and(|entries| {
+        entries
+            .values()
+            .filter_map(|v| serde_json::from_value::<Policy>(v.clone()).ok())
+            .any(|p| !p.refused_edits([field]).is_empty())
+    })
+}
+
 fn value<'a>(fields: Option<&'a Fields>, name: &str) -> Option<&'a Value> {
     fields.and_then(|f| f.get(name)).filter(|v| !v.is_null())
 }

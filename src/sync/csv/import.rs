@@ -277,12 +277,24 @@ async fn apply_costs(
         }
     }
     let mut costs: Vec<(i64, Money)> = Vec::new();
+    let cost_owned = crate::sync::policy::refuses_edits_anywhere(&connection.sync_policy, "cost");
     for i in order {
         let row = by_item[&i];
         let item = &candidates[i];
         let new = Money::new(row.amount);
         if item.cost == Some(new) {
             report.unchanged += 1;
+            continue;
+        }
+        if cost_owned {
+            report.errors.push(Problem {
+                line: Some(row.line),
+                column: None,
+                message: format!(
+                    "cost of {} is owned by connection \"{}\" (sync policy REMOTE_OWNS): not imported",
+                    item.code, connection.name
+                ),
+            });
             continue;
         }
         report.updated += 1;
