@@ -33,7 +33,13 @@ pub async fn other_servicetitan(spec: &SeedSpec) -> (Emulator, String) {
     (emulator, base)
 }
 
-async fn connection(app: &TestApp, token: &str, name: &str, config: Value, policy: &str) -> i64 {
+pub async fn connection(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    config: Value,
+    policy: &str,
+) -> i64 {
     let mut full = json!({ "sandbox": true, "maxRetries": 2, "requestsPerSecond": 1000 });
     if let (Some(c), Some(extra)) = (full.as_object_mut(), config.as_object()) {
         c.extend(extra.clone());
