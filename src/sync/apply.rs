@@ -111,6 +111,8 @@ struct Writes {
     refreshed_conflicts: Vec<conflict::Model>,
     /// New links waiting in a FIRST_LINK conflict: the conflict needs the link's id.
     first_links: Vec<(item_link::Model, conflict::Model)>,
+    /// Links whose records left the connection's record filter: removed, items kept.
+    unlinks: Vec<i64>,
 }
 
 impl Writes {
@@ -369,6 +371,11 @@ pub async fn apply_items(
         }
     }
 
+    let filter = &ctx.policy.filter;
+    let subtree = match filter.category_id {
+        Some(root) => state::category_subtree(db, ctx.account_id, root).await?,
+        None => HashSet::new(),
+    };
     let mut w = Writes::default();
     for record in unique {
         let code = record
@@ -377,6 +384,33 @@ pub async fn apply_items(
             .and_then(|c| c.as_str())
             .unwrap_or("")
             .to_owned();
+        let candidate = policy::Candidate {
+            fields: &record.fields,
+            kind: ctx.kind.as_str(),
+            category_id: canonical::category_remote_ids(&record.fields)
+                .iter()
+                .find_map(|id| ctx.categories.get(id).copied()),
+            modified_on: record.modified_on,
+        };
+        if !filter.is_empty() && !filter.admits(&candidate, &subtree) {
+            out.counters.skipped += 1;
+            if let Some(link) = links.get(&record.remote_id) {
+                close_settled(&mut w, &open, link.id);
+                w.unlinks.push(link.id);
+                out.events.push(
+                    RunEvent::info(
+                        "left_filter",
+                        "the record left this connection's record filter: unlinked, the item stays",
+                    )
+                    .for_record(
+                        Some(link.item_id),
+                        Some(&record.remote_id),
+                        Some(&code),
+                    ),
+                );
+            }
+            continue;
+        }
         if code.is_empty() || !record.fields.contains_key("name") {
             out.counters.errors += 1;
             out.events.push(
@@ -770,6 +804,7 @@ async fn flush(db: &impl ConnectionTrait, ctx: &PageContext<'_>, w: Writes) -> A
     for c in w.refreshed_conflicts {
         state::refresh_conflict(db, c).await?;
     }
+    state::delete_links(db, &w.unlinks).await?;
     Ok(())
 }
 

@@ -52,6 +52,73 @@ pub struct Policy {
     pub fields: BTreeMap<String, Ownership>,
     #[serde(default)]
     pub local_edits: LocalEdits,
+    /// Which records sync at all.
+    #[serde(default)]
+    pub filter: RecordFilter,
+}
+
+/// Records of an entity type that sync; the rest are neither pulled nor pushed, and a
+/// linked record leaving the filter is unlinked (its item stays).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordFilter {
+    /// Only active records.
+    #[serde(default)]
+    pub active_only: bool,
+    /// Only records filed under this local category or one below it.
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Only these item kinds (`service`, `material`, `equipment`, `product`); empty: all.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Only codes matching this glob (`*` any run, `?` one character; at most
+    /// [`MAX_PATTERN`] characters, matched in linear time).
+    #[serde(default)]
+    pub code_pattern: Option<String>,
+    /// Only records the upstream changed at or after this instant.
+    #[serde(default)]
+    pub changed_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Longest code pattern a filter may hold.
+pub const MAX_PATTERN: usize = 64;
+
+/// One record as a filter sees it.
+pub struct Candidate<'a> {
+    pub fields: &'a Fields,
+    pub kind: &'a str,
+    /// Its local category, if any.
+    pub category_id: Option<i64>,
+    pub modified_on: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl RecordFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == RecordFilter::default()
+    }
+
+    /// Whether the record syncs; `subtree` is the category and its descendants (read
+    /// once per page by the caller when `category_id` is set).
+    pub fn admits(&self, r: &Candidate<'_>, subtree: &std::collections::HashSet<i64>) -> bool {
+        let active = r
+            .fields
+            .get("active")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let code = r.fields.get("code").and_then(Value::as_str).unwrap_or("");
+        (!self.active_only || active)
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == r.kind))
+            && self
+                .category_id
+                .is_none_or(|_| r.category_id.is_some_and(|c| subtree.contains(&c)))
+            && self
+                .code_pattern
+                .as_deref()
+                .is_none_or(|p| wildmatch::WildMatch::new(p).matches(code))
+            && self
+                .changed_since
+                .is_none_or(|floor| r.modified_on.is_none_or(|m| m >= floor))
+    }
 }
 
 /// Most fields a policy may name (a bounded input).
@@ -75,6 +142,7 @@ impl Policy {
     }
 
     /// True when every field is `BOTH`: the categorisation is exactly today's.
+    /// (The record filter is applied before categorisation.)
     pub fn is_default(&self) -> bool {
         self.fields.values().all(|o| *o == Ownership::Both)
     }
@@ -476,6 +544,62 @@ mod tests {
             Some(&record(json!({"code": "A", "price": 2}))),
         );
         assert_eq!(v.decision.category, Category::RemoteDelete);
+    }
+
+    #[test]
+    fn record_filter_admits_by_each_criterion() {
+        let fields = record(json!({"code": "PIPE-10", "active": false}));
+        let subtree: std::collections::HashSet<i64> = [3, 4].into();
+        let r = |category_id| Candidate {
+            fields: &fields,
+            kind: "material",
+            category_id,
+            modified_on: Some(chrono::DateTime::UNIX_EPOCH),
+        };
+        let f = |f: RecordFilter| f.admits(&r(Some(4)), &subtree);
+        assert!(f(RecordFilter::default()));
+        assert!(!f(RecordFilter {
+            active_only: true,
+            ..Default::default()
+        }));
+        assert!(f(RecordFilter {
+            category_id: Some(3),
+            ..Default::default()
+        }));
+        assert!(
+            !RecordFilter {
+                category_id: Some(3),
+                ..Default::default()
+            }
+            .admits(&r(Some(9)), &subtree)
+        );
+        assert!(
+            !RecordFilter {
+                category_id: Some(3),
+                ..Default::default()
+            }
+            .admits(&r(None), &subtree)
+        );
+        assert!(f(RecordFilter {
+            kinds: vec!["material".into()],
+            ..Default::default()
+        }));
+        assert!(!f(RecordFilter {
+            kinds: vec!["service".into()],
+            ..Default::default()
+        }));
+        assert!(f(RecordFilter {
+            code_pattern: Some("PIPE-*".into()),
+            ..Default::default()
+        }));
+        assert!(!f(RecordFilter {
+            code_pattern: Some("VALVE-?".into()),
+            ..Default::default()
+        }));
+        assert!(!f(RecordFilter {
+            changed_since: Some(chrono::Utc::now()),
+            ..Default::default()
+        }));
     }
 
     #[test]

@@ -261,3 +261,113 @@ async fn jobber_kept_local_price_is_never_pushed_and_a_remote_price_lands() {
     let landed = app.item_by_code(account, "CU-10000").await;
     assert_eq!(landed.price.unwrap().amount().to_string(), "12.5000");
 }
+
+#[tokio::test]
+async fn a_category_filter_syncs_exactly_its_subtree_and_unlinks_a_record_moved_out() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let (emu, base) = other_servicetitan(&SeedSpec {
+        materials: 30,
+        equipment: 0,
+        services: 0,
+        seed: 11,
+    })
+    .await;
+    let conn = connection(&app, &token, "st", json!({ "baseUrl": base }), "CONFLICT").await;
+    synced(&app, conn).await;
+    let local_category = |remote: i64| {
+        let db = app.state.db.clone();
+        async move {
+            entity::category::Entity::find()
+                .filter(entity::category::Column::ConnectionId.eq(conn))
+                .filter(entity::category::Column::RemoteId.eq(remote.to_string()))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    // Department 1 is remote category 1 with the remote ids 1..=17 below it.
+    let department = local_category(1).await;
+    let in_subtree = |remote: &Value| {
+        remote["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_i64().is_some_and(|id| id <= 17))
+    };
+    let ids = emu.ids("materials");
+    let inside: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| in_subtree(&emu.get_remote("materials", *id).unwrap()))
+        .collect();
+    assert!(!inside.is_empty() && inside.len() < ids.len(), "{inside:?}");
+
+    let mut input = policy("materials", "REFUSE", &[]);
+    input["entities"][0]["filter"] = json!({ "categoryId": department.to_string() });
+    set_policy(&app, &token, conn, input, false).await;
+    // Every record upstream changes its price; only the subtree's land.
+    for id in &ids {
+        emu.set_remote("materials", *id, &json!({ "price": 1.25 }))
+            .unwrap();
+    }
+    let run = synced(&app, conn).await;
+    assert_eq!(run.updated as usize, inside.len(), "{run:?}");
+    assert_eq!(run.deleted, 0);
+    let linked = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            entity::item_link::Entity::find()
+                .filter(entity::item_link::Column::ConnectionId.eq(conn))
+                .all(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let mut remote_ids: Vec<i64> = linked(&app)
+        .await
+        .iter()
+        .map(|l| l.remote_id.parse().unwrap())
+        .collect();
+    remote_ids.sort();
+    assert_eq!(remote_ids, inside, "exactly the subtree stays linked");
+    let items = entity::item::Entity::find()
+        .filter(entity::item::Column::AccountId.eq(account))
+        .filter(entity::item::Column::DeletedAt.is_null())
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), ids.len(), "no item was deleted");
+
+    // A record moved out of the subtree is unlinked, not deleted, and no longer synced.
+    let moved = inside[0];
+    let code = emu.get_remote("materials", moved).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emu.set_remote("materials", moved, &json!({ "categories": [20] }))
+        .unwrap();
+    let run = synced(&app, conn).await;
+    assert_eq!(run.deleted, 0, "{run:?}");
+    let events = events_of(&app, run.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "left_filter" && e.code.as_deref() == Some(code.as_str())),
+        "{events:?}"
+    );
+    assert_eq!(linked(&app).await.len(), inside.len() - 1);
+    let item = app.item_by_code(account, &code).await;
+    assert!(item.deleted_at.is_none());
+    emu.set_remote("materials", moved, &json!({ "price": 9.99 }))
+        .unwrap();
+    synced(&app, conn).await;
+    assert_eq!(
+        app.item_by_code(account, &code).await.price,
+        item.price,
+        "outside the filter nothing is pulled"
+    );
+}

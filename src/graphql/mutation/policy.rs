@@ -42,6 +42,9 @@ impl PolicyMutation {
         let st = state(ctx);
         let id = parse_id(&connection_id, "connection")?;
         let stored = input.to_stored()?;
+        for category in input.category_ids() {
+            store::categories::get(&st.db, c.account_id, category).await?;
+        }
         let current = store::connections::get(&st.db, c.account_id, id).await?;
         let policy = ConnectionPolicy::from_stored(id, &stored);
         if preview {

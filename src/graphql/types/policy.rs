@@ -63,6 +63,76 @@ pub struct EntityPolicy {
     pub local_edits: LocalEdits,
     /// Fields not listed are `BOTH`.
     pub fields: Vec<FieldPolicy>,
+    /// Which records sync at all (default: every record).
+    #[graphql(default)]
+    pub filter: RecordFilter,
+}
+
+/// Which records of an entity type sync. Records outside are neither pulled nor pushed;
+/// a linked record leaving the filter is unlinked, never deleted.
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "RecordFilterInput")]
+pub struct RecordFilter {
+    /// Only active records.
+    #[graphql(default)]
+    pub active_only: bool,
+    /// Only records filed under this category or one below it.
+    pub category_id: Option<ID>,
+    /// Only these kinds: `service`, `material`, `equipment`, `product` (empty: all).
+    #[graphql(default)]
+    pub kinds: Vec<String>,
+    /// Only codes matching this glob (`*`, `?`; at most 64 characters).
+    pub code_pattern: Option<String>,
+    /// Only records the upstream changed at or after this instant.
+    pub changed_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl RecordFilter {
+    fn to_stored(&self) -> AppResult<policy::RecordFilter> {
+        if self.kinds.len() > 4
+            || self
+                .kinds
+                .iter()
+                .any(|k| !["service", "material", "equipment", "product"].contains(&k.as_str()))
+        {
+            return Err(AppError::bad_input(
+                "filter.kinds: service, material, equipment or product",
+            ));
+        }
+        if let Some(p) = &self.code_pattern
+            && (p.is_empty() || p.chars().count() > policy::MAX_PATTERN)
+        {
+            return Err(AppError::bad_input(format!(
+                "filter.codePattern: 1 to {} characters",
+                policy::MAX_PATTERN
+            )));
+        }
+        let category_id = self
+            .category_id
+            .as_ref()
+            .map(|id| {
+                id.parse::<i64>()
+                    .map_err(|_| AppError::bad_input("filter.categoryId is not a category id"))
+            })
+            .transpose()?;
+        Ok(policy::RecordFilter {
+            active_only: self.active_only,
+            category_id,
+            kinds: self.kinds.clone(),
+            code_pattern: self.code_pattern.clone(),
+            changed_since: self.changed_since,
+        })
+    }
+
+    fn from_stored(f: &policy::RecordFilter) -> Self {
+        Self {
+            active_only: f.active_only,
+            category_id: f.category_id.map(|id| ID(id.to_string())),
+            kinds: f.kinds.clone(),
+            code_pattern: f.code_pattern.clone(),
+            changed_since: f.changed_since,
+        }
+    }
 }
 
 /// A connection's sync policy: field ownership per entity type.
@@ -94,6 +164,14 @@ fn valid_name(name: &str, max: usize) -> bool {
 
 impl ConnectionPolicyInput {
     /// The stored form, refusing what is ambiguous or unbounded.
+    /// The categories the filters name (the caller checks they are the account's).
+    pub fn category_ids(&self) -> Vec<i64> {
+        self.entities
+            .iter()
+            .filter_map(|e| e.filter.category_id.as_ref()?.parse().ok())
+            .collect()
+    }
+
     pub fn to_stored(&self) -> AppResult<serde_json::Value> {
         if self.entities.len() > MAX_ENTITIES {
             return Err(AppError::bad_input(format!(
@@ -140,6 +218,7 @@ impl ConnectionPolicyInput {
             let p = Policy {
                 fields,
                 local_edits: e.local_edits.into(),
+                filter: e.filter.to_stored()?,
             };
             let value = serde_json::to_value(&p).map_err(AppError::internal)?;
             if stored.insert(e.entity_type.clone(), value).is_some() {
@@ -172,6 +251,7 @@ impl ConnectionPolicy {
                                     ownership: (*o).into(),
                                 })
                                 .collect(),
+                            filter: RecordFilter::from_stored(&p.filter),
                         }
                     })
                     .collect()
