@@ -362,6 +362,7 @@ mod tests {
         Policy {
             fields: fields.iter().map(|(k, o)| ((*k).to_owned(), *o)).collect(),
             local_edits,
+            filter: RecordFilter::default(),
         }
     }
 
