@@ -371,3 +371,47 @@ async fn a_category_filter_syncs_exactly_its_subtree_and_unlinks_a_record_moved_
         "outside the filter nothing is pulled"
     );
 }
+
+#[tokio::test]
+async fn a_csv_cost_import_into_a_remote_owned_cost_is_refused_per_line() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let (_emu, base) = other_servicetitan(&SeedSpec {
+        materials: 2,
+        equipment: 0,
+        services: 0,
+        seed: 2,
+    })
+    .await;
+    let conn = connection(&app, &token, "st", json!({ "baseUrl": base }), "CONFLICT").await;
+    synced(&app, conn).await;
+    set_policy(
+        &app,
+        &token,
+        conn,
+        policy("materials", "REFUSE", &[("cost", "REMOTE_OWNS")]),
+        false,
+    )
+    .await;
+    let before = app.item_by_code(account, "MAT-000001").await;
+    let body = crate::price_safety::upload_item_costs(
+        &app.client,
+        &app.address,
+        &token,
+        &conn.to_string(),
+        "code,cost\nMAT-000001,1.23\nMAT-000002,4.56\n",
+    )
+    .await;
+    let result = &body["data"]["uploadCsv"];
+    assert_eq!(result["updated"], 0, "{body}");
+    let errors = result["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{body}");
+    assert_eq!(errors[0]["line"], 2);
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("owned by connection \"st\""), "{message}");
+    assert_eq!(
+        app.item_by_code(account, "MAT-000001").await.cost,
+        before.cost
+    );
+}

@@ -775,7 +775,7 @@ pub async fn upload_item_costs(
     csv: &str,
 ) -> Value {
     let operations = json!({
-        "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued pushWaiting runId } }",
+        "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued pushWaiting runId errors { line message } } }",
         "variables": { "f": null, "c": connection_id },
     });
     let form = reqwest::multipart::Form::new()
