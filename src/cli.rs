@@ -152,6 +152,10 @@ pub enum Command {
         /// Header mapping as JSON, e.g. '{"sku": "Part_Num", "cost": "Trade_Cost"}'.
         #[arg(long)]
         mapping: Option<String>,
+        /// How the file writes decimals: `.` (1,234.50) or `,` (1.234,50). Without it the
+        /// cells that show it decide, and cells that could be read either way are errors.
+        #[arg(long, value_parser = ["." , ",", "point", "comma"])]
+        decimal_separator: Option<String>,
         /// Report what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -264,7 +268,8 @@ pub fn init_tracing(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr);
+        // Every log line passes the secret scrubber on its way out.
+        .with_writer(crate::redact::ScrubbingWriter(std::io::stderr));
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder
@@ -371,17 +376,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             connection,
             target,
             mapping,
+            decimal_separator,
             dry_run,
         } => {
-            import_csv::run(
-                store.into_settings(),
-                &file,
-                &connection,
+            let options = import_csv::CsvOptions {
                 target,
                 mapping,
+                decimal_separator,
                 dry_run,
-            )
-            .await
+            };
+            import_csv::run(store.into_settings(), &file, &connection, options).await
         }
         Command::User {
             command:

@@ -172,8 +172,25 @@ impl Settings {
         (self.retention_days > 0).then(|| chrono::Duration::days(self.retention_days.into()))
     }
 
+    /// Creates the data dir private to this user (0700), and makes an existing one
+    /// private: it holds the keys and, by default, the database.
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.data_dir)
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder.create(&self.data_dir)?;
+            let mode = std::fs::metadata(&self.data_dir)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700))?;
+                tracing::info!(dir = %self.data_dir.display(), "made the data dir private (0700)");
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        builder.create(&self.data_dir)
     }
 
     /// Settings for tests and benchmarks: everything in `dir`, port chosen by the OS.

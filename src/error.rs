@@ -114,9 +114,11 @@ impl AppError {
             Self::SyncInProgress { run_id } => {
                 format!("a sync is already running for this connection (run {run_id})")
             }
-            Self::Upstream(m) | Self::UpstreamUnauthorized(m) => format!("upstream error: {m}"),
+            Self::Upstream(m) | Self::UpstreamUnauthorized(m) => {
+                format!("upstream error: {}", crate::redact::scrub(m))
+            }
             Self::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+                tracing::error!(error = %crate::redact::scrub(detail), "internal error");
                 "internal error".to_owned()
             }
         }

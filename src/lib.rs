@@ -33,6 +33,8 @@
 //!   and the benchmarks.
 //! - [`demo`]: `pricebook-sync demo`'s seeded ServiceTitan sandbox connection.
 //! - [`bench`](mod@bench): the benchmark scenarios of `pricebook-sync bench`.
+//! - [`money`]: the one money rule (plain GraphQL amounts, a CSV file's decimal separator).
+//! - [`redact`]: secrets masked by value in errors, events, audit entries and logs.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 //!
 //! # One sync, from `startSync` to the last page
@@ -61,7 +63,9 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod jobs;
+pub mod money;
 pub mod record;
+pub mod redact;
 pub mod sandbox;
 pub mod state;
 pub mod store;

@@ -1,6 +1,11 @@
 use crate::{Money, enums::ItemKind};
 use sea_orm::entity::prelude::*;
 
+/// Longest name an item may be given locally (the API and merges refuse longer).
+pub const NAME_MAX_CHARS: usize = 255;
+/// Longest description an item may be given locally.
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+
 /// The canonical price-book row.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "items")]

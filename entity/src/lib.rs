@@ -25,5 +25,6 @@ pub mod sync_run;
 pub mod user;
 pub mod vendor_feed;
 pub mod vendor_price;
+pub mod webhook_delivery;
 
 pub use money::Money;

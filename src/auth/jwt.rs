@@ -195,6 +195,12 @@ pub struct RunEventsTicket {
     pub acct: i64,
     pub user: i64,
     pub run: i64,
+    /// The credential it was issued to, checked again when the stream opens and watched
+    /// while it runs: the API key, or the user's session generation (`token_version`).
+    #[serde(default)]
+    pub key: Option<i64>,
+    #[serde(default)]
+    pub ver: i64,
     iss: String,
     exp: i64,
 }
@@ -205,9 +211,19 @@ impl RunEventsTicket {
             acct,
             user,
             run,
+            key: None,
+            ver: 0,
             iss: RUN_EVENTS_ISSUER.into(),
             exp: Self::expiry_from(chrono::Utc::now()).timestamp(),
         }
+    }
+
+    /// Bound to the credential that asked for it: an API key, or the user's sessions as
+    /// they stand (`token_version`), so signing out everywhere voids it too.
+    pub fn issued_to(mut self, api_key: Option<i64>, token_version: i64) -> Self {
+        self.key = api_key;
+        self.ver = token_version;
+        self
     }
 
     pub fn expires_at(&self) -> chrono::DateTime<chrono::Utc> {

@@ -155,6 +155,30 @@ impl Principals {
         Ok(Authentication::Caller(Caller::for_api_key(&key)))
     }
 
+    /// The caller an events ticket stands for, if its credential still holds: the key not
+    /// revoked, or the user still in the account with the same session generation.
+    pub async fn ticket_holder(
+        &self,
+        db: &Db,
+        ticket: &super::jwt::RunEventsTicket,
+    ) -> AppResult<Option<Caller>> {
+        if let Some(key_id) = ticket.key {
+            let key = store::api_keys::get_unscoped(db, key_id).await?;
+            return Ok(key
+                .filter(|k| k.revoked_at.is_none() && k.account_id == ticket.acct)
+                .map(|k| Caller::for_api_key(&k)));
+        }
+        let user = self.user(db, ticket.user).await?;
+        Ok(user
+            .filter(|u| u.account_id == ticket.acct && u.token_version == ticket.ver)
+            .map(|u| Caller::for_user(&u)))
+    }
+
+    /// The session generation of a user (what an events ticket is bound to).
+    pub async fn token_version(&self, db: &Db, user_id: i64) -> AppResult<i64> {
+        Ok(self.user(db, user_id).await?.map_or(0, |u| u.token_version))
+    }
+
     /// Drops the cached row of a user whose role, password or sessions changed, and tells
     /// live connections of that user to close.
     pub fn forget_user(&self, user_id: i64) {
@@ -171,6 +195,30 @@ impl Principals {
     /// Revocations made on this instance from now on.
     pub fn revocations(&self) -> broadcast::Receiver<Revoked> {
         self.revoked.subscribe()
+    }
+}
+
+/// Resolves when `caller`'s credential is revoked on this instance. When revocations were
+/// missed (a lagging receiver), `still_valid` asks the database instead.
+pub async fn until_revoked<F, Fut>(
+    mut revocations: broadcast::Receiver<Revoked>,
+    caller: &Caller,
+    still_valid: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    loop {
+        match revocations.recv().await {
+            Ok(r) if caller.is_revoked_by(r) => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if !still_valid().await {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
     }
 }
 

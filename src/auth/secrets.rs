@@ -23,6 +23,14 @@ impl SecretBox {
 
     /// Encrypts a JSON value; a fresh random nonce is prepended to the ciphertext.
     pub fn seal(&self, value: &serde_json::Value) -> AppResult<String> {
+        // Whatever is a secret here is masked in every error, event and log from now on.
+        crate::redact::remember_all(value);
+        self.seal_unremembered(value)
+    }
+
+    /// [`seal`](Self::seal) for a document that is only partly secret: the caller tells
+    /// the redactor which parts are.
+    pub fn seal_unremembered(&self, value: &serde_json::Value) -> AppResult<String> {
         let plain = serde_json::to_vec(value).map_err(AppError::internal)?;
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
@@ -36,6 +44,13 @@ impl SecretBox {
     }
 
     pub fn open(&self, sealed: &str) -> AppResult<serde_json::Value> {
+        let value = self.open_unremembered(sealed)?;
+        crate::redact::remember_all(&value);
+        Ok(value)
+    }
+
+    /// [`open`](Self::open) for a document that is only partly secret.
+    pub fn open_unremembered(&self, sealed: &str) -> AppResult<serde_json::Value> {
         let raw = STANDARD
             .decode(sealed)
             .map_err(|_| AppError::internal("stored secret is not base64"))?;

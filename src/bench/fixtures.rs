@@ -45,7 +45,7 @@ pub async fn seed_local_items(db: &Db, account_id: i64, n: usize) -> AppResult<(
     Ok(())
 }
 
-fn code(i: usize) -> String {
+pub fn code(i: usize) -> String {
     format!("VP-{i:06}")
 }
 

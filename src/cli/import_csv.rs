@@ -13,14 +13,26 @@ use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// How to read the file (the command's options).
+pub struct CsvOptions {
+    pub target: CsvTargetArg,
+    pub mapping: Option<String>,
+    pub decimal_separator: Option<String>,
+    pub dry_run: bool,
+}
+
 pub async fn run(
     settings: Settings,
     file: &Path,
     connection: &str,
-    target: CsvTargetArg,
-    mapping: Option<String>,
-    dry_run: bool,
+    options: CsvOptions,
 ) -> anyhow::Result<ExitCode> {
+    let CsvOptions {
+        target,
+        mapping,
+        decimal_separator,
+        dry_run,
+    } = options;
     settings.ensure_data_dir()?;
     let keys = crate::auth::keys::load_or_generate(&settings)?;
     let db = store::db::connect(&settings.resolved_database_url()).await?;
@@ -33,6 +45,7 @@ pub async fn run(
         ),
         None => None,
     };
+    let mapping = import::mapping_with_decimal_separator(mapping, decimal_separator.as_deref())?;
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let req = ImportRequest {
@@ -94,10 +107,14 @@ pub async fn run(
     let out = json!({
         "updated": report.updated,
         "skus_not_found": report.skus_not_found,
+        "skus_not_found_count": report.skus_not_found_count,
         "errors": report.errors,
+        "error_count": report.error_count,
         "unchanged": report.unchanged,
         "rows": report.rows,
         "warnings": report.warnings,
+        "warning_count": report.warning_count,
+        "preview_capped": report.preview_capped,
         "dry_run": dry_run,
         "preview": if dry_run { serde_json::to_value(&report.preview)? } else { json!([]) },
         "run_id": run.as_ref().map(|r| r.id),

@@ -1,6 +1,7 @@
 //! The one HTTP client every connector uses: timeouts, a per-connection rate limit kept
 //! under the provider's, retries with exponential backoff and jitter on network errors,
-//! 429 and 5xx (honouring `Retry-After`), and one token refresh-and-retry on 401.
+//! 429 and 5xx (honouring `Retry-After`), and a token refresh-and-retry for each request
+//! refused with 401 (beyond the first, within the retry budget).
 
 use super::token::TokenSource;
 use backon::BackoffBuilder;
@@ -32,7 +33,16 @@ pub enum UpstreamError {
 
 impl std::fmt::Display for UpstreamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+        let text = self.describe();
+        f.write_str(&crate::redact::scrub(&text))
+    }
+}
+
+impl UpstreamError {
+    fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut f = String::new();
+        let _ = match self {
             Self::Network(m) => write!(f, "network error: {m}"),
             Self::Rejected { status, message } => {
                 write!(f, "rejected with HTTP {status}: {message}")
@@ -45,7 +55,8 @@ impl std::fmt::Display for UpstreamError {
                 "rate limited for {}s; continues next run",
                 waited.as_secs()
             ),
-        }
+        };
+        f
     }
 }
 
@@ -232,7 +243,7 @@ impl HttpClient {
             .with_max_times(self.policy.max_retries)
             .with_jitter()
             .build();
-        let mut refreshed = false;
+        let mut refreshes = 0u32;
         let mut throttle_wait = Duration::ZERO;
         loop {
             if let Some(limiter) = &self.limiter {
@@ -263,10 +274,21 @@ impl HttpClient {
                     }
                 },
                 Attempt::Unauthorized(message) => {
-                    let (Some(a), Some(stale), false) = (auth, token.as_deref(), refreshed) else {
+                    let (Some(a), Some(stale)) = (auth, token.as_deref()) else {
                         return Err(UpstreamError::Unauthorized(message));
                     };
-                    refreshed = true;
+                    // One refresh per refused request. The first goes at once; when the
+                    // fresh token is refused too (a revocation racing the refresh), the
+                    // next ones wait out the backoff and spend the retry budget, so a
+                    // credential the upstream never accepts still fails the call.
+                    if refreshes > 0 {
+                        let Some(delay) = delays.next() else {
+                            return Err(UpstreamError::Unauthorized(message));
+                        };
+                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(delay).await;
+                    }
+                    refreshes += 1;
                     self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
                     a.refresh(stale).await?;
                 }

@@ -150,8 +150,14 @@ pub trait Connector: Send + Sync {
     }
 }
 
-/// Removes anything that looks like a credential from text that may reach logs or users.
+/// Removes anything that looks like a credential from text that may reach logs or users:
+/// every secret value this process knows ([`crate::redact::scrub`]), credential shapes, and
+/// long words next to a secret-sounding name.
 pub fn redact(text: &str) -> String {
+    crate::redact::scrub(&redact_words(text)).into_owned()
+}
+
+fn redact_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',') {
         let lower = word.to_lowercase();

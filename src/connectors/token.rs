@@ -56,6 +56,7 @@ impl TokenCache {
         fresh: (String, Instant),
     ) -> Result<String, UpstreamError> {
         let token = fresh.0.clone();
+        crate::redact::remember(&token);
         *cached = Some(fresh);
         Ok(token)
     }
@@ -275,6 +276,7 @@ impl RefreshingToken {
             grant.refresh = rotated;
         }
         let ttl = Duration::from_secs(answer.expires_in.unwrap_or(3600));
+        crate::redact::remember(&answer.access_token);
         grant.access = Some((answer.access_token.clone(), Some(Instant::now() + ttl)));
         Ok(answer.access_token)
     }

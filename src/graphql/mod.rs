@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that parse, authorise, call `store`/`sync`, and map.
 
+pub mod bounds;
 pub mod eager;
 pub mod guard;
 pub mod limits;

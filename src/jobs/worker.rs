@@ -170,7 +170,8 @@ async fn heartbeat_loop(
         if let Some(run) = pending {
             let c = Counters::from(&run);
             if let Err(e) =
-                store::runs::save_progress(&db, run_id, &run.stage, run.progress, &c).await
+                store::runs::save_progress(&db, run_id, Some(&owner), &run.stage, run.progress, &c)
+                    .await
             {
                 tracing::warn!(run_id, "saving progress failed: {}", e.public_message());
             }

@@ -10,12 +10,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
-    TooManyRequests { retry_after: Option<u64> },
+    TooManyRequests {
+        retry_after: Option<u64>,
+    },
     ServerError,
     Unauthorized,
     Malformed,
     Drop,
     Latency(u64),
+    /// A 400 whose body echoes the request's headers, credentials included — as some
+    /// gateways do. Tests that secrets never travel from an upstream answer onwards.
+    EchoHeaders,
 }
 
 /// `POST /_control/faults` body: `{"kind": "429", "count": 3, "ms": 200, "retryAfter": 1}`,
@@ -53,9 +58,10 @@ impl FaultRequest {
             "malformed" => FaultKind::Malformed,
             "drop" => FaultKind::Drop,
             "latency" => FaultKind::Latency(self.ms.unwrap_or(200)),
+            "echo" => FaultKind::EchoHeaders,
             other => {
                 return Err(format!(
-                    "unknown fault kind '{other}' (429, 500, 401, malformed, drop, latency, invalid)"
+                    "unknown fault kind '{other}' (429, 500, 401, malformed, drop, latency, echo)"
                 ));
             }
         })
@@ -156,6 +162,34 @@ pub fn dropped() -> Response {
         HeaderValue::from_static("application/json"),
     );
     r
+}
+
+/// A 400 echoing the request's headers, the credential-bearing ones first.
+pub fn echo_headers(headers: &axum::http::HeaderMap) -> Response {
+    let sensitive =
+        |name: &str| name == "authorization" || name.contains("key") || name.contains("token");
+    let mut lines: Vec<(bool, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            let name = k.as_str();
+            (
+                !sensitive(name),
+                format!("{name}: {}", String::from_utf8_lossy(v.as_bytes())),
+            )
+        })
+        .collect();
+    lines.sort();
+    let echoed: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({
+            "title": "Bad Request",
+            "detail": format!("rejected request with headers {}", echoed.join("; ")),
+        })
+        .to_string(),
+    )
+        .into_response()
 }
 
 pub fn malformed() -> Response {

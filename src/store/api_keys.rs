@@ -43,6 +43,11 @@ pub async fn find_by_hash(
         .await?)
 }
 
+/// A key by id, in any account (for a credential that names its key, checked by the caller).
+pub async fn get_unscoped(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<api_key::Model>> {
+    Ok(api_key::Entity::find_by_id(id).one(db).await?)
+}
+
 /// The account's keys, newest first, revoked ones included.
 pub async fn list(db: &impl ConnectionTrait, account_id: i64) -> AppResult<Vec<api_key::Model>> {
     Ok(api_key::Entity::find()

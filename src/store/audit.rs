@@ -44,6 +44,8 @@ pub async fn record_raw(
     entity: Option<(&str, String)>,
     details: serde_json::Value,
 ) -> AppResult<()> {
+    let mut details = details;
+    crate::redact::scrub_json(&mut details);
     let (entity_type, entity_id) = match entity {
         Some((t, id)) => (Some(t.to_owned()), Some(id)),
         None => (None, None),

@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::LinkStatus;
 use entity::{Money, item, item_link, vendor_price};
-use sea_orm::sea_query::{CaseStatement, Expr, OnConflict, Query};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 /// Ids per `IN (…)` list / rows per multi-row insert: under SQLite's and PostgreSQL's
@@ -126,29 +126,43 @@ pub async fn mark_pending_push(
 /// The identity of a vendor price: one price per item, vendor, vendor SKU and date.
 pub type VendorPriceKey = (i64, String, String, NaiveDate);
 
-/// Stored prices of the given vendors (an import's vendors), to tell new from changed.
-pub async fn vendor_prices_of_vendors(
+/// The stored prices of these identities (those that exist), one batch of an import.
+/// Driven by the unique index (item, vendor, …): the item ids are the account's own (an
+/// import matched them among its items), and the account is checked as `account_id + 0`
+/// so the planner does not walk the (account, vendor) index instead — every price of the
+/// vendor, once per batch.
+pub async fn vendor_prices_at(
     db: &impl ConnectionTrait,
     account_id: i64,
-    vendors: &[String],
+    keys: &[VendorPriceKey],
 ) -> AppResult<Vec<(VendorPriceKey, Money)>> {
+    use std::collections::HashSet;
+    use vendor_price::Column as C;
+    let wanted: HashSet<&VendorPriceKey> = keys.iter().collect();
     let mut out = Vec::new();
-    for chunk in vendors.chunks(CHUNK) {
+    for chunk in keys.chunks(CHUNK) {
+        let items: HashSet<i64> = chunk.iter().map(|k| k.0).collect();
+        let vendors: HashSet<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
         let rows: Vec<(i64, String, String, NaiveDate, Money)> = vendor_price::Entity::find()
             .select_only()
             .columns([
-                vendor_price::Column::ItemId,
-                vendor_price::Column::Vendor,
-                vendor_price::Column::VendorSku,
-                vendor_price::Column::EffectiveDate,
-                vendor_price::Column::Price,
+                C::ItemId,
+                C::Vendor,
+                C::VendorSku,
+                C::EffectiveDate,
+                C::Price,
             ])
-            .filter(vendor_price::Column::AccountId.eq(account_id))
-            .filter(vendor_price::Column::Vendor.is_in(chunk.iter().cloned()))
+            .filter(C::ItemId.is_in(items))
+            .filter(C::Vendor.is_in(vendors))
+            .filter(Expr::col(C::AccountId).add(0).eq(account_id))
             .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows.into_iter().map(|(i, v, s, d, p)| ((i, v, s, d), p)));
+        out.extend(
+            rows.into_iter()
+                .map(|(i, v, s, d, p)| ((i, v, s, d), p))
+                .filter(|(k, _)| wanted.contains(k)),
+        );
     }
     Ok(out)
 }

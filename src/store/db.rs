@@ -35,8 +35,54 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     Ok(connect_counted(url).await?.0)
 }
 
+/// A SQLite database file is created private (0600) before SQLite opens it; SQLite gives
+/// its `-wal` and `-shm` files the database file's permissions. A file left readable by an
+/// older version is made private too.
+fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(anyhow::anyhow!("creating {}: {e}", path.display())),
+            }
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                tracing::info!(file = %file.display(), "made the database file private (0600)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// [`connect`], also answering the pool's statement counter.
 pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
+    prepare_sqlite_file(url)?;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(2);

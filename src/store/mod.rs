@@ -26,5 +26,6 @@ pub mod sync_state;
 pub mod users;
 pub mod vendor_feeds;
 pub mod vendor_prices;
+pub mod webhook_deliveries;
 
 pub use db::Db;

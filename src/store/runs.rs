@@ -103,13 +103,44 @@ pub async fn save_checkpoint(
     Ok(())
 }
 
+/// Saves a running run's stage, percent and counters (the worker's heartbeat). Guarded in
+/// SQL: a run that already ended is never written (a heartbeat racing the finish loses),
+/// nor one another worker has taken over (`owner`: the lease holder writing; `None` for a
+/// run executed in the foreground without a lease). Returns whether it was written.
 pub async fn save_progress(
     db: &impl ConnectionTrait,
     run_id: i64,
+    owner: Option<&str>,
     stage: &str,
     percent: i32,
     c: &Counters,
+) -> AppResult<bool> {
+    let mut update = figures(stage, percent, c)
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Running));
+    if let Some(owner) = owner {
+        update = update.filter(sync_run::Column::LeaseOwner.eq(owner));
+    }
+    let res = update.exec(db).await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The figures a queued run starts with (a CSV import's, before its push is claimed).
+pub async fn save_queued_figures(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    stage: &str,
+    c: &Counters,
 ) -> AppResult<()> {
+    figures(stage, 0, c)
+        .filter(sync_run::Column::Id.eq(run_id))
+        .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn figures(stage: &str, percent: i32, c: &Counters) -> sea_orm::UpdateMany<sync_run::Entity> {
     use sync_run::Column as C;
     sync_run::Entity::update_many()
         .col_expr(C::Stage, Expr::value(stage))
@@ -126,10 +157,6 @@ pub async fn save_progress(
         .col_expr(C::LedgerEvents, Expr::value(c.ledger_events))
         .col_expr(C::ClaimsDetected, Expr::value(c.claims_detected))
         .col_expr(C::UpdatedAt, Expr::value(chrono::Utc::now()))
-        .filter(C::Id.eq(run_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 pub struct Finish<'a> {
@@ -168,10 +195,12 @@ pub async fn finish(
     a.reimbursements = Set(c.reimbursements);
     a.ledger_events = Set(c.ledger_events);
     a.claims_detected = Set(c.claims_detected);
-    a.summary = Set(f.summary);
+    let mut summary = f.summary;
+    crate::redact::scrub_json(&mut summary);
+    a.summary = Set(summary);
     if let Some((code, message)) = f.error {
         a.error_code = Set(Some(code));
-        a.error = Set(Some(message));
+        a.error = Set(Some(crate::redact::scrub(&message).into_owned()));
     }
     a.finished_at = Set(Some(now));
     a.lease_owner = Set(None);

@@ -347,7 +347,13 @@ pub async fn insert_events(
         return Ok(());
     }
     let now = chrono::Utc::now();
-    let rows = events.into_iter().map(|e| sync_event::ActiveModel {
+    let rows = events.into_iter().map(|mut e| {
+        // Upstream answers end up in event messages: never with a secret in them.
+        e.message = crate::redact::scrub(&e.message).into_owned();
+        crate::redact::scrub_json(&mut e.details);
+        e
+    });
+    let mut rows = rows.map(|e| sync_event::ActiveModel {
         account_id: Set(account_id),
         run_id: Set(run_id),
         connection_id: Set(connection_id),
@@ -361,10 +367,17 @@ pub async fn insert_events(
         created_at: Set(now),
         ..Default::default()
     });
-    sync_event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    // In statements of at most 1,000 rows: a page may fail record by record, and one
+    // statement for all of them would pass SQLite's limit of 32,766 bound values.
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(1_000).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        sync_event::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
 }
 
 pub async fn open_conflicts_of_links(

@@ -205,10 +205,31 @@ pub async fn record_check(db: &impl ConnectionTrait, id: i64, c: Checked<'_>) ->
 }
 
 fn seal(secrets: &SecretBox, secret: &FeedSecret) -> AppResult<String> {
-    secrets.seal(&serde_json::to_value(secret).map_err(AppError::internal)?)
+    remember(secret);
+    secrets.seal_unremembered(&serde_json::to_value(secret).map_err(AppError::internal)?)
 }
 
 /// The feed's URL and headers, decrypted.
 pub fn open_secret(secrets: &SecretBox, feed: &vendor_feed::Model) -> AppResult<FeedSecret> {
-    serde_json::from_value(secrets.open(&feed.secret_ciphertext)?).map_err(AppError::internal)
+    let secret: FeedSecret =
+        serde_json::from_value(secrets.open_unremembered(&feed.secret_ciphertext)?)
+            .map_err(AppError::internal)?;
+    remember(&secret);
+    Ok(secret)
+}
+
+/// What of a feed is secret, for the redactor: header values, and the URL's password and
+/// query values — not the URL as a whole, which errors name (masked) so they can be acted on.
+fn remember(secret: &FeedSecret) {
+    secret
+        .headers
+        .values()
+        .for_each(|v| crate::redact::remember(v));
+    if let Ok(url) = reqwest::Url::parse(&secret.url) {
+        if let Some(password) = url.password() {
+            crate::redact::remember(password);
+        }
+        url.query_pairs()
+            .for_each(|(_, v)| crate::redact::remember(&v));
+    }
 }

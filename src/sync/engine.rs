@@ -35,6 +35,10 @@ const DELETE_BATCH: u64 = 500;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub entities: BTreeMap<String, EntityCheckpoint>,
+    /// What the committed pages counted, across attempts: a resumed attempt starts its
+    /// counters (and so its percent) here, not at zero.
+    #[serde(default)]
+    pub counters: Counters,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -153,7 +157,7 @@ pub async fn run(
         db,
         connector,
         spec,
-        tracker: Tracker::new(reporter),
+        tracker: Tracker::resume(reporter, spec.checkpoint.counters),
         cancel,
         checkpoint: Mutex::new(spec.checkpoint.clone()),
         summary: Mutex::new(Summary::default()),
@@ -523,6 +527,7 @@ impl Run<'_> {
                         pages: page_no,
                         complete,
                     },
+                    &outcome.counters,
                 );
                 runs::save_checkpoint(&txn, self.spec.run_id, snapshot).await?;
             }
@@ -569,11 +574,18 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn advance_checkpoint(&self, entity: &str, reached: EntityCheckpoint) -> serde_json::Value {
+    /// The checkpoint with one more page of `entity`, as saved in that page's transaction.
+    fn advance_checkpoint(
+        &self,
+        entity: &str,
+        reached: EntityCheckpoint,
+        page: &Counters,
+    ) -> serde_json::Value {
         let Ok(mut c) = self.checkpoint.lock() else {
             return serde_json::Value::Null;
         };
         c.entities.insert(entity.to_owned(), reached);
+        c.counters.add(page);
         serde_json::to_value(&*c).unwrap_or_default()
     }
 

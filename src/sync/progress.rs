@@ -139,10 +139,15 @@ struct TrackerState {
 
 impl<'a> Tracker<'a> {
     pub fn new(reporter: &'a dyn Reporter) -> Self {
+        Self::resume(reporter, Counters::default())
+    }
+
+    /// A tracker continuing from what earlier attempts of the run counted (its checkpoint).
+    pub fn resume(reporter: &'a dyn Reporter, counters: Counters) -> Self {
         Tracker {
             reporter,
             state: Mutex::new(TrackerState {
-                counters: Counters::default(),
+                counters,
                 expected: 0,
                 percent: 0,
                 stage: String::new(),
@@ -198,5 +203,37 @@ impl<'a> Tracker<'a> {
 
     pub fn counters(&self) -> Counters {
         self.state.lock().map(|s| s.counters).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_tracker_continues_from_the_checkpoints_counters_and_percent() {
+        let last = LastState::default();
+        let before = Counters {
+            fetched: 810,
+            created: 800,
+            ..Default::default()
+        };
+        let t = Tracker::resume(&last, before);
+        t.expect(1_000);
+        t.page_done(
+            "fetching materials page 18",
+            &Counters {
+                fetched: 50,
+                created: 50,
+                ..Default::default()
+            },
+        );
+        let (stage, percent, counters) = last.0.lock().unwrap().clone();
+        assert_eq!(stage, "fetching materials page 18");
+        assert_eq!((counters.fetched, counters.created), (860, 850));
+        assert_eq!(
+            percent, 77,
+            "86 % of the listing's 90, not the 5 % this attempt did"
+        );
     }
 }

@@ -20,8 +20,8 @@
 //! cannot start anything new, and a revocation on this instance ends the operations already
 //! running with an `UNAUTHENTICATED` error.
 
-use crate::auth::principal::Revoked;
-use crate::auth::{Authentication, Caller};
+use crate::auth::Authentication;
+use crate::auth::principal::until_revoked;
 use crate::error::AppError;
 use crate::graphql::guard::error_response;
 use crate::graphql::loaders::LoaderSet;
@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -374,7 +374,13 @@ async fn gated_stream(
     let stopped = Arc::new(AtomicBool::new(false));
     let flag = stopped.clone();
     let until_revoked = async move {
-        wait_for_revocation(revocations, &caller, &state, bearer.as_deref()).await;
+        let still_valid = || async {
+            matches!(
+                authenticate(&state, bearer.as_deref()).await,
+                Authentication::Caller(_)
+            )
+        };
+        until_revoked(revocations, &caller, still_valid).await;
         flag.store(true, Ordering::Release);
     };
     let ending = stream::once(async move { stopped.load(Ordering::Acquire) }).filter_map(
@@ -387,28 +393,6 @@ async fn gated_stream(
         },
     );
     results.take_until(until_revoked).chain(ending).boxed()
-}
-
-/// Resolves when the caller's credential is revoked on this instance.
-async fn wait_for_revocation(
-    mut revocations: broadcast::Receiver<Revoked>,
-    caller: &Caller,
-    state: &AppState,
-    bearer: Option<&str>,
-) {
-    loop {
-        match revocations.recv().await {
-            Ok(r) if caller.is_revoked_by(r) => return,
-            Ok(_) => {}
-            // Missed some: ask the database instead.
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                if !matches!(authenticate(state, bearer).await, Authentication::Caller(_)) {
-                    return;
-                }
-            }
-            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
-        }
-    }
 }
 
 /// The legacy protocol, as async-graphql implements it, through the same gate.

@@ -8,7 +8,13 @@
 //! stream ends; a client that reconnects with `Last-Event-ID` at or past that event gets
 //! `204 No Content`, which tells `EventSource` to stop for good. Nothing needs replaying
 //! on a reconnect during the run: the first event is the current state.
+//!
+//! A ticket is bound to the credential that asked for it (the API key, or the user's
+//! current sessions): revoking that credential, or signing the user out everywhere, ends
+//! open streams on this instance and voids the ticket.
 
+use crate::auth::Caller;
+use crate::auth::principal::until_revoked;
 use crate::error::AppError;
 use crate::graphql::subscription::run_progress;
 use crate::state::AppState;
@@ -38,19 +44,13 @@ pub async fn run_events(
     let Ok(run_id) = run_id.parse::<i64>() else {
         return AppError::bad_input(format!("'{run_id}' is not a valid run id")).into_response();
     };
-    let account_id = match &query.ticket {
-        Some(ticket) => match state.jwt.verify_run_events_ticket(ticket, run_id) {
-            Ok(t) => t.acct,
-            Err(e) => return e.into_response(),
-        },
-        None => match crate::web::graphql_http::authenticate(&state, &headers)
-            .await
-            .caller()
-        {
-            Ok(c) => c.account_id,
-            Err(e) => return e.into_response(),
-        },
+    // Subscribed before the credential is checked: a revocation in between is not missed.
+    let revocations = state.principals.revocations();
+    let caller = match holder(&state, &query, &headers, run_id).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
     };
+    let account_id = caller.account_id;
     let updates = BroadcastStream::new(state.jobs.bus().subscribe());
     let current = match crate::store::runs::get(&state.db, account_id, run_id).await {
         Ok(r) => r,
@@ -75,9 +75,43 @@ pub async fn run_events(
         }
         Ok::<_, std::convert::Infallible>(event)
     });
-    Sse::new(events)
+    // A credential revoked while the stream runs ends it; the client's reconnect is refused.
+    let until_revoked = async move {
+        let still_valid = || async { holder(&state, &query, &headers, run_id).await.is_ok() };
+        until_revoked(revocations, &caller, still_valid).await;
+    };
+    Sse::new(events.take_until(until_revoked))
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// Who reads the stream: the ticket's holder while its credential holds, or the caller of
+/// the `Authorization` header.
+async fn holder(
+    state: &AppState,
+    query: &EventsQuery,
+    headers: &HeaderMap,
+    run_id: i64,
+) -> Result<Caller, AppError> {
+    match &query.ticket {
+        Some(ticket) => {
+            let ticket = state.jwt.verify_run_events_ticket(ticket, run_id)?;
+            state
+                .principals
+                .ticket_holder(&state.db, &ticket)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Unauthenticated(
+                        "the credential this events ticket was issued to was signed out or revoked"
+                            .into(),
+                    )
+                })
+        }
+        None => crate::web::graphql_http::authenticate(state, headers)
+            .await
+            .caller()
+            .cloned(),
+    }
 }
 
 fn event_id(run: &entity::sync_run::Model) -> i64 {

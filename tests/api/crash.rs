@@ -34,19 +34,19 @@ async fn a_killed_server_resumes_its_run_and_loses_nothing() {
     .await;
     let token = login["login"]["token"].as_str().unwrap().to_owned();
     gql(&client, &first.base, Some(&token), r#"mutation{ createConnection(input:{ name:"st", provider: SERVICETITAN, config:{ sandbox: true } }) { id } }"#, json!({})).await;
-    let run_id = loop {
+    let (run_id, seen) = loop {
         let d = gql(
             &client,
             &first.base,
             Some(&token),
-            "{ syncRuns { edges { node { id status counters { fetched created } } } } }",
+            "{ syncRuns { edges { node { id status progress counters { fetched created } } } } }",
             json!({}),
         )
         .await;
         let run = &d["syncRuns"]["edges"][0]["node"];
-        if run["counters"]["created"].as_i64().unwrap_or(0) >= 500 {
+        if run["counters"]["created"].as_i64().unwrap_or(0) >= 1_000 {
             assert_eq!(run["status"], "RUNNING");
-            break run["id"].as_str().unwrap().to_owned();
+            break (run["id"].as_str().unwrap().to_owned(), run.clone());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -63,23 +63,46 @@ async fn a_killed_server_resumes_its_run_and_loses_nothing() {
     )
     .await;
     let token = login["login"]["token"].as_str().unwrap().to_owned();
+    let figure = |run: &serde_json::Value, path: &[&str]| {
+        path.iter()
+            .fold(run, |v, k| &v[*k])
+            .as_i64()
+            .unwrap_or_default()
+    };
     let done = loop {
         let d = gql(
             &client,
             &second.base,
             Some(&token),
-            "query($id:ID!){ syncRun(id:$id) { status attempts error counters { created } } }",
+            "query($id:ID!){ syncRun(id:$id) { status attempts error progress counters { fetched created } } }",
             json!({ "id": run_id }),
         )
         .await;
-        let status = d["syncRun"]["status"].as_str().unwrap().to_owned();
+        let run = &d["syncRun"];
+        let status = run["status"].as_str().unwrap().to_owned();
         if status != "RUNNING" && status != "QUEUED" {
-            break d["syncRun"].clone();
+            break run.clone();
+        }
+        // The resumed attempt starts from its checkpoint: never below what was seen.
+        if run["attempts"] == 2 {
+            for path in [
+                &["progress"][..],
+                &["counters", "created"],
+                &["counters", "fetched"],
+            ] {
+                assert!(
+                    figure(run, path) >= figure(&seen, path),
+                    "{path:?} went back after the resume: {run} (before the crash: {seen})"
+                );
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(done["attempts"], 2, "taken over once after the crash");
+    // Counters cover both attempts: every item created and fetched once in all.
+    assert_eq!(done["counters"]["created"], 3000, "{done}");
+    assert!(figure(&done, &["counters", "fetched"]) >= 3000, "{done}");
     let items = gql(
         &client,
         &second.base,

@@ -17,38 +17,7 @@ fn small() -> SeedSpec {
 
 /// POSTs `uploadCsv` as a GraphQL multipart request; returns the JSON body.
 async fn upload(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Value) -> Value {
-    let query = format!(
-        "mutation($file: Upload!, $target: CsvTarget!, $connectionId: ID, $mapping: JSON, $dryRun: Boolean!) {{ uploadCsv(file: $file, target: $target, connectionId: $connectionId, mapping: $mapping, dryRun: $dryRun) {{ {RESULT} }} }}"
-    );
-    let mut variables = json!({ "file": null, "target": "ITEM_COSTS", "connectionId": null, "mapping": null, "dryRun": false });
-    for (k, v) in vars.as_object().cloned().unwrap_or_default() {
-        variables[k] = v;
-    }
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "operations",
-            json!({ "query": query, "variables": variables }).to_string(),
-        )
-        .text("map", json!({ "0": ["variables.file"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(file.into())
-                .file_name("prices.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    app.client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(token)
-        // Multipart is a "simple" content type: CSRF prevention asks for this header.
-        .header("x-pricebook-csrf", "1")
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json body")
+    app.upload_csv(token, file.into(), RESULT, vars).await
 }
 
 async fn upload_ok(app: &TestApp, token: &str, file: impl Into<Vec<u8>>, vars: Value) -> Value {
@@ -262,6 +231,7 @@ async fn malformed_input_is_reported_by_line_and_column_and_the_rest_imports() {
         r["warnings"],
         json!([
             { "line": null, "column": null, "message": "the file is not UTF-8; read it as windows-1252" },
+            { "line": null, "column": null, "message": "the file writes decimals both with '.' (line 9 '$ 7.00') and with ',' (line 3 '1.234,50'); amounts that could be read either way are refused — set decimalSeparator" },
             { "line": 10, "column": 2, "message": "duplicate Item Code 'MAT-000005' on lines 9 and 10: line 10 wins" },
         ])
     );

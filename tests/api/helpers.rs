@@ -465,3 +465,48 @@ pub fn skip(test: &str, reason: &str, require_var: &str) {
         "SKIPPED {test}: {reason} (set {require_var}=1 to fail instead)"
     );
 }
+
+impl TestApp {
+    /// `uploadCsv` as a GraphQL multipart request (the file as `prices.csv`): any of its
+    /// arguments in `vars` (target defaults to ITEM_COSTS), `selection` of the result.
+    pub async fn upload_csv(
+        &self,
+        token: &str,
+        file: Vec<u8>,
+        selection: &str,
+        vars: Value,
+    ) -> Value {
+        let query = format!(
+            "mutation($file: Upload!, $target: CsvTarget!, $connectionId: ID, $mapping: JSON, $dryRun: Boolean!, $decimalSeparator: DecimalSeparator) {{ uploadCsv(file: $file, target: $target, connectionId: $connectionId, mapping: $mapping, dryRun: $dryRun, decimalSeparator: $decimalSeparator) {{ {selection} }} }}"
+        );
+        let mut variables = json!({ "file": null, "target": "ITEM_COSTS", "dryRun": false });
+        for (k, v) in vars.as_object().cloned().unwrap_or_default() {
+            variables[k] = v;
+        }
+        let form = reqwest::multipart::Form::new()
+            .text(
+                "operations",
+                json!({ "query": query, "variables": variables }).to_string(),
+            )
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(file)
+                    .file_name("prices.csv")
+                    .mime_str("text/csv")
+                    .unwrap(),
+            );
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            // Multipart is a "simple" content type: CSRF prevention asks for this header.
+            .header("x-pricebook-csrf", "1")
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("json body")
+    }
+}

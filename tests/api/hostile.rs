@@ -720,3 +720,117 @@ async fn a_revoked_session_ends_its_live_subscriptions() {
     // A new subscription on the same socket is refused too: covered by re-checking per
     // operation; a new socket with the old token is refused at connection_init.
 }
+
+/// An event stream opened with a ticket or an API key ends when that credential is revoked,
+/// and the ticket no longer opens one: a revoked user or key stops at once, on SSE too.
+#[tokio::test]
+async fn a_revoked_credential_ends_its_event_streams_and_voids_its_tickets() {
+    use pricebook_sync::sandbox::faults::FaultKind;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", Role::Viewer)
+        .await;
+    let conn = app.sandbox_connection(&admin, "slow", json!({})).await;
+    // A slow upstream keeps the run going while the streams are open.
+    app.emulator().faults().push(FaultKind::Latency(1_000), 30);
+    let run = app.start_sync(&admin, conn, "FULL").await["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ticket_url = |token: String| {
+        let app = &app;
+        let run = run.clone();
+        async move {
+            let d = app
+                .gql_ok(
+                    &token,
+                    "mutation($r:ID!){ createRunEventsTicket(runId:$r) { url } }",
+                    json!({ "r": run }),
+                )
+                .await;
+            d["createRunEventsTicket"]["url"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let d = app
+        .gql_ok(
+            &admin,
+            "mutation{ createApiKey(name:\"dash\", role: VIEWER) { key apiKey { id } } }",
+            json!({}),
+        )
+        .await;
+    let key = d["createApiKey"]["key"].as_str().unwrap().to_owned();
+    let key_id = d["createApiKey"]["apiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let viewer_url = ticket_url(viewer.clone()).await;
+    let key_url = ticket_url(key.clone()).await;
+    let open = |url: String, bearer: Option<String>| {
+        let client = app.client.clone();
+        async move {
+            let mut req = client.get(url);
+            if let Some(b) = bearer {
+                req = req.bearer_auth(b);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let direct = format!("{}/api/sync/runs/{run}/events", app.address);
+    let mut by_ticket = open(viewer_url.clone(), None).await;
+    let mut by_key_ticket = open(key_url.clone(), None).await;
+    let mut by_key = open(direct.clone(), Some(key.clone())).await;
+    for r in [&by_ticket, &by_key_ticket, &by_key] {
+        assert_eq!(r.status(), 200);
+    }
+    // Each stream has started (the first event is the run as it stands).
+    for r in [&mut by_ticket, &mut by_key_ticket, &mut by_key] {
+        let first = tokio::time::timeout(Duration::from_secs(5), r.chunk()).await;
+        assert!(matches!(first, Ok(Ok(Some(_)))), "no first event");
+    }
+    /// Reads until the stream ends; false if it is still open after `within`.
+    async fn ends(r: &mut reqwest::Response, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline.into(), r.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(_) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    // The viewer signs out everywhere: the ticket stream ends, the ticket is void.
+    app.gql_ok(&viewer, "mutation { signOutEverywhere }", json!({}))
+        .await;
+    assert!(
+        ends(&mut by_ticket, Duration::from_secs(5)).await,
+        "the ticket's stream outlived the sign-out"
+    );
+    let again = open(viewer_url, None).await;
+    assert_eq!(again.status(), 401);
+    // The key's streams are someone else's: still open.
+    assert!(!ends(&mut by_key, Duration::from_millis(300)).await);
+
+    // The key is revoked: both of its streams end, its ticket is void.
+    app.gql_ok(
+        &admin,
+        "mutation($id:ID!){ revokeApiKey(id:$id) { revokedAt } }",
+        json!({ "id": key_id }),
+    )
+    .await;
+    assert!(
+        ends(&mut by_key, Duration::from_secs(5)).await,
+        "the key's stream outlived its revocation"
+    );
+    assert!(
+        ends(&mut by_key_ticket, Duration::from_secs(5)).await,
+        "the key ticket's stream outlived the key"
+    );
+    assert_eq!(open(key_url, None).await.status(), 401);
+    assert_eq!(open(direct, Some(key)).await.status(), 401);
+}

@@ -214,8 +214,20 @@ async fn jobber_user_errors_are_recorded_per_item_and_the_run_goes_on() {
 
     let refused = app.item_by_code(account, "CU-10000").await;
     let accepted = app.item_by_code(account, "PVC-10001").await;
+    // The API refuses names over 255 characters; one can still arrive from elsewhere
+    // (another connection's sync), and Jobber refuses it.
     let too_long = "x".repeat(300);
-    set_item(&app, &token, refused.id, json!({ "name": too_long })).await;
+    pricebook_sync::store::items::apply_local_edit(
+        &app.state.db,
+        account,
+        refused.id,
+        pricebook_sync::store::items::ItemPatch {
+            name: Some(too_long),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     set_item(&app, &token, accepted.id, json!({ "cost": "3.21" })).await;
     let before = emu.get_remote(1).unwrap();
 

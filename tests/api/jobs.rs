@@ -254,7 +254,12 @@ async fn webhooks_need_a_valid_signature() {
         .post(&url)
         .header(
             "x-pricebook-signature",
-            pricebook_sync::web::webhooks::sign("wrong", &body),
+            pricebook_sync::web::webhooks::sign(
+                "wrong",
+                chrono::Utc::now().timestamp(),
+                "d-1",
+                &body,
+            ),
         )
         .body(body.clone())
         .send()
@@ -282,7 +287,12 @@ async fn webhooks_need_a_valid_signature() {
         .post(&url)
         .header(
             "x-pricebook-signature",
-            pricebook_sync::web::webhooks::sign("hook-secret-123", &body),
+            pricebook_sync::web::webhooks::sign(
+                "hook-secret-123",
+                chrono::Utc::now().timestamp(),
+                "d-2",
+                &body,
+            ),
         )
         .body(body.clone())
         .send()

@@ -12,6 +12,7 @@ mod csv;
 mod dry_run;
 mod ecosystem;
 mod fulfil_shiphero;
+mod hardening;
 mod helpers;
 mod hostile;
 mod http;

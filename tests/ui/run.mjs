@@ -770,7 +770,7 @@ async function editHereRefusedThere(items) {
   for (const item of items) {
     // A price the item does not have yet, so there is always something to push.
     const price = (Number(item.price ?? 0) + 1.25).toFixed(2);
-    await api('mutation($id: ID!, $p: Decimal!) { updateItem(id: $id, input: { price: $p }) { id } }', { id: item.id, p: price });
+    await api('mutation($id: ID!, $p: Money!) { updateItem(id: $id, input: { price: $p }) { id } }', { id: item.id, p: price });
   }
   const ids = items.map((item) => Number(item.link.remoteId));
   await sandboxControl(String(conn.provider).toLowerCase(), 'POST', 'faults', { kind: 'invalid', ids });

@@ -59,6 +59,10 @@ impl PasswordGrant {
 
     fn keep(held: &mut Held, answer: TokenResponse) -> String {
         let expires = Instant::now() + Duration::from_secs(answer.expires_in);
+        crate::redact::remember(&answer.access_token);
+        if let Some(r) = &answer.refresh_token {
+            crate::redact::remember(r);
+        }
         held.access = Some((answer.access_token.clone(), expires));
         if let Some(r) = answer.refresh_token {
             held.refresh = Some(r);

@@ -1,4 +1,5 @@
 use crate::error::AppError;
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::conflict::{Conflict, FieldPick, Pick, Resolution};
 use crate::graphql::types::run::SyncRun;
 use crate::graphql::{editor, parse_id, state};
@@ -47,7 +48,11 @@ impl ConflictMutation {
         #[graphql(desc = "The conflict.")] id: ID,
         #[graphql(desc = "Which side wins, or MERGED with `fields`.")] resolution: Resolution,
         #[graphql(desc = "MERGED: one pick per differing field.")] fields: Option<Vec<FieldPick>>,
-        #[graphql(desc = "Why, for the audit log.")] comment: Option<String>,
+        #[graphql(
+            desc = "Why, for the audit log (at most 2,000 characters).",
+            validator(custom = "MaxChars(bounds::COMMENT)")
+        )]
+        comment: Option<String>,
     ) -> async_graphql::Result<Conflict> {
         let c = editor(ctx)?;
         let st = state(ctx);

@@ -1,4 +1,5 @@
 use crate::connectors::settings as connectors;
+use crate::graphql::bounds::{self, MaxChars, MaxJsonBytes};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::enums::{AdoptionPolicy, ConnectionStatus, Provider};
 use crate::graphql::{admin, parse_id, state};
@@ -14,19 +15,28 @@ use entity::enums::{ConnectionHealth, RunMode, RunTrigger};
 /// A new connection to an upstream system.
 #[derive(InputObject)]
 pub struct CreateConnectionInput {
-    /// A name unique in the account, e.g. `servicetitan` or `demo`.
+    /// A name unique in the account, e.g. `servicetitan` or `demo` (at most 255 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: String,
     /// The upstream system.
     pub provider: Provider,
     /// Non-secret settings, e.g. {"tenant": 123, "baseUrl": "…"} or {"sandbox": true}.
-    #[graphql(default_with = "Json(serde_json::json!({}))")]
+    #[graphql(
+        default_with = "Json(serde_json::json!({}))",
+        validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)")
+    )]
     pub config: Json<serde_json::Value>,
     /// Credentials; stored encrypted, never returned.
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub secrets: Option<Json<serde_json::Value>>,
     /// Per entity type, which way data flows: `{"default": "both", "materials": "pull"}` with `pull`, `push` or `both` (default both).
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub directions: Option<Json<serde_json::Value>>,
     /// IANA time zone of its schedules, e.g. `America/Chicago` (default UTC).
-    #[graphql(default_with = "String::from(\"UTC\")")]
+    #[graphql(
+        default_with = "String::from(\"UTC\")",
+        validator(custom = "MaxChars(bounds::CODE)")
+    )]
     pub time_zone: String,
     /// Queue the first full sync right away (default true).
     #[graphql(default = true)]
@@ -40,17 +50,22 @@ pub struct CreateConnectionInput {
 /// Changes to a connection; absent fields stay as they are.
 #[derive(InputObject, Default)]
 pub struct UpdateConnectionInput {
-    /// A new name, unique in the account.
+    /// A new name, unique in the account (at most 255 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: Option<String>,
     /// Replaces the non-secret settings.
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub config: Option<Json<serde_json::Value>>,
     /// Credentials to set: merged into the stored ones (stored encrypted, never returned).
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub secrets: Option<Json<serde_json::Value>>,
     /// Replaces the per-entity directions (`pull`, `push` or `both`).
+    #[graphql(validator(custom = "MaxJsonBytes(bounds::JSON_BYTES)"))]
     pub directions: Option<Json<serde_json::Value>>,
     /// ACTIVE to sync, PAUSED to stop syncing.
     pub status: Option<ConnectionStatus>,
     /// IANA time zone of its schedules.
+    #[graphql(validator(custom = "MaxChars(bounds::CODE)"))]
     pub time_zone: Option<String>,
     /// Merge edits to different fields on both sides automatically instead of making conflicts.
     pub auto_merge_disjoint_fields: Option<bool>,

@@ -34,7 +34,12 @@ impl EventsMutation {
         let st = state(ctx);
         let id = parse_id(&run_id, "sync run")?;
         store::runs::get(&st.db, c.account_id, id).await?;
-        let claims = TicketClaims::new(c.account_id, c.user_id, id);
+        let version = match c.api_key_id {
+            Some(_) => 0,
+            None => st.principals.token_version(&st.db, c.user_id).await?,
+        };
+        let claims =
+            TicketClaims::new(c.account_id, c.user_id, id).issued_to(c.api_key_id, version);
         let ticket = st.jwt.sign_run_events_ticket(&claims)?;
         let url = format!(
             "{}/api/sync/runs/{id}/events?ticket={ticket}",

@@ -1,25 +1,28 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::item::Item;
+use crate::graphql::types::money::MoneyInput;
 use crate::graphql::{editor, parse_id, state};
 use crate::store::{self, items::ItemPatch};
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::Money;
-use rust_decimal::Decimal;
 
 /// A local edit; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct ItemInput {
-    /// New display name.
+    /// New display name (at most 255 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::NAME)"))]
     pub name: Option<String>,
-    /// New description.
+    /// New description (at most 10,000 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::DESCRIPTION)"))]
     pub description: Option<String>,
-    /// New unit cost (exact decimal string, at most 4 places).
-    pub cost: Option<Decimal>,
+    /// New unit cost.
+    pub cost: Option<MoneyInput>,
     /// New selling price.
-    pub price: Option<Decimal>,
+    pub price: Option<MoneyInput>,
     /// New member price.
-    pub member_price: Option<Decimal>,
+    pub member_price: Option<MoneyInput>,
     /// New add-on price.
-    pub add_on_price: Option<Decimal>,
+    pub add_on_price: Option<MoneyInput>,
     /// Whether the item is sold.
     pub active: Option<bool>,
     /// New category.
@@ -44,10 +47,10 @@ impl ItemMutation {
         let patch = ItemPatch {
             name: input.name,
             description: input.description,
-            cost: input.cost.map(Money::new),
-            price: input.price.map(Money::new),
-            member_price: input.member_price.map(Money::new),
-            add_on_price: input.add_on_price.map(Money::new),
+            cost: input.cost.map(|m| Money::new(m.0)),
+            price: input.price.map(|m| Money::new(m.0)),
+            member_price: input.member_price.map(|m| Money::new(m.0)),
+            add_on_price: input.add_on_price.map(|m| Money::new(m.0)),
             active: input.active,
             category_id: input
                 .category_id

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars, MaxList};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::item::Item;
 use crate::graphql::types::run::{StartSyncPayload, SyncMode, SyncRun};
@@ -32,15 +33,22 @@ impl SyncMutation {
         dry_run: bool,
         #[graphql(
             default,
-            desc = "Limit the run to these entity types of the provider, e.g. [\"materials\"]."
+            desc = "Limit the run to these entity types of the provider, e.g. [\"materials\"].",
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
         )]
         entity_types: Vec<String>,
-        #[graphql(default, desc = "ENTITY mode: the upstream ids to sync.")] remote_ids: Vec<
-            String,
-        >,
-        #[graphql(default, desc = "ENTITY mode: the item codes (SKUs) to sync.")] codes: Vec<
-            String,
-        >,
+        #[graphql(
+            default,
+            desc = "ENTITY mode: the upstream ids to sync.",
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
+        )]
+        remote_ids: Vec<String>,
+        #[graphql(
+            default,
+            desc = "ENTITY mode: the item codes (SKUs) to sync.",
+            validator(custom = "MaxList { items: bounds::LIST, chars: bounds::CODE }")
+        )]
+        codes: Vec<String>,
         #[graphql(
             default,
             desc = "Cancel the active run of the connection and start this one."
@@ -102,11 +110,13 @@ impl SyncMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The connection.")] connection_id: ID,
         #[graphql(
-            desc = "Cron expression for incremental runs (5 fields, e.g. \"*/15 * * * *\"); absent keeps the current one."
+            desc = "Cron expression for incremental runs (5 fields, e.g. \"*/15 * * * *\"); absent keeps the current one.",
+            validator(custom = "MaxChars(bounds::CODE)")
         )]
         incremental_cron: Option<String>,
         #[graphql(
-            desc = "Cron expression for full runs (e.g. \"0 2 * * *\"); absent keeps the current one."
+            desc = "Cron expression for full runs (e.g. \"0 2 * * *\"); absent keeps the current one.",
+            validator(custom = "MaxChars(bounds::CODE)")
         )]
         full_cron: Option<String>,
         #[graphql(desc = "Whether scheduled runs happen.")] enabled: bool,

@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::eager::Eager;
 use crate::graphql::loaders::{ItemRelations, Loaders};
 use crate::graphql::types::category::Category;
@@ -30,7 +31,11 @@ impl CatalogQuery {
         #[graphql(desc = "The last N rows before `before` (0–500).")] last: Option<i32>,
         #[graphql(desc = "Cursor of the row to end before (`pageInfo.startCursor`).")]
         before: Option<String>,
-        #[graphql(desc = "Matches code or name, case-insensitive")] search: Option<String>,
+        #[graphql(
+            desc = "Matches code or name, case-insensitive (at most 200 characters).",
+            validator(custom = "MaxChars(bounds::SEARCH)")
+        )]
+        search: Option<String>,
         #[graphql(desc = "Only items of this kind.")] kind: Option<ItemKind>,
         #[graphql(desc = "Only items in this category.")] category_id: Option<ID>,
         #[graphql(desc = "Only active (true) or inactive (false) items.")] active: Option<bool>,

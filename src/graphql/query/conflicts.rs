@@ -1,3 +1,4 @@
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::types::conflict::{
     Conflict, ConflictKind, ConflictStatus, FailedRecord, KindCount,
 };
@@ -38,9 +39,11 @@ impl ConflictQuery {
         #[graphql(desc = "Only conflicts of this connection.")] connection_id: Option<ID>,
         #[graphql(desc = "Only OPEN or RESOLVED conflicts.")] status: Option<ConflictStatus>,
         #[graphql(desc = "Only conflicts of this kind.")] kind: Option<ConflictKind>,
-        #[graphql(desc = "Matches the item's code or name, case-insensitive.")] search: Option<
-            String,
-        >,
+        #[graphql(
+            desc = "Matches the item's code or name, case-insensitive (at most 200 characters).",
+            validator(custom = "MaxChars(bounds::SEARCH)")
+        )]
+        search: Option<String>,
         #[graphql(desc = "The first N rows after `after` (0–500, default 50).")] first: Option<i32>,
         #[graphql(
             desc = "Cursor of the row to start after (`edges.cursor` or `pageInfo.endCursor`)."

@@ -4,6 +4,7 @@
 use super::connection::Connection;
 use super::item::{Item, ItemLink};
 use super::run::SyncRun;
+use crate::graphql::bounds::{self, MaxChars};
 use crate::graphql::loaders::{ItemId, LinkId, load};
 use crate::graphql::state;
 use crate::store;
@@ -78,10 +79,13 @@ pub enum Pick {
 #[derive(InputObject, Clone, Debug)]
 pub struct FieldPick {
     /// The field name as in `Conflict.fields.field`, e.g. `price`.
+    #[graphql(validator(custom = "MaxChars(bounds::CODE)"))]
     pub field: String,
     /// Which version to take.
     pub pick: Pick,
-    /// Required with CUSTOM: the value as text (decimals for money, true/false, …).
+    /// Required with CUSTOM: the value as text (decimals for money, true/false, …; at
+    /// most 10,000 characters).
+    #[graphql(validator(custom = "MaxChars(bounds::DESCRIPTION)"))]
     pub value: Option<String>,
 }
 

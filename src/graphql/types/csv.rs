@@ -13,6 +13,27 @@ pub enum CsvTarget {
     VendorPrices,
 }
 
+/// How a CSV file writes decimals. Without it the file's cells decide (`12,5` shows a
+/// decimal comma); a cell that could be read either way (`1.500`, `1,500`) is then an
+/// error on its line.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DecimalSeparator {
+    /// `1,234.50`
+    Point,
+    /// `1.234,50`
+    Comma,
+}
+
+impl DecimalSeparator {
+    /// As the mapping JSON's `decimalSeparator` writes it.
+    pub fn as_mapping_value(self) -> &'static str {
+        match self {
+            Self::Point => ".",
+            Self::Comma => ",",
+        }
+    }
+}
+
 impl From<CsvTarget> for Target {
     fn from(t: CsvTarget) -> Self {
         match t {
@@ -88,14 +109,24 @@ pub struct CsvImportResult {
     pub updated: i64,
     /// Rows whose value was already stored.
     pub unchanged: i64,
-    /// Keys that matched no item, once each, in file order.
+    /// Keys that matched no item, once each, in file order (the first 1,000).
     pub skus_not_found: Vec<String>,
-    /// Rows skipped with the reason; the rest were imported.
+    /// How many keys matched no item (`skusNotFound` lists the first 1,000).
+    pub skus_not_found_count: i64,
+    /// Rows skipped with the reason; the rest were imported. The first 1,000, in file
+    /// order; `errorCount` has them all.
     pub errors: Vec<CsvRowProblem>,
-    /// Rows imported with a remark, e.g. a duplicate key (the last row wins).
+    /// How many rows were skipped with an error.
+    pub error_count: i64,
+    /// Rows imported with a remark — a duplicate key (the last row wins), encoding, mixed
+    /// decimal separators: the first 1,000; `warningCount` has them all.
     pub warnings: Vec<CsvRowProblem>,
-    /// What changes, old → new (at most 5,000 entries; counts stay exact).
+    /// How many rows were imported with a remark.
+    pub warning_count: i64,
+    /// What changes, old → new: the first 5,000 changes; `updated` counts them all.
     pub preview: Vec<CsvChange>,
+    /// Whether more changed than `preview` lists.
+    pub preview_capped: bool,
     /// Whether a push of the changed costs was queued as the run.
     pub push_queued: bool,
     /// Costs changed locally, but the connection must be reconnected before anything can
@@ -114,9 +145,13 @@ impl From<ImportReport> for CsvImportResult {
             updated: r.updated as i64,
             unchanged: r.unchanged as i64,
             skus_not_found: r.skus_not_found,
+            skus_not_found_count: r.skus_not_found_count as i64,
             errors: r.errors.into_iter().map(Into::into).collect(),
+            error_count: r.error_count as i64,
             warnings: r.warnings.into_iter().map(Into::into).collect(),
+            warning_count: r.warning_count as i64,
             preview: r.preview.into_iter().map(Into::into).collect(),
+            preview_capped: r.preview_capped,
             push_queued: r.push_queued,
             push_waiting: r.push_waiting,
         }

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod enums;
 pub mod finance;
 pub mod item;
+pub mod money;
 pub mod policy;
 pub mod recoveries;
 pub mod relay;

@@ -135,6 +135,7 @@ pub(super) async fn guard(
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     let limiters: Arc<Limiters> = inner.limiters();

@@ -56,6 +56,7 @@ async fn guard(inner: &Inner, headers: &HeaderMap, model: &str) -> Result<(), Re
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     if let Some(limiter) = &inner.limiter

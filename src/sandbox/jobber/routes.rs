@@ -67,6 +67,7 @@ pub(super) async fn guard(inner: &Inner, headers: &HeaderMap) -> Result<(), Resp
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     let Ok(mut s) = inner.state.lock() else {

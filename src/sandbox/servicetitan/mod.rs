@@ -156,6 +156,15 @@ impl Emulator {
         &self.inner.faults
     }
 
+    /// Access tokens the emulator currently accepts (tests grep for them).
+    pub fn live_tokens(&self) -> Vec<String> {
+        self.inner
+            .tokens
+            .lock()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Applies a remote edit (camelCase fields) as if made in ServiceTitan.
     pub fn set_remote(
         &self,

@@ -97,6 +97,7 @@ async fn guard(inner: &Inner, headers: &HeaderMap, tenant: i64) -> Result<(), Re
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     if let Some(limiter) = &inner.limiter

@@ -130,6 +130,7 @@ async fn guard(inner: &Inner, headers: &HeaderMap) -> Result<(), Response> {
             }
             FaultKind::Malformed => return Err(faults::malformed()),
             FaultKind::Drop => return Err(faults::dropped()),
+            FaultKind::EchoHeaders => return Err(faults::echo_headers(headers)),
         }
     }
     let bearer = headers

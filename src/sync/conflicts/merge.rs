@@ -118,10 +118,9 @@ pub fn custom_value(field: &str, text: &str) -> AppResult<Value> {
     let trimmed = text.trim();
     let bad = |what: &str| AppError::bad_input(format!("'{text}' is not {what} for {field}"));
     if MONEY_FIELDS.contains(&field) {
-        let amount = Decimal::from_str(trimmed).map_err(|_| bad("a decimal amount like 12.50"))?;
-        if amount.is_sign_negative() {
-            return Err(bad("a non-negative amount"));
-        }
+        // The one money rule: a plain decimal within the stored scale, never rounded.
+        let amount = crate::money::parse_plain(trimmed)
+            .map_err(|why| AppError::bad_input(format!("{field}: {why}")))?;
         return Ok(Value::String(amount.to_string()));
     }
     if DECIMAL_FIELDS.contains(&field) {
@@ -142,6 +141,9 @@ pub fn custom_value(field: &str, text: &str) -> AppResult<Value> {
             .map(Value::from)
             .map_err(|_| bad("a whole number")),
         "code" | "name" if trimmed.is_empty() => Err(bad("a non-empty text")),
+        "code" | "name" if trimmed.chars().count() > entity::item::NAME_MAX_CHARS => Err(bad(
+            &format!("at most {} characters", entity::item::NAME_MAX_CHARS),
+        )),
         "code" | "name" | "description" => Ok(Value::String(trimmed.to_owned())),
         // Provider-specific fields keep JSON when the admin typed JSON (numbers, lists).
         _ => Ok(serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(trimmed.into()))),
@@ -212,9 +214,12 @@ mod tests {
             ("price", "abc"),
             ("price", "-1"),
             ("cost", "1,5"),
+            ("cost", "1.23456"),
+            ("price", "9999999999999999999999999999.9999"),
             ("active", "maybe"),
             ("quantity", "2.5"),
             ("name", "  "),
+            ("name", &"n".repeat(256)),
             ("weight_kg", "heavy"),
         ] {
             let err = custom_value(field, text).unwrap_err();

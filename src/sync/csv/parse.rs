@@ -2,20 +2,24 @@
 //!
 //! No I/O and no database: decoding (UTF-8 with or without BOM, UTF-16 with BOM, else
 //! Windows-1252), delimiter sniffing (`,` `;` tab), header aliases with an explicit mapping
-//! override, money into exact decimals, blank lines skipped, duplicate keys (last wins).
-//! Line numbers are physical lines of the file (the header is line 1 when it comes first);
-//! columns are 1-based. A bad row becomes a [`Problem`] and the rest still parse.
+//! override, money into exact decimals by the file's one decimal separator
+//! ([`crate::money`]), blank lines skipped. Line numbers are physical lines of the file
+//! (the header is line 1 when it comes first); columns are 1-based. A bad row becomes a
+//! [`Problem`] and the rest still parse.
+//!
+//! [`RowStream`] hands rows over in batches, so an import holds one batch at a time, never
+//! the whole file's rows; [`parse`] collects them (last duplicate wins) for small files.
 
 use crate::error::{AppError, AppResult};
+use crate::money::{self, Convention, DecimalSeparator, Evidence};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::str::FromStr;
 
 /// Most data rows one file may hold; beyond it the import is refused up front.
 pub const MAX_ROWS: usize = 500_000;
-/// Decimal places kept (as money is stored); more are rounded with a warning.
-const SCALE: u32 = entity::money::MONEY_SCALE;
+/// Longest key, vendor or vendor SKU a row may carry.
+pub const MAX_CELL_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -114,11 +118,13 @@ impl Field {
 
 /// Which header holds each field, when the defaults do not match the file. Given as JSON
 /// `{"sku": "Part_Num", "cost": "Trade_Cost"}`; `vendorName` sets one vendor for every row
-/// of a file without a vendor column.
+/// of a file without a vendor column; `decimalSeparator` (`"."` or `","`) says how the
+/// file writes decimals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mapping {
     pub columns: HashMap<Field, String>,
     pub vendor_name: Option<String>,
+    pub decimal_separator: Option<DecimalSeparator>,
 }
 
 impl Mapping {
@@ -140,6 +146,11 @@ impl Mapping {
                 .ok_or_else(|| {
                     AppError::bad_input(format!("mapping.{k} must be a non-empty header name"))
                 })?;
+            if text.chars().count() > MAX_CELL_CHARS {
+                return Err(AppError::bad_input(format!(
+                    "mapping.{k} is longer than {MAX_CELL_CHARS} characters"
+                )));
+            }
             let field = match normalise(k).replace(' ', "").as_str() {
                 "sku" | "code" | "key" | "partnum" => Field::Key,
                 "cost" => Field::Cost,
@@ -151,9 +162,17 @@ impl Mapping {
                     m.vendor_name = Some(text.to_owned());
                     continue;
                 }
+                "decimalseparator" => {
+                    m.decimal_separator = Some(DecimalSeparator::parse(text).ok_or_else(|| {
+                        AppError::bad_input(format!(
+                            "mapping.{k} must be \".\" or \",\", not '{text}'"
+                        ))
+                    })?);
+                    continue;
+                }
                 _ => {
                     return Err(AppError::bad_input(format!(
-                        "mapping: unknown field '{k}' (known: sku, cost, price, vendor, vendorSku, effectiveDate, vendorName)"
+                        "mapping: unknown field '{k}' (known: sku, cost, price, vendor, vendorSku, effectiveDate, vendorName, decimalSeparator)"
                     )));
                 }
             };
@@ -179,10 +198,18 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn at(line: u64, column: Option<u32>, message: impl Into<String>) -> Self {
+    pub fn at(line: u64, column: Option<u32>, message: impl Into<String>) -> Self {
         Problem {
             line: Some(line),
             column,
+            message: message.into(),
+        }
+    }
+
+    fn file(message: impl Into<String>) -> Self {
+        Problem {
+            line: None,
+            column: None,
             message: message.into(),
         }
     }
@@ -201,6 +228,209 @@ pub struct Row {
     pub effective_date: NaiveDate,
 }
 
+/// What the header and the first look at the whole file said.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// Non-blank data rows (valid or not).
+    pub data_rows: usize,
+    /// 1-based column of the key, and its header (for messages about matching).
+    pub key_column: u32,
+    pub key_header: String,
+    pub encoding: &'static str,
+    pub delimiter: char,
+    /// The file's decimal separator, decided once before any row is read.
+    pub convention: Convention,
+}
+
+/// The rows, errors and warnings of consecutive lines of a file.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub rows: Vec<Row>,
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+/// A file read batch by batch: the header and the file's decimal separator are settled
+/// by [`RowStream::open`], then [`RowStream::next_batch`] parses the following lines.
+/// Rows are not de-duplicated here (the caller knows which ones meet).
+pub struct RowStream<'t> {
+    reader: ::csv::Reader<&'t [u8]>,
+    record: ::csv::StringRecord,
+    lines: LineCounter<'t>,
+    columns: Columns,
+    opts: &'t Options,
+    info: FileInfo,
+    /// File-level warnings, handed out with the first batch.
+    notes: Vec<Problem>,
+    done: bool,
+}
+
+impl<'t> RowStream<'t> {
+    /// Reads the header and looks at the amount column of every row once (the decimal
+    /// separator, the row count). `Err` when nothing can be read at all: no usable header,
+    /// no rows, too many rows, a bad mapping.
+    pub fn open(text: &'t str, encoding: &'static str, opts: &'t Options) -> AppResult<Self> {
+        let delimiter = sniff_delimiter(text);
+        let builder = || {
+            let mut b = ::csv::ReaderBuilder::new();
+            b.has_headers(false).flexible(true).delimiter(delimiter);
+            b
+        };
+        let mut reader = builder().from_reader(text.as_bytes());
+        let mut lines = LineCounter::new(text);
+        let mut record = ::csv::StringRecord::new();
+        // The header: the first non-blank record.
+        let (header_line, header_end) = loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => {
+                    return Err(AppError::bad_input(
+                        "the file is empty: no header and no rows",
+                    ));
+                }
+                Err(e) => {
+                    return Err(AppError::bad_input(format!(
+                        "the file is not valid CSV: {e}"
+                    )));
+                }
+                Ok(true) if is_blank(&record) => continue,
+                Ok(true) => break (lines.of(&record), reader.position().byte()),
+            }
+        };
+        let headers: Vec<String> = record.iter().map(|h| h.trim().to_owned()).collect();
+        let columns = Columns::resolve(&headers, opts)?;
+        let (data_rows, evidence) = survey(
+            builder().from_reader(text.as_bytes()),
+            text,
+            header_end,
+            &columns,
+        )?;
+        if data_rows == 0 {
+            return Err(AppError::bad_input(format!(
+                "the file has a header (line {header_line}) but no data rows"
+            )));
+        }
+        let convention = evidence.decide(opts.mapping.decimal_separator);
+        let mut notes = Vec::new();
+        if encoding != "UTF-8" {
+            notes.push(Problem::file(format!(
+                "the file is not UTF-8; read it as {encoding}"
+            )));
+        }
+        notes.extend(convention.warning().map(Problem::file));
+        let info = FileInfo {
+            data_rows,
+            key_column: columns.key,
+            key_header: columns.key_header.clone(),
+            encoding,
+            delimiter: delimiter as char,
+            convention,
+        };
+        Ok(RowStream {
+            reader,
+            record,
+            lines,
+            columns,
+            opts,
+            info,
+            notes,
+            done: false,
+        })
+    }
+
+    pub fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    /// The next `max_rows` non-blank data rows (fewer at the end); `None` after the last.
+    pub fn next_batch(&mut self, max_rows: usize) -> Option<Batch> {
+        if self.done {
+            return None;
+        }
+        let mut batch = Batch {
+            warnings: std::mem::take(&mut self.notes),
+            ..Default::default()
+        };
+        let mut read = 0;
+        while read < max_rows {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| self.lines.at(p.byte())).unwrap_or(0);
+                    batch
+                        .errors
+                        .push(Problem::at(line, None, format!("unreadable row: {e}")));
+                    read += 1;
+                }
+                Ok(true) if is_blank(&self.record) => {}
+                Ok(true) => {
+                    read += 1;
+                    let line = self.lines.of(&self.record);
+                    if let Some(row) = self.columns.read_row(
+                        &self.record,
+                        line,
+                        self.opts,
+                        &self.info.convention,
+                        &mut batch.errors,
+                    ) {
+                        batch.rows.push(row);
+                    }
+                }
+            }
+        }
+        (read > 0 || !batch.warnings.is_empty() || !self.done).then_some(batch)
+    }
+}
+
+/// One pass over the data rows before reading them: how many there are, and what their
+/// amounts say about the decimal separator. Nothing is kept per row.
+fn survey(
+    mut reader: ::csv::Reader<&[u8]>,
+    text: &str,
+    header_end: u64,
+    columns: &Columns,
+) -> AppResult<(usize, Evidence)> {
+    let mut lines = LineCounter::new(text);
+    // Bytes, not strings: the text is valid UTF-8 already, and this pass only looks.
+    let mut record = ::csv::ByteRecord::new();
+    let mut evidence = Evidence::default();
+    let mut rows = 0usize;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Err(_) => {
+                rows += 1;
+                continue;
+            }
+            Ok(true) => {}
+        }
+        let at = record.position().map(|p| p.byte()).unwrap_or(0);
+        let blank = record.iter().all(|f| {
+            f.trim_ascii().is_empty() || std::str::from_utf8(f).is_ok_and(|s| s.trim().is_empty())
+        });
+        if at < header_end || blank {
+            continue;
+        }
+        rows += 1;
+        if rows > MAX_ROWS {
+            return Err(AppError::bad_input(format!(
+                "the file has more than {MAX_ROWS} rows; split it into smaller files"
+            )));
+        }
+        if let Some(cell) = record.get((columns.amount - 1) as usize)
+            && cell.contains(&b'.') | cell.contains(&b',')
+        {
+            let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+            evidence.add(line, &String::from_utf8_lossy(cell));
+        }
+    }
+    Ok((rows, evidence))
+}
+
+/// Every row of a whole file in memory, duplicates resolved (the later row replaces the
+/// earlier one, with a warning). For small files; imports read a [`RowStream`].
 #[derive(Debug)]
 pub struct Parsed {
     pub rows: Vec<Row>,
@@ -218,107 +448,56 @@ pub struct Parsed {
 /// no rows, too many rows, a bad mapping); every row problem is in `Parsed::errors`.
 pub fn parse(bytes: &[u8], opts: &Options) -> AppResult<Parsed> {
     let (text, encoding) = decode(bytes);
-    let delimiter = sniff_delimiter(&text);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut lines = LineCounter::new(&text);
-    let mut records = reader.records();
-    let mut warnings = Vec::new();
-    if encoding != "UTF-8" {
-        warnings.push(Problem {
-            line: None,
-            column: None,
-            message: format!("the file is not UTF-8; read it as {encoding}"),
-        });
-    }
-    // The header: the first non-blank record.
-    let (header_line, header) = loop {
-        match records.next() {
-            None => {
-                return Err(AppError::bad_input(
-                    "the file is empty: no header and no rows",
-                ));
-            }
-            Some(Err(e)) => {
-                return Err(AppError::bad_input(format!(
-                    "the file is not valid CSV: {e}"
-                )));
-            }
-            Some(Ok(r)) if is_blank(&r) => continue,
-            Some(Ok(r)) => break (lines.of(&r), r),
-        }
-    };
-    let headers: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
-    let columns = Columns::resolve(&headers, opts)?;
+    let mut stream = RowStream::open(&text, encoding, opts)?;
+    let info = stream.info().clone();
     let mut rows: Vec<Row> = Vec::new();
     let mut errors = Vec::new();
-    let mut data_rows = 0usize;
+    let mut warnings = Vec::new();
     // Dedup key → index in `rows`; the later row replaces the earlier one.
     let mut seen: HashMap<(String, String, String, NaiveDate), usize> = HashMap::new();
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-                errors.push(Problem::at(line, None, format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        if is_blank(&record) {
-            continue;
-        }
-        data_rows += 1;
-        if data_rows > MAX_ROWS {
-            return Err(AppError::bad_input(format!(
-                "the file has more than {MAX_ROWS} rows; split it into smaller files"
-            )));
-        }
-        let line = lines.of(&record);
-        let Some(row) = columns.read_row(&record, line, opts, &mut errors, &mut warnings) else {
-            continue;
-        };
-        let dedup = (
-            row.key.clone(),
-            row.vendor.clone(),
-            row.vendor_sku.clone(),
-            row.effective_date,
-        );
-        match seen.get(&dedup) {
-            Some(&i) => {
-                let earlier = rows[i].line;
-                warnings.push(Problem::at(
-                    line,
-                    Some(columns.key),
-                    format!(
-                        "duplicate {} '{}' on lines {earlier} and {line}: line {line} wins",
-                        columns.key_header, row.key
-                    ),
-                ));
-                rows[i] = row;
-            }
-            None => {
-                seen.insert(dedup, rows.len());
-                rows.push(row);
+    while let Some(batch) = stream.next_batch(usize::MAX) {
+        errors.extend(batch.errors);
+        warnings.extend(batch.warnings);
+        for row in batch.rows {
+            let dedup = (
+                row.key.clone(),
+                row.vendor.clone(),
+                row.vendor_sku.clone(),
+                row.effective_date,
+            );
+            match seen.get(&dedup) {
+                Some(&i) => {
+                    warnings.push(duplicate_warning(&info, &row.key, rows[i].line, row.line));
+                    rows[i] = row;
+                }
+                None => {
+                    seen.insert(dedup, rows.len());
+                    rows.push(row);
+                }
             }
         }
-    }
-    if data_rows == 0 {
-        return Err(AppError::bad_input(format!(
-            "the file has a header (line {header_line}) but no data rows"
-        )));
     }
     Ok(Parsed {
         rows,
         errors,
         warnings,
-        data_rows,
-        key_column: columns.key,
-        encoding,
-        delimiter: delimiter as char,
+        data_rows: info.data_rows,
+        key_column: info.key_column,
+        encoding: info.encoding,
+        delimiter: info.delimiter,
     })
+}
+
+/// "duplicate Part_Num 'A' on lines 2 and 4: line 4 wins"
+pub fn duplicate_warning(info: &FileInfo, key: &str, earlier: u64, line: u64) -> Problem {
+    Problem::at(
+        line,
+        Some(info.key_column),
+        format!(
+            "duplicate {} '{key}' on lines {earlier} and {line}: line {line} wins",
+            info.key_header
+        ),
+    )
 }
 
 /// Where each field is (1-based columns) once the header is understood.
@@ -426,8 +605,8 @@ impl Columns {
         record: &::csv::StringRecord,
         line: u64,
         opts: &Options,
+        convention: &Convention,
         errors: &mut Vec<Problem>,
-        warnings: &mut Vec<Problem>,
     ) -> Option<Row> {
         let cell = |c: u32| record.get((c - 1) as usize).map(str::trim).unwrap_or("");
         let mut ok = true;
@@ -439,22 +618,19 @@ impl Columns {
                 format!("{} is empty", self.key_header),
             ));
             ok = false;
+        } else if key.chars().count() > MAX_CELL_CHARS {
+            errors.push(Problem::at(
+                line,
+                Some(self.key),
+                format!(
+                    "{} is longer than {MAX_CELL_CHARS} characters",
+                    self.key_header
+                ),
+            ));
+            ok = false;
         }
-        let raw_amount = cell(self.amount);
-        let amount = match parse_money(raw_amount) {
-            Ok((value, rounded)) => {
-                if rounded {
-                    warnings.push(Problem::at(
-                        line,
-                        Some(self.amount),
-                        format!(
-                            "{} '{raw_amount}' has more than {SCALE} decimal places; rounded to {value}",
-                            self.amount_header
-                        ),
-                    ));
-                }
-                Some(value)
-            }
+        let amount = match money::parse_cell(cell(self.amount), convention) {
+            Ok(value) => Some(value),
             Err(why) => {
                 errors.push(Problem::at(
                     line,
@@ -496,19 +672,19 @@ impl Columns {
             },
             _ => opts.today,
         };
-        if opts.target == Target::VendorPrices && vendor.chars().count() > 200 {
+        if opts.target == Target::VendorPrices && vendor.chars().count() > MAX_CELL_CHARS {
             errors.push(Problem::at(
                 line,
                 self.vendor,
-                "vendor is longer than 200 characters",
+                format!("vendor is longer than {MAX_CELL_CHARS} characters"),
             ));
             ok = false;
         }
-        if opts.target == Target::VendorPrices && vendor_sku.chars().count() > 200 {
+        if opts.target == Target::VendorPrices && vendor_sku.chars().count() > MAX_CELL_CHARS {
             errors.push(Problem::at(
                 line,
                 self.vendor_sku.or(Some(self.key)),
-                "vendor SKU is longer than 200 characters",
+                format!("vendor SKU is longer than {MAX_CELL_CHARS} characters"),
             ));
             ok = false;
         }
@@ -601,6 +777,23 @@ pub fn decode(bytes: &[u8]) -> (String, &'static str) {
     }
 }
 
+/// [`decode`] of an owned buffer: UTF-8 (the usual case) becomes the text without a copy.
+pub fn decode_owned(bytes: Vec<u8>) -> (String, &'static str) {
+    let utf8_bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    if !utf8_bom && encoding_rs::Encoding::for_bom(&bytes).is_some() {
+        return decode(&bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if utf8_bom {
+                s.replace_range(..3, "");
+            }
+            (s, "UTF-8")
+        }
+        Err(e) => decode(e.as_bytes()),
+    }
+}
+
 /// The delimiter the header line uses most, outside quotes; `,` on a tie or none.
 pub fn sniff_delimiter(text: &str) -> u8 {
     let header = text
@@ -621,93 +814,6 @@ pub fn sniff_delimiter(text: &str) -> u8 {
         .copied()
         .fold((b',', 0), |best, c| if c.1 > best.1 { c } else { best })
         .0
-}
-
-/// Money as written by people and spreadsheets: `$1,234.50`, ` 12.5 `, `1.234,50`,
-/// `1 234,50`, `€ 9`. Thousands separators must group by three. Returns the value
-/// (at most [`SCALE`] places) and whether it had to be rounded.
-pub fn parse_money(raw: &str) -> Result<(Decimal, bool), String> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err("is empty".into());
-    }
-    let bad = || format!("'{s}' is not an amount");
-    let mut t: String = s
-        .chars()
-        .filter(|c| !matches!(c, '$' | '€' | '£' | '\u{a0}' | '\u{202f}'))
-        .collect();
-    t = t.trim().to_owned();
-    if let Some(rest) = t.strip_prefix("USD").or_else(|| t.strip_suffix("USD")) {
-        t = rest.trim().to_owned();
-    }
-    if t.starts_with('-') || (t.starts_with('(') && t.ends_with(')')) {
-        return Err(format!("'{s}' is negative; amounts cannot be negative"));
-    }
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ' ' | '\''))
-    {
-        return Err(bad());
-    }
-    // The decimal separator is the last of '.' / ',' when both appear; a lone ',' is
-    // decimal only when it cannot be a thousands separator (e.g. "12,5").
-    let last_dot = t.rfind('.');
-    let last_comma = t.rfind(',');
-    let decimal_sep = match (last_dot, last_comma) {
-        (Some(d), Some(c)) => Some(if d > c { '.' } else { ',' }),
-        (Some(_), None) => (t.matches('.').count() == 1).then_some('.'),
-        (None, Some(_)) => {
-            (t.matches(',').count() == 1 && !groups_of_three(&t, ',')).then_some(',')
-        }
-        (None, None) => None,
-    };
-    let (int_part, frac_part) = match decimal_sep {
-        Some(sep) => {
-            let i = t.rfind(sep).unwrap_or(t.len());
-            (&t[..i], &t[i + 1..])
-        }
-        None => (t.as_str(), ""),
-    };
-    if !frac_part.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let grouped = int_part.contains([',', '.', ' ', '\'']);
-    if grouped {
-        let sep = int_part
-            .chars()
-            .find(|c| matches!(c, ',' | '.' | ' ' | '\''))
-            .unwrap_or(',');
-        if !groups_of_three(int_part, sep) {
-            return Err(bad());
-        }
-    }
-    let digits: String = int_part.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return Err(bad());
-    }
-    let plain = if frac_part.is_empty() {
-        digits
-    } else {
-        format!("{digits}.{frac_part}")
-    };
-    let value = Decimal::from_str(&plain).map_err(|_| format!("'{s}' is too large"))?;
-    let rounded =
-        value.round_dp_with_strategy(SCALE, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    Ok((rounded.normalize(), rounded != value))
-}
-
-/// `1,234,567` grouped by `sep`: a first group of 1–3 digits, then groups of exactly 3.
-fn groups_of_three(s: &str, sep: char) -> bool {
-    let mut parts = s.split(sep);
-    let first = parts.next().unwrap_or_default();
-    let mut any = false;
-    let ok_first = (1..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_digit());
-    let rest_ok = parts.all(|p| {
-        any = true;
-        p.len() == 3 && p.chars().all(|c| c.is_ascii_digit())
-    });
-    ok_first && rest_ok && any
 }
 
 /// ISO dates first; then US `MM/DD/YYYY`, `YYYY/MM/DD` and European `DD.MM.YYYY`.
@@ -859,35 +965,39 @@ mod tests {
     }
 
     #[test]
-    fn money_formats() {
-        let ok = |s: &str| {
-            parse_money(s)
-                .map(|(v, _)| v)
-                .unwrap_or_else(|e| panic!("{s}: {e}"))
-        };
-        assert_eq!(ok("$1,234.50"), dec("1234.5"));
-        assert_eq!(ok("  12.5 "), dec("12.5"));
-        assert_eq!(ok("$ 0.99"), dec("0.99"));
-        assert_eq!(ok("1,234,567.8901"), dec("1234567.8901"));
-        assert_eq!(ok("1.234,50"), dec("1234.5"));
-        assert_eq!(ok("1 234,50"), dec("1234.5"));
-        assert_eq!(ok("12,5"), dec("12.5"));
+    fn money_is_read_with_the_files_one_decimal_separator() {
+        // `12,5` shows a decimal comma, so `1.500` in the same file is fifteen hundred.
+        let p = costs("sku;cost\nA;12,5\nB;1.500\nC;\"1.234,50\"\n");
         assert_eq!(
-            ok("1,234"),
-            dec("1234"),
-            "a lone comma grouping by three is thousands"
+            keys_and_amounts(&p),
+            vec![
+                ("A".into(), dec("12.5"), 2),
+                ("B".into(), dec("1500"), 3),
+                ("C".into(), dec("1234.5"), 4)
+            ]
         );
-        assert_eq!(ok("1.234.567"), dec("1234567"));
-        assert_eq!(ok("€9"), dec("9"));
-        assert_eq!(ok("0"), dec("0"));
-        assert_eq!(parse_money("1.23456"), Ok((dec("1.2346"), true)));
-        for bad in [
-            "abc", "1,23,4", "12.3.4x", "1..2", "$", "", "1e5", "12,34,5",
-        ] {
-            assert!(parse_money(bad).is_err(), "{bad} should be rejected");
-        }
-        assert!(parse_money("-5").unwrap_err().contains("negative"));
-        assert!(parse_money("(5.00)").unwrap_err().contains("negative"));
+        // Nothing shows it: `1,500` is an error, not a guess; `7` and `$2.25` read.
+        let p = costs("sku,cost\nA,\"1,500\"\nB,7\n");
+        assert_eq!(keys_and_amounts(&p), vec![("B".into(), dec("7"), 3)]);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].message.contains("ambiguous"), "{:?}", p.errors);
+        // The mapping's separator decides.
+        let o = Options {
+            mapping: Mapping::from_json(Some(&serde_json::json!({ "decimalSeparator": "," })))
+                .unwrap(),
+            ..opts(Target::ItemCosts)
+        };
+        let p = parse(b"sku,cost\nA,\"1,500\"\nB,1.500\n", &o).unwrap();
+        assert_eq!(
+            keys_and_amounts(&p),
+            vec![("A".into(), dec("1.5"), 2), ("B".into(), dec("1500"), 3)]
+        );
+        assert!(Mapping::from_json(Some(&serde_json::json!({ "decimalSeparator": ";" }))).is_err());
+        // A file mixing both says so once.
+        let p = costs("sku,cost\nA,\"1,234.50\"\nB,\"12,5\"\n");
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].message.contains("both"), "{:?}", p.warnings);
     }
 
     #[test]
@@ -898,17 +1008,54 @@ mod tests {
     }
 
     #[test]
-    fn more_than_four_decimals_are_rounded_with_a_warning() {
-        let p = costs("sku,cost\nA,1.00005\n");
-        assert_eq!(p.rows[0].amount, dec("1.0001"));
+    fn more_than_four_decimals_or_too_large_are_errors_not_rounding() {
+        let p = costs("sku,cost\nA,1.00005\nB,9999999999999999999999999999.9999\n");
+        assert!(p.rows.is_empty());
         assert_eq!(
-            p.warnings,
-            vec![problem(
-                2,
-                2,
-                "cost '1.00005' has more than 4 decimal places; rounded to 1.0001"
-            )]
+            p.errors,
+            vec![
+                problem(
+                    2,
+                    2,
+                    "cost '1.00005' has more than 4 decimal places; money is stored with 4"
+                ),
+                problem(
+                    3,
+                    2,
+                    "cost '9999999999999999999999999999.9999' is too large; amounts are at most 99999999999.9999"
+                ),
+            ]
         );
+    }
+
+    #[test]
+    fn a_stream_hands_over_batches_in_file_order() {
+        let o = opts(Target::ItemCosts);
+        let text = "sku,cost\nA,1\nB,x\n\nC,3\nA,4\n";
+        let mut s = RowStream::open(text, "UTF-8", &o).unwrap();
+        assert_eq!(s.info().data_rows, 4);
+        let first = s.next_batch(2).unwrap();
+        assert_eq!(first.rows.len(), 1);
+        assert_eq!(
+            first.errors,
+            vec![problem(3, 2, "cost 'x' is not an amount")]
+        );
+        let second = s.next_batch(2).unwrap();
+        let lines: Vec<u64> = second.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![5, 6], "duplicates are the caller's to resolve");
+        assert!(
+            s.next_batch(2)
+                .is_none_or(|b| b.rows.is_empty() && b.errors.is_empty())
+        );
+        assert!(s.next_batch(2).is_none());
+    }
+
+    #[test]
+    fn owned_utf8_is_not_copied_and_boms_are_stripped() {
+        let (text, enc) = decode_owned(b"\xEF\xBB\xBFsku".to_vec());
+        assert_eq!((text.as_str(), enc), ("sku", "UTF-8"));
+        let (text, enc) = decode_owned(b"Caf\xE9".to_vec());
+        assert_eq!((text.as_str(), enc), ("Café", "windows-1252"));
     }
 
     #[test]
