@@ -204,21 +204,7 @@ async fn jobber_kept_local_price_is_never_pushed_and_a_remote_price_lands() {
         services: 0,
         seed: 3,
     });
-    let d = app
-        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"jobber\", provider: JOBBER, config:{ sandbox: true, maxRetries: 3 }, startSync: false }) { id } }", json!({}))
-        .await;
-    let conn: i64 = d["createConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let pair = emu.issue_tokens().unwrap();
-    app.gql_ok(
-        &token,
-        "mutation($id:ID!,$s:JSON!){ updateConnection(id:$id, input:{ secrets:$s }) { id } }",
-        json!({ "id": conn.to_string(), "s": { "accessToken": pair.access_token, "refreshToken": pair.refresh_token } }),
-    )
-    .await;
+    let (conn, _) = crate::jobber::connect(&app, &token, "jobber", json!({})).await;
     synced(&app, conn).await;
     set_policy(
         &app,
