@@ -33,6 +33,9 @@ pub enum AppError {
     /// The connection cannot sync until it is connected (again): no OAuth consent yet, or
     /// its credentials were refused.
     ReconnectRequired(String),
+    /// The upstream does not serve the API version the connection is configured with
+    /// (Jobber `config.apiVersion`): change the setting.
+    UpstreamApiVersion(String),
     Cancelled(String),
     /// A local edit of a field the connection's sync policy gives to the upstream
     /// (`REMOTE_OWNS`, refusing local edits); the message names the connection and fields.
@@ -59,6 +62,7 @@ impl AppError {
             Self::Upstream(_) => "UPSTREAM_ERROR",
             Self::UpstreamUnauthorized(_) => "UPSTREAM_UNAUTHORIZED",
             Self::ReconnectRequired(_) => "RECONNECT_REQUIRED",
+            Self::UpstreamApiVersion(_) => "UPSTREAM_API_VERSION",
             Self::Cancelled(_) => "CANCELLED",
             Self::FieldOwnedRemotely(_) => "FIELD_OWNED_REMOTELY",
             Self::Unavailable(_) => "UNAVAILABLE",
@@ -76,7 +80,9 @@ impl AppError {
             Self::QueryTooComplex(_) => StatusCode::BAD_REQUEST,
             Self::QueryTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::SyncInProgress { .. } | Self::ConflictStale(_) => StatusCode::CONFLICT,
-            Self::Upstream(_) | Self::UpstreamUnauthorized(_) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(_) | Self::UpstreamUnauthorized(_) | Self::UpstreamApiVersion(_) => {
+                StatusCode::BAD_GATEWAY
+            }
             Self::ReconnectRequired(_) => StatusCode::CONFLICT,
             Self::Cancelled(_) | Self::FieldOwnedRemotely(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -114,7 +120,7 @@ impl AppError {
             Self::SyncInProgress { run_id } => {
                 format!("a sync is already running for this connection (run {run_id})")
             }
-            Self::Upstream(m) | Self::UpstreamUnauthorized(m) => {
+            Self::Upstream(m) | Self::UpstreamUnauthorized(m) | Self::UpstreamApiVersion(m) => {
                 format!("upstream error: {}", crate::redact::scrub(m))
             }
             Self::Internal(detail) => {

@@ -11,7 +11,7 @@ export const isActive = (run) => !!run && !TERMINAL.includes(String(run.status).
 export const RUN_SPEC = [
   'id', 'connectionId', 'status', 'mode', 'progress', 'stage', 'dryRun', 'trigger', 'queuedAt',
   'startedAt', 'finishedAt', 'durationSeconds', 'error', 'errorCode', 'etaSeconds', 'cancelRequested',
-  ['counters', ['fetched', 'created', 'updated', 'deleted', 'pushed', 'conflicts', 'skipped', 'errors']],
+  'finishedWithRecordErrors', ['counters', ['fetched', 'created', 'updated', 'deleted', 'pushed', 'conflicts', 'skipped', 'errors']],
 ];
 
 /** Seconds a run took (or has taken so far). */

@@ -29,6 +29,9 @@ pub enum UpstreamError {
     /// Throttled for longer than the run is allowed to wait; the run stops early and
     /// continues next time.
     RateLimitBudget { waited: Duration },
+    /// The provider does not serve the API version the connection names (Jobber's
+    /// `X-JOBBER-GRAPHQL-VERSION`): a connection setting to change, not a record error.
+    UnsupportedVersion(String),
 }
 
 impl std::fmt::Display for UpstreamError {
@@ -55,6 +58,7 @@ impl UpstreamError {
                 "rate limited for {}s; continues next run",
                 waited.as_secs()
             ),
+            Self::UnsupportedVersion(m) => write!(f, "unsupported API version: {m}"),
         };
         f
     }
@@ -84,6 +88,7 @@ impl From<UpstreamError> for crate::error::AppError {
         match e {
             UpstreamError::RateLimitBudget { .. } => AppError::RateLimited(e.to_string()),
             UpstreamError::Unauthorized(_) => AppError::UpstreamUnauthorized(e.to_string()),
+            UpstreamError::UnsupportedVersion(_) => AppError::UpstreamApiVersion(e.to_string()),
             other => AppError::Upstream(other.to_string()),
         }
     }

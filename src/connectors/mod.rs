@@ -120,6 +120,15 @@ pub trait Connector: Send + Sync {
     fn lists_everything_from(&self, _entity: &EntityType, cursor: Option<&str>) -> bool {
         cursor.is_none()
     }
+    /// A listing cursor that starts at the records modified at or after `since`
+    /// (`startSync(since:)`); `None` when the provider cannot filter by modification time.
+    fn cursor_since(
+        &self,
+        _entity: &EntityType,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> Option<String> {
+        None
+    }
     async fn find_by_code(
         &self,
         entity: &EntityType,
@@ -148,6 +157,12 @@ pub trait Connector: Send + Sync {
     fn recoveries(&self) -> Option<&dyn recoveries::RecoverySource> {
         None
     }
+}
+
+/// Providers whose connector honours `startSync(since:)` ([`Connector::cursor_since`]).
+pub fn filters_by_modified_time(provider: entity::enums::Provider) -> bool {
+    use entity::enums::Provider;
+    matches!(provider, Provider::ServiceTitan | Provider::Fulfil)
 }
 
 /// Removes anything that looks like a credential from text that may reach logs or users:

@@ -138,11 +138,15 @@ impl Registry {
         {
             return Ok(entry.1.clone());
         }
-        let built = Arc::new(ShipHero::new(shiphero::Settings::from_connection(
-            &conn.config,
+        let built = Arc::new(ShipHero::new(
+            shiphero::Settings::from_connection(&conn.config, &secrets, &self.sandbox_base())?,
             &secrets,
-            &self.sandbox_base(),
-        )?));
+            Arc::new(ConnectionSecrets {
+                db: db.clone(),
+                secrets: self.secrets.clone(),
+                connection_id: conn.id,
+            }),
+        ));
         self.shiphero.insert(conn.id, (fingerprint, built.clone()));
         Ok(built)
     }

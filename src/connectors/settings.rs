@@ -8,7 +8,8 @@ pub fn required_keys(provider: Provider) -> (&'static [&'static str], &'static [
     match provider {
         Provider::ServiceTitan => (&["tenant"], &["clientId", "clientSecret", "appKey"]),
         Provider::Jobber => (&[], &["clientId", "clientSecret"]),
-        Provider::ShipHero => (&[], &["username", "password"]),
+        // Username and password, or a refresh token: checked by the connector's settings.
+        Provider::ShipHero => (&[], &[]),
         Provider::Fulfil => (&["merchant"], &["apiKey"]),
         Provider::Amazon => (&["marketplaceId", "region"], &["clientId", "clientSecret"]),
     }
@@ -32,6 +33,9 @@ pub fn validate_settings(
             return Err(AppError::bad_input("config.baseUrl must be an http(s) URL"));
         }
     }
+    if provider == Provider::Jobber {
+        crate::connectors::jobber::api_version(config)?;
+    }
     if provider == Provider::ShipHero
         && let Some(source) = config.get("source").filter(|v| !v.is_null())
     {
@@ -41,6 +45,20 @@ pub fn validate_settings(
         .get("sandbox")
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
+    if provider == Provider::ShipHero && !sandbox && secrets.is_some() {
+        let has = |k: &str| {
+            secrets
+                .and_then(|s| s.get(k))
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| !v.is_empty())
+        };
+        let login = has("username") && has("password");
+        if !(has("refreshToken") || login) {
+            return Err(AppError::bad_input(
+                "secrets.refreshToken (or secrets.username and secrets.password) is required for shiphero",
+            ));
+        }
+    }
     let (config_keys, secret_keys) = required_keys(provider);
     for key in config_keys {
         if config.get(*key).is_none_or(|v| v.is_null()) && !sandbox {

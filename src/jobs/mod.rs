@@ -199,6 +199,17 @@ pub fn validate(req: &StartRequest, provider: entity::enums::Provider) -> AppRes
                 "remoteIds and codes go with mode ENTITY; FULL and INCREMENTAL sync everything",
             ))
         }
+        _ if req.params.since.is_some() && req.mode != RunMode::Incremental => {
+            Err(AppError::bad_input("since goes with mode INCREMENTAL"))
+        }
+        _ if req.params.since.is_some()
+            && !crate::connectors::filters_by_modified_time(provider) =>
+        {
+            Err(AppError::bad_input(format!(
+                "{} cannot list by modification time: since is not supported",
+                provider.as_str()
+            )))
+        }
         RunMode::CsvImport => Err(AppError::bad_input("CSV imports start with uploadCsv")),
         RunMode::VendorFeed => Err(AppError::bad_input(
             "vendor feeds start with startVendorFeed or their schedule",

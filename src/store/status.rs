@@ -7,8 +7,8 @@ use entity::enums::{ConflictStatus, EventLevel, LinkStatus, RunMode, RunStatus};
 use entity::{conflict, item_link, sync_event, sync_run};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef,
 };
 use std::collections::BTreeMap;
 
@@ -105,11 +105,39 @@ pub async fn last_ended_run(
     connection_id: i64,
     mode: RunMode,
 ) -> AppResult<Option<sync_run::Model>> {
+    newest_real_run(
+        db,
+        connection_id,
+        Condition::all()
+            .add(sync_run::Column::Mode.eq(mode))
+            .add(sync_run::Column::Status.is_not_in([RunStatus::Queued, RunStatus::Running])),
+    )
+    .await
+}
+
+/// The newest run that succeeded, of any mode (dry runs left out), record errors or not.
+pub async fn last_succeeded_run(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Option<sync_run::Model>> {
+    newest_real_run(
+        db,
+        connection_id,
+        Condition::all().add(sync_run::Column::Status.eq(RunStatus::Succeeded)),
+    )
+    .await
+}
+
+/// The newest non-dry run of a connection matching `condition`.
+async fn newest_real_run(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+    condition: Condition,
+) -> AppResult<Option<sync_run::Model>> {
     Ok(sync_run::Entity::find()
         .filter(sync_run::Column::ConnectionId.eq(connection_id))
-        .filter(sync_run::Column::Mode.eq(mode))
         .filter(sync_run::Column::DryRun.eq(false))
-        .filter(sync_run::Column::Status.is_not_in([RunStatus::Queued, RunStatus::Running]))
+        .filter(condition)
         .order_by_desc(sync_run::Column::Id)
         .one(db)
         .await?)

@@ -61,6 +61,9 @@ pub struct RunSpec {
     pub entity_types: Vec<String>,
     pub remote_ids: Vec<String>,
     pub codes: Vec<String>,
+    /// `startSync(since:)`: list from records modified at or after it; the stored cursor
+    /// is neither read nor moved.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub checkpoint: Checkpoint,
 }
 
@@ -447,10 +450,13 @@ impl Run<'_> {
             return Ok(());
         }
         // Incremental runs continue from the stored cursor; without one they list fully.
-        let stored = if full {
-            None
-        } else {
-            state::get_cursor(self.db, self.spec.connection.id, entity.name).await?
+        // A `since` run starts at that instant instead and leaves the stored cursor alone.
+        let stored = match self.spec.since {
+            _ if full => None,
+            Some(since) => Some(self.connector.cursor_since(entity, since).ok_or_else(|| {
+                AppError::bad_input("this provider cannot list by modification time (since)")
+            })?),
+            None => state::get_cursor(self.db, self.spec.connection.id, entity.name).await?,
         };
         // Decided when the listing starts; a resumed run keeps its first answer.
         let complete = full
@@ -509,6 +515,7 @@ impl Run<'_> {
                 // The cursor commits with the page it covers: a crash never skips a page.
                 if let Some(next) = &page.cursor
                     && (!page.has_more || !full)
+                    && self.spec.since.is_none()
                 {
                     state::set_cursor(
                         &txn,

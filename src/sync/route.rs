@@ -108,6 +108,7 @@ pub async fn run(
             entity_types: vec![fulfil::PRODUCTS.name.to_owned()],
             remote_ids: spec.remote_ids.clone(),
             codes: spec.codes.clone(),
+            since: None,
             checkpoint: spec.checkpoint.clone(),
         };
         let phase = Phase {

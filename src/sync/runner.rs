@@ -29,6 +29,10 @@ pub struct RunParams {
     /// A policy preview (dry runs only): the proposed `sync_policy` to run under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<serde_json::Value>,
+    /// An incremental run that re-reads everything modified at or after this instant
+    /// instead of continuing from the stored cursor (which it leaves where it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn execute(
@@ -181,6 +185,7 @@ async fn execute_inner(
         entity_types: params.entity_types,
         remote_ids: params.remote_ids,
         codes: params.codes,
+        since: params.since,
         checkpoint,
     };
     let base = if run.mode == RunMode::CsvImport {

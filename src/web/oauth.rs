@@ -33,9 +33,13 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     match connect(&st, &provider, q).await {
+        // `connected=1` lets the connection page confirm the consent.
         Ok(connection_id) => (
             StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("/#/connections/{connection_id}"))],
+            [(
+                header::LOCATION,
+                format!("/#/connections/{connection_id}?connected=1"),
+            )],
         )
             .into_response(),
         Err(e) => {

@@ -507,3 +507,81 @@ async fn a_route_needs_a_fulfil_source_in_the_same_account() {
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(app.shiphero().products().len(), 0);
 }
+
+/// A ShipHero connection holding only a refresh token: it refreshes once, stores the
+/// access token encrypted, a rebuilt connector (what a restart does) reuses it without
+/// authenticating again, and a refused refresh makes the connection NEEDS_REAUTH.
+#[tokio::test]
+async fn shiphero_with_a_refresh_token_only_persists_its_access_token_and_needs_reauth_when_refused()
+ {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    seed(&app, 3);
+    let (_, route) = app.route(&token).await;
+    let ship = app.shiphero();
+    // The refresh token an operator copies from ShipHero's developer settings.
+    let issued: Value = app
+        .client
+        .post(format!("{}/sandbox/shiphero/auth/token", app.address))
+        .json(&json!({ "username": pricebook_sync::connectors::shiphero::SANDBOX_USERNAME, "password": pricebook_sync::connectors::shiphero::SANDBOX_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = issued["refresh_token"].as_str().unwrap().to_owned();
+    app.gql_ok(
+        &token,
+        "mutation($id:ID!,$s:JSON!){ updateConnection(id:$id, input:{ secrets:$s }) { id } }",
+        json!({ "id": route.to_string(), "s": { "refreshToken": refresh } }),
+    )
+    .await;
+    ship.reset_stats();
+
+    let first = app.run_sync(route, RunMode::Full, json!({}), false).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
+    assert_eq!(
+        ship.stats().token.load(Ordering::Relaxed),
+        0,
+        "no password login"
+    );
+    assert_eq!(ship.stats().refresh.load(Ordering::Relaxed), 1);
+    let stored = stored_secrets(&app, route).await;
+    assert!(stored["accessToken"].is_string(), "{stored}");
+    assert!(stored["accessTokenExpiresAt"].is_i64(), "{stored}");
+    assert_eq!(stored["refreshToken"], refresh.as_str());
+
+    // A restart builds the connector again from the stored secrets: no new authentication.
+    app.state.registry.forget(route);
+    ship.reset_stats();
+    let again = app
+        .run_sync(route, RunMode::Incremental, json!({}), false)
+        .await;
+    assert_eq!(again.status, RunStatus::Succeeded, "{:?}", again.error);
+    assert_eq!(ship.stats().token.load(Ordering::Relaxed), 0);
+    assert_eq!(ship.stats().refresh.load(Ordering::Relaxed), 0);
+
+    // The refresh token is revoked and the access token expires: the refresh is refused.
+    ship.revoke_refresh_tokens();
+    ship.expire_tokens();
+    // A Fulfil change, so the run has something to write to ShipHero.
+    app.fulfil()
+        .set_remote(1, &json!({ "name": "renamed in Fulfil" }))
+        .unwrap();
+    app.state.registry.forget(route);
+    let refused = app
+        .run_sync(route, RunMode::Incremental, json!({}), false)
+        .await;
+    assert_eq!(refused.status, RunStatus::Failed);
+    assert_eq!(refused.error_code.as_deref(), Some("UPSTREAM_UNAUTHORIZED"));
+    assert_eq!(
+        ship.stats().token.load(Ordering::Relaxed),
+        0,
+        "no login without a password"
+    );
+    let conn = pricebook_sync::store::connections::get_unscoped(&app.state.db, route)
+        .await
+        .unwrap();
+    assert_eq!(conn.health, entity::enums::ConnectionHealth::NeedsReauth);
+}

@@ -406,7 +406,7 @@ async fn jobber_oauth_connect_stores_tokens_and_starts_one_sync() {
     assert_eq!(done.status(), 303);
     assert_eq!(
         done.headers()["location"].to_str().unwrap(),
-        format!("/#/connections/{conn}")
+        format!("/#/connections/{conn}?connected=1")
     );
     let secrets = stored_secrets(&app, conn).await;
     assert!(
@@ -540,4 +540,57 @@ async fn jobber_request_budget_429_is_waited_out_and_the_version_header_is_requi
     assert_eq!(run.created, 12);
     let stats = emu.stats().to_json();
     assert!(stats["rateLimited"].as_u64().unwrap() >= 1, "{stats}");
+}
+
+#[tokio::test]
+async fn jobber_sends_the_configured_api_version_and_an_unsupported_one_is_a_clear_error() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    seed(&app, 3, 1);
+    let emu = jobber(&app);
+
+    // No setting: the current version goes on every call.
+    let (current, _) = connect(&app, &token, "jobber-current", json!({})).await;
+    let run = app.run_sync(current, RunMode::Full, json!({}), false).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(
+        emu.versions_seen(),
+        vec![pricebook_sync::connectors::jobber::wire::DEFAULT_API_VERSION.to_owned()]
+    );
+
+    // A configured version is what is sent.
+    let (pinned, _) = connect(
+        &app,
+        &token,
+        "jobber-pinned",
+        json!({ "apiVersion": "2025-04-16" }),
+    )
+    .await;
+    let run = app.run_sync(pinned, RunMode::Full, json!({}), false).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert!(emu.versions_seen().contains(&"2025-04-16".to_owned()));
+
+    // A retired version: the run stops with a stable code naming the setting, not a
+    // record error per item or a generic upstream failure.
+    let (old, _) = connect(
+        &app,
+        &token,
+        "jobber-old",
+        json!({ "apiVersion": "2025-01-20" }),
+    )
+    .await;
+    let run = app.run_sync(old, RunMode::Full, json!({}), false).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.error_code.as_deref(), Some("UPSTREAM_API_VERSION"));
+    let message = run.error.unwrap();
+    assert!(
+        message.contains("2025-01-20") && message.contains("apiVersion"),
+        "{message}"
+    );
+
+    // Not a version at all: refused when stored.
+    let bad = app
+        .gql(Some(&token), "mutation($c:JSON!){ createConnection(input:{ name:\"j\", provider: JOBBER, config:$c, startSync: false }) { id } }", json!({ "c": { "sandbox": true, "apiVersion": "latest" } }))
+        .await;
+    assert_eq!(error_code(&bad), "BAD_USER_INPUT", "{bad}");
 }

@@ -417,3 +417,80 @@ async fn incremental_single_record_and_dry_run() {
         dry.summary
     );
 }
+
+/// `startSync(since:)` re-reads exactly the records modified at or after `since`, leaves
+/// the stored cursor where it was, and is refused where it cannot be honoured.
+#[tokio::test]
+async fn incremental_since_rereads_exactly_the_records_modified_after_it() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let emu = app.emulator();
+    emu.seed(&small());
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
+    let full = app.run_sync(conn, RunMode::Full, json!({}), false).await;
+    assert_eq!(full.status, RunStatus::Succeeded, "{:?}", full.error);
+
+    let ids = emu.ids("materials");
+    let edit = |range: std::ops::Range<usize>, tag: &str| {
+        for id in &ids[range] {
+            emu.set_remote(
+                "materials",
+                *id,
+                &json!({ "displayName": format!("{tag} {id}") }),
+            )
+            .unwrap();
+        }
+    };
+    edit(0..2, "before");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let since = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    edit(2..5, "after");
+    let inc = app
+        .run_sync(conn, RunMode::Incremental, json!({}), false)
+        .await;
+    assert_eq!(inc.fetched, 5, "{inc:?}");
+
+    let item = app.item_by_code(account, "MAT-000003").await;
+    assert!(item.name.starts_with("after"), "{}", item.name);
+
+    let start = |mode: &'static str, conn: i64, since: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.gql(Some(&token), "mutation($c:ID!,$m:SyncMode!,$s:DateTime){ startSync(connectionId:$c, mode:$m, since:$s) { run { id } } }", json!({ "c": conn.to_string(), "m": mode, "s": since })).await
+        }
+    };
+    let d = start("INCREMENTAL", conn, since.to_rfc3339()).await;
+    let run_id = d["data"]["startSync"]["run"]["id"]
+        .as_str()
+        .expect("run")
+        .to_owned();
+    let run = app.wait_for_run(&token, &run_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(
+        run["counters"]["fetched"], 3,
+        "exactly the records modified after since: {run}"
+    );
+
+    // The stored cursor did not move back: the next plain incremental reads nothing.
+    let next = app
+        .run_sync(conn, RunMode::Incremental, json!({}), false)
+        .await;
+    assert_eq!(next.fetched, 0, "{next:?}");
+
+    // Only with INCREMENTAL, and only where the provider can filter by modification time.
+    let full_since = start("FULL", conn, since.to_rfc3339()).await;
+    assert_eq!(error_code(&full_since), "BAD_USER_INPUT", "{full_since}");
+    let jobber = app
+        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"j\", provider: JOBBER, config:{ sandbox: true }, startSync: false }) { id } }", json!({}))
+        .await;
+    let jobber: i64 = jobber["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let refused = start("INCREMENTAL", jobber, since.to_rfc3339()).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+}

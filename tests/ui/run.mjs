@@ -777,9 +777,7 @@ async function editHereRefusedThere(items) {
 }
 
 async function syncDemo(mode) {
-  const conn = await firstConnection();
-  const run = await waitForRun((await startSyncApi(conn.id, mode)).id);
-  assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);
+  await syncOf((await firstConnection()).id, mode);
 }
 
 async function openConflictIds(codes) {
@@ -1255,6 +1253,172 @@ scenario('first load is small, assets are compressed and cached, the schema is n
 });
 // Amazon recoveries: an empty connection's screen starts the sync itself, then shows the
 // claims with their evidence; file one with a case id, dismiss another, export the rest.
+/** A sandbox ServiceTitan connection of its own (no first sync unless `startSync`), and its first run. */
+async function extraConnection(name, { startSync = false, config = {} } = {}) {
+  const d = await api('mutation($n: String!, $s: Boolean!, $cfg: JSON!) { createConnection(input: { name: $n, provider: SERVICETITAN, config: $cfg, startSync: $s }) { id } }',
+    { n: name, s: startSync, cfg: { sandbox: true, ...config } });
+  const id = d.createConnection.id;
+  if (!startSync) return { id, name };
+  const runs = (await api('query($c: ID!) { syncRuns(connectionId: $c) { edges { node { id } } } }', { c: id })).syncRuns.edges;
+  const run = await waitForRun(runs[0].node.id);
+  assert(run.status === 'SUCCEEDED', `the first sync of ${name} ended ${run.status}: ${run.error}`);
+  return { id, name };
+}
+
+const dropConnection = (id) => api('mutation($id: ID!) { deleteConnection(id: $id) }', { id }).catch(() => {});
+
+scenario('one-sided changes read as such and are pre-picked; only fields changed on both sides need a pick (#17.4)', ['query:conflict', 'mutation:resolveConflict'], async () => {
+  const conn = await firstConnection();
+  const provider = String(conn.provider).toLowerCase();
+  const items = await freshItems(2);
+  // Here: renamed and a new cost; upstream: a new price and another cost.
+  for (const [i, it] of items.entries()) {
+    await api('mutation($id: ID!, $n: String!) { updateItem(id: $id, input: { name: $n, cost: "11.11" }) { id } }', { id: it.id, n: `Renamed here ${STAMP} ${i}` });
+    await sandboxControl(provider, 'PATCH', `${it.link.entityType}/${it.link.remoteId}`, { price: 333.33, cost: 44.44 });
+  }
+  await syncDemo('INCREMENTAL');
+  const conflicts = await openConflictIds(items.map((it) => it.code));
+  assert(conflicts.length === 2, `conflicts: ${JSON.stringify(conflicts)}`);
+  const sides = (await api('query($id: ID!) { conflict(id: $id) { fields { field change } } }', { id: conflicts[0].id })).conflict.fields;
+  assert(JSON.stringify(sides) === JSON.stringify([{ field: 'cost', change: 'BOTH' }, { field: 'name', change: 'LOCAL' }, { field: 'price', change: 'REMOTE' }]),
+    `the API reports ${JSON.stringify(sides)}`);
+  let n = 0;
+  await atBothWidths(async (page, width) => {
+    const it = items[n];
+    n += 1;
+    const c = conflicts.find((x) => x.item.code === it.code);
+    await go(page, `/conflicts/${c.id}`);
+    const table = page.getByTestId('diff-table');
+    await table.waitFor();
+    const conflicting = await table.locator('tr.row-diff').evaluateAll((rows) => rows.map((r) => r.dataset.field));
+    assert(conflicting.join() === 'cost', `highlighted as conflicts: ${conflicting.join()}`);
+    await table.locator('tr[data-field="name"]').getByText('Changed here', { exact: true }).waitFor();
+    await table.locator('tr[data-field="price"]').getByText('Changed upstream', { exact: true }).waitFor();
+    await table.locator('tr[data-field="cost"]').getByText('Changed on both sides', { exact: true }).waitFor();
+    assert(await page.getByTestId('pick-name-LOCAL').isChecked(), 'the local-only rename is not pre-picked as local');
+    assert(await page.getByTestId('pick-price-REMOTE').isChecked(), 'the upstream-only price is not pre-picked as remote');
+    assert(!(await page.getByTestId('pick-cost-LOCAL').isChecked()) && !(await page.getByTestId('pick-cost-REMOTE').isChecked()), 'the real conflict is pre-picked');
+    const useRemote = await page.getByTestId('use-remote').innerText();
+    assert(/drops your change to name/i.test(useRemote) && !/price/i.test(useRemote), `use remote says "${useRemote}"`);
+    const useLocal = await page.getByTestId('use-local').innerText();
+    assert(/drops the upstream change to price/i.test(useLocal) && !/name/i.test(useLocal), `use local says "${useLocal}"`);
+    await assertNoOverflow(page, `conflict with one-sided changes at ${width} px`);
+    await a11y(page, 'conflict with one-sided changes');
+    await page.getByRole('button', { name: 'Merge picked values' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /Pick a value for/ });
+    await alert.waitFor();
+    const said = (await alert.innerText()).replace(/^.*Pick a value for/s, '');
+    assert(/Cost/.test(said) && !/Name|Price/.test(said), `the merge asks for: ${said}`);
+    await page.getByTestId('pick-cost-LOCAL').check();
+    await page.getByRole('button', { name: 'Merge picked values' }).click();
+    await page.getByTestId('resolved-notice').waitFor();
+    const after = (await api('query($id: ID!) { item(id: $id) { name price cost } }', { id: it.id })).item;
+    assert(after.name === `Renamed here ${STAMP} ${n - 1}` && sameDecimal(after.price, '333.33') && sameDecimal(after.cost, '11.11'),
+      `after the merge the item is ${JSON.stringify(after)}`);
+  });
+
+  // A second connection's first sync meets an existing item with other values: FIRST_LINK.
+  const [met] = await freshItems(1);
+  const localName = `Named here before linking ${STAMP}`;
+  await api('mutation($id: ID!, $n: String!) { updateItem(id: $id, input: { name: $n }) { id } }', { id: met.id, n: localName });
+  const second = await extraConnection(`second-${STAMP}`, { startSync: true });
+  try {
+    const firstLink = (await api('query($c: ID) { conflicts(status: OPEN, connectionId: $c, kind: FIRST_LINK, first: 500) { edges { node { id item { code } } } } }', { c: second.id }))
+      .conflicts.edges.map((e) => e.node).find((x) => x.item.code === met.code);
+    assert(firstLink, `no FIRST_LINK conflict for ${met.code}`);
+    await atBothWidths(async (page, width) => {
+      await go(page, `/conflicts/${firstLink.id}`);
+      const banner = page.getByTestId('kind-banner');
+      await banner.waitFor();
+      const text = await banner.innerText();
+      assert(text.includes(second.name) && text.includes(met.code) && text.includes(localName), `first-link banner: ${text}`);
+      assert(/first sync/i.test(text), `the banner does not say it was the first sync: ${text}`);
+      assert(/Use remote/.test(await page.getByTestId('use-remote').innerText()) && /Use local/.test(await page.getByTestId('use-local').innerText()), 'first link lost its choices');
+      await page.getByRole('button', { name: 'Merge picked values' }).waitFor();
+      await assertNoOverflow(page, `first-link conflict at ${width} px`);
+      await a11y(page, 'first-link conflict');
+    });
+  } finally {
+    await dropConnection(second.id);
+  }
+  await syncDemo('INCREMENTAL');
+});
+
+scenario('health at a glance: a badge from the API, last successful sync, runs with record errors, connect (#17.6)', ['mutation:startSync', 'mutation:startOAuth'], async () => {
+  const health = await extraConnection(`health-${STAMP}`, { config: { maxRetries: 0 } });
+  const jobberName = `health-jobber-${STAMP}`;
+  const jobber = (await api('mutation($n: String!) { createConnection(input: { name: $n, provider: JOBBER, config: { sandbox: true } }) { id } }', { n: jobberName })).createConnection.id;
+  const cardOf = (page, name) => page.getByTestId('connection-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
+  try {
+    await sandboxControl('servicetitan', 'POST', 'faults', { kind: '500', count: 1 });
+    const failed = await waitForRun((await startSyncApi(health.id, 'INCREMENTAL')).id);
+    assert(failed.status === 'FAILED', `expected a failed run, got ${failed.status}`);
+    await atBothWidths(async (page, width) => {
+      const card = cardOf(page, health.name);
+      const badge = card.getByTestId('health-badge');
+      await badge.waitFor();
+      const said = await badge.innerText();
+      assert(!/^\s*Active\s*$/.test(said) && /failed/i.test(said), `beside a failed run the badge says "${said}"`);
+      assert(!(await badge.locator('.badge-ok').count()) && !/badge-ok/.test(await badge.getAttribute('class')), 'the badge is green beside a failed run');
+      await card.getByTestId('last-success').filter({ hasText: /Never/ }).waitFor();
+      // Before consent: Connect instead of sync buttons.
+      const jcard = cardOf(page, jobberName);
+      await jcard.getByTestId('health-badge').filter({ hasText: 'Not connected' }).waitFor();
+      await jcard.getByRole('button', { name: 'Connect to Jobber' }).waitFor();
+      assert(await jcard.getByRole('button', { name: 'Full sync' }).count() === 0, 'an unconnected Jobber offers Full sync');
+      await assertNoOverflow(page, `dashboard health at ${width} px`);
+      await a11y(page, 'dashboard health');
+      await go(page, `/connections/${health.id}`);
+      await page.getByTestId('health-badge').filter({ hasText: /failed/i }).waitFor();
+      await page.getByTestId('last-success').filter({ hasText: /Never/ }).waitFor();
+      await go(page, `/connections/${jobber}`);
+      await page.getByTestId('health-badge').filter({ hasText: 'Not connected' }).waitFor();
+      await page.getByTestId('health-notice').filter({ hasText: /Connect/ }).waitFor();
+      await assertNoOverflow(page, `connection health at ${width} px`);
+    });
+
+    // A first full sync, then a run in which one record is refused upstream.
+    await syncOf(health.id, 'FULL');
+    const [refused] = await freshItems(1);
+    await editHereRefusedThere([refused]);
+    const partial = await waitForRun((await startSyncApi(health.id, 'INCREMENTAL')).id);
+    await sandboxControl('servicetitan', 'DELETE', 'faults');
+    const outcome = (await api('query($id: ID!) { syncRun(id: $id) { status finishedWithRecordErrors counters { errors } } }', { id: partial.id })).syncRun;
+    assert(outcome.status === 'SUCCEEDED' && outcome.finishedWithRecordErrors && outcome.counters.errors === 1, `run: ${JSON.stringify(outcome)}`);
+    await atBothWidths(async (page, width) => {
+      const card = cardOf(page, health.name);
+      const last = card.getByTestId('last-run');
+      await last.filter({ hasText: 'Succeeded with 1 error' }).waitFor();
+      assert(await last.locator('.badge-ok').count() === 0, 'a run with a record error is shown green');
+      assert(!/Never/.test(await card.getByTestId('last-success').innerText()), 'last successful sync still says never');
+      await go(page, `/runs/${partial.id}`);
+      await page.getByTestId('run-page').getByText('Succeeded with 1 error').first().waitFor();
+      await assertNoOverflow(page, `run with record errors at ${width} px`);
+      await a11y(page, 'run with record errors');
+    });
+
+    // Consent from the dashboard card; back on the connection page it is confirmed.
+    const s = await openPage();
+    await signIn(s.page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const backHere = s.page.waitForEvent('load', { timeout: 15000 });
+    await cardOf(s.page, jobberName).getByRole('button', { name: 'Connect to Jobber' }).click();
+    await backHere;
+    await s.page.getByTestId('oauth-connected').filter({ hasText: /Connected to Jobber/ }).waitFor();
+    await s.page.getByTestId('health-badge').filter({ hasText: 'Active' }).waitFor();
+    await a11y(s.page, 'consent confirmed');
+    await closeSession(s);
+  } finally {
+    await sandboxControl('servicetitan', 'DELETE', 'faults').catch(() => {});
+    await dropConnection(health.id);
+    await dropConnection(jobber);
+  }
+});
+
+async function syncOf(connectionId, mode) {
+  const run = await waitForRun((await startSyncApi(connectionId, mode)).id);
+  assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);
+}
+
 async function recoveriesScenario() {
   const name = `ui-amazon-${STAMP}`;
   const created = await api(`mutation($n: String!) { createConnection(input: { name: $n, provider: AMAZON, startSync: false,

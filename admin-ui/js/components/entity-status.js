@@ -3,11 +3,11 @@
 
 import { html } from '../lib.js';
 import { href } from '../router.js';
-import { Badge } from './badges.js';
+import { RunBadge } from './badges.js';
 import { ErrorText } from './feedback.js';
 import { formatInt, formatRelative, formatDateTime, humanize } from '../format.js';
 
-const RUN = ['id', 'status', 'startedAt', 'finishedAt'];
+const RUN = ['id', 'status', 'startedAt', 'finishedAt', 'finishedWithRecordErrors', ['counters', ['errors']]];
 
 /** What the block reads from `syncStatus` (fields the server lacks are left out). */
 export const ENTITY_STATUS_SPEC = [
@@ -20,7 +20,7 @@ export const ENTITY_STATUS_SPEC = [
 function RunCell({ run }) {
   if (!run) return html`<span class="muted">none yet</span>`;
   const at = run.finishedAt || run.startedAt;
-  return html`<a href=${href(`/runs/${run.id}`)}><${Badge} value=${run.status} /></a>
+  return html`<a href=${href(`/runs/${run.id}`)}><${RunBadge} run=${run} /></a>
     ${' '}<span title=${formatDateTime(at)}>${formatRelative(at)}</span>`;
 }
 

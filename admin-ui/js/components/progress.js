@@ -1,7 +1,7 @@
 // Progress bar and the live summary of a sync run.
 
 import { html } from '../lib.js';
-import { Badge } from './badges.js';
+import { RunBadge } from './badges.js';
 import { formatInt, formatDuration, humanize } from '../format.js';
 import { href } from '../router.js';
 import { isActive, runDuration } from '../live-run.js';
@@ -41,7 +41,7 @@ export function RunSummary({ run, live, showLink = true }) {
   return html`
     <div class="run-summary" data-testid="run-summary" data-status=${run.status}>
       <div class="run-summary-head">
-        <${Badge} value=${run.status} />
+        <${RunBadge} run=${run} />
         <span>${humanize(run.mode)}${run.dryRun ? ' (dry run)' : ''}</span>
         ${showLink ? html`<a href=${href(`/runs/${run.id}`)}>Run #${run.id}</a>` : null}
         ${live ? html`<span class="live-dot" title="Live updates">live</span>` : null}

@@ -16,7 +16,9 @@ import {
   formatDateTime, formatRelative, humanize, fieldLabel, formatFieldValue, isMoneyField, parseMoneyInput, plainDecimal,
 } from '../format.js';
 import { providerLabel } from '../providers.js';
-import { CONFLICT_FULL_SPEC, conflictType, resolveOne, same, kindInfo } from '../conflict-data.js';
+import {
+  CONFLICT_FULL_SPEC, conflictType, resolveOne, same, kindInfo, fieldChange,
+} from '../conflict-data.js';
 
 const asText = (field, v) => {
   if (v === null || v === undefined) return '';
@@ -43,9 +45,24 @@ function compareRows(c) {
       : { field: name, base: base[name], local: local[name], remote: remote[name], inDiff: false };
     row.localChanged = !same(row.local, row.base);
     row.remoteChanged = !same(row.remote, row.base);
-    row.differs = !same(row.local, row.remote);
+    // Only a field both sides changed is a conflict; a one-sided change has an obvious keeper.
+    row.side = f ? fieldChange(row) : null;
+    row.differs = row.side === 'BOTH';
     return row;
   });
+}
+
+/** Who changed a field since the last sync, in words beside its name. */
+const SIDE_TAG = { LOCAL: 'Changed here', REMOTE: 'Changed upstream', BOTH: 'Changed on both sides' };
+
+/** What a merge keeps for a one-sided change unless the admin picks otherwise. */
+const defaultPick = (row) => ({ LOCAL: 'LOCAL', REMOTE: 'REMOTE' })[row.side] || null;
+
+/** "your change to Name" / "the upstream changes to Price and Cost". */
+function changeList(whose, rows) {
+  const names = rows.map((r) => fieldLabel(r.field));
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+  return `${whose} change${names.length > 1 ? 's' : ''} to ${list}`;
 }
 
 function Cell({ field, value, changed, label }) {
@@ -54,10 +71,10 @@ function Cell({ field, value, changed, label }) {
 }
 
 /** What a kind of conflict means, above the comparison (deleted upstream, first link…). */
-function KindBanner({ info, upstream }) {
+function KindBanner({ info, context }) {
   return html`
     <div class="notice notice-bad kind-banner" role="note" data-testid="kind-banner">
-      <strong>${info.title}.</strong> ${info.banner(upstream)}
+      <strong>${info.title}.</strong> ${info.banner(context)}
       <ul>
         <li><strong>${info.useRemote}</strong> (use remote) ${info.useRemoteEffect}.</li>
         <li><strong>${info.useLocal}</strong> (use local) ${info.useLocalEffect}.</li>
@@ -83,7 +100,7 @@ function ConflictDetails({ id }) {
   const connections = useConnections();
   const sel = caps.select(conflictType(caps), CONFLICT_FULL_SPEC);
   const result = useLoader(() => gql(`query($id: ID!) { conflict(id: $id) { ${sel} } }`, { id }).then((d) => d.conflict), [id]);
-  const [picks, setPicks] = useState({});
+  const [chosen, setChosen] = useState({});
   const [custom, setCustom] = useState({});
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(null);
@@ -99,13 +116,18 @@ function ConflictDetails({ id }) {
 
   const rows = compareRows(c);
   const diffRows = rows.filter((r) => r.inDiff);
+  // One-sided changes start picked (local-only keeps local, remote-only takes remote).
+  const picks = Object.fromEntries(diffRows.map((r) => [r.field, chosen[r.field] || defaultPick(r)]).filter(([, p]) => p));
+  const localOnly = diffRows.filter((r) => r.side === 'LOCAL');
+  const remoteOnly = diffRows.filter((r) => r.side === 'REMOTE');
   const open = String(c.status).toUpperCase() === 'OPEN';
   const canResolve = canEdit && open && caps.mutation('resolveConflict');
   const info = kindInfo(c.kind);
   const connection = connections.find((x) => String(x.id) === String(c.connectionId));
   const upstream = connection ? providerLabel(connection.provider) : 'The upstream system';
+  const context = { upstream, connection: connectionName(connections, c.connectionId), item: c.item };
   const canMerge = !info || info.merge;
-  const reload = () => { setError(null); setPicks({}); setCustom({}); result.reload(); };
+  const reload = () => { setError(null); setChosen({}); setCustom({}); result.reload(); };
 
   const resolve = async (resolution) => {
     setError(null);
@@ -144,7 +166,7 @@ function ConflictDetails({ id }) {
         ${info ? html`<${Badge} value=${c.kind} tone=${info.tone} label=${info.badge} />` : null}
         <${Badge} value=${c.status} />
       <//>
-      ${info && open ? html`<${KindBanner} info=${info} upstream=${upstream} />` : null}
+      ${info && open ? html`<${KindBanner} info=${info} context=${context} />` : null}
       ${stale ? html`<${StaleNotice} onReload=${reload} />` : null}
       ${!open ? html`
         <div class="notice notice-ok" data-testid="resolved-notice">
@@ -159,15 +181,16 @@ function ConflictDetails({ id }) {
             ${c.runId ? html` · found by <a href=${href(`/runs/${c.runId}`)}>run #${c.runId}</a>` : null}
           </span>
         </div>
-        <p class="legend small"><span class="swatch swatch-diff"></span> local and remote disagree
-          <span class="swatch swatch-changed"></span> changed since the last sync (base)</p>
+        <p class="legend small"><span class="swatch swatch-diff"></span> changed on both sides: a merge needs your pick
+          <span class="swatch swatch-changed"></span> changed since the last sync (base); a one-sided change is kept by a merge</p>
         <div class="table-wrap" tabindex="0">
           <table class="table diff-table" data-testid="diff-table">
             <thead><tr><th scope="col">Field</th><th scope="col">Base (last sync)</th><th scope="col">Local</th><th scope="col">Remote</th>
               ${canResolve && canMerge ? html`<th scope="col">Merge pick</th>` : null}</tr></thead>
             <tbody>${rows.map((r) => html`
               <tr key=${r.field} class=${`${r.differs ? 'row-diff' : ''} ${missing.includes(r.field) ? 'row-missing' : ''}`} data-field=${r.field}>
-                <th scope="row" title=${r.field}>${fieldLabel(r.field)}${r.differs ? html`<span class="sr-only"> (differs)</span>` : null}</th>
+                <th scope="row" title=${r.field}>${fieldLabel(r.field)}
+                  ${r.side ? html`<span class=${`change-tag change-${r.side.toLowerCase()}`}>${SIDE_TAG[r.side]}</span>` : null}</th>
                 <${Cell} field=${r.field} value=${r.base} label="Base" />
                 <${Cell} field=${r.field} value=${r.local} changed=${r.localChanged} label="Local" />
                 <${Cell} field=${r.field} value=${r.remote} changed=${r.remoteChanged} label="Remote" />
@@ -177,7 +200,7 @@ function ConflictDetails({ id }) {
                     ${PICKS.map(([p, label]) => html`
                       <label key=${p} class="pick"><input type="radio" name=${`pick-${r.field}`} value=${p} checked=${picks[r.field] === p}
                         onChange=${() => {
-                          setPicks({ ...picks, [r.field]: p });
+                          setChosen({ ...picks, [r.field]: p });
                           if (p === 'CUSTOM' && custom[r.field] === undefined) setCustom({ ...custom, [r.field]: asText(r.field, r.local) });
                         }} data-testid=${`pick-${r.field}-${p}`} /> ${label}</label>`)}
                     ${picks[r.field] === 'CUSTOM' && isMoneyField(r.field) ? html`
@@ -187,7 +210,7 @@ function ConflictDetails({ id }) {
                       <label class="field field-compact"><span class="sr-only">Custom value for ${fieldLabel(r.field)}</span>
                         <input value=${custom[r.field] ?? ''} data-testid=${`custom-${r.field}`}
                           onInput=${(e) => setCustom({ ...custom, [r.field]: e.currentTarget.value })} /></label>` : null}
-                  </fieldset>` : html`<span class="muted small">no conflict</span>`}</td>` : null}
+                  </fieldset>` : html`<span class="muted small">unchanged</span>`}</td>` : null}
               </tr>`)}
             </tbody>
           </table>
@@ -201,14 +224,14 @@ function ConflictDetails({ id }) {
               <textarea rows="2" value=${comment} onInput=${(e) => setComment(e.currentTarget.value)}></textarea></label>` : null}
           ${error && !stale ? html`<p class="inline-error" role="alert">${typeof error === 'string' ? error : describeError(error)}</p>` : null}
           <div class="form-actions">
-            <button type="button" class=${`btn ${info && c.kind === 'DELETE' ? 'btn-danger btn-solid' : 'btn-primary'}`} disabled=${!!busy} onClick=${() => resolve('USE_REMOTE')}
-              data-testid="use-remote">${busy === 'USE_REMOTE' ? 'Resolving…' : info ? `${info.useRemote} (use remote)` : 'Use remote'}</button>
-            <button type="button" class="btn btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_LOCAL')}
-              data-testid="use-local">${busy === 'USE_LOCAL' ? 'Resolving…' : info ? `${info.useLocal} (use local)` : 'Use local'}</button>
+            <button type="button" class=${`btn btn-wrap ${info && c.kind === 'DELETE' ? 'btn-danger btn-solid' : 'btn-primary'}`} disabled=${!!busy} onClick=${() => resolve('USE_REMOTE')}
+              data-testid="use-remote">${busy === 'USE_REMOTE' ? 'Resolving…' : info ? `${info.useRemote} (use remote)` : 'Use remote'}${!info && localOnly.length ? ` — also drops ${changeList('your', localOnly)}` : ''}</button>
+            <button type="button" class="btn btn-wrap btn-primary" disabled=${!!busy} onClick=${() => resolve('USE_LOCAL')}
+              data-testid="use-local">${busy === 'USE_LOCAL' ? 'Resolving…' : info ? `${info.useLocal} (use local)` : 'Use local'}${!info && remoteOnly.length ? ` — also drops ${changeList('the upstream', remoteOnly)}` : ''}</button>
             ${canMerge ? html`<button type="button" class="btn" disabled=${!!busy || !diffRows.length} onClick=${() => resolve('MERGED')}>${busy === 'MERGED' ? 'Resolving…' : 'Merge picked values'}</button>` : null}
           </div>
           <p class="hint">${info ? `${info.useRemote} ${info.useRemoteEffect}; ${info.useLocal.toLowerCase()} ${info.useLocalEffect}.`
-            : 'Use remote overwrites the local edit; use local keeps it and pushes it upstream; a merge takes the value picked per field.'}</p>
+            : 'Use remote takes the upstream record as it is; use local keeps the version here and pushes it upstream; a merge keeps each one-sided change and takes your pick for each field changed on both sides.'}</p>
         </div>` : null}
     </section>`;
 }

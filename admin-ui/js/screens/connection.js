@@ -4,7 +4,7 @@ import { html, useState, useEffect } from '../lib.js';
 import { gql, describeError } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, invalidateConnections } from '../data.js';
-import { href, navigate } from '../router.js';
+import { href, navigate, parseLocation } from '../router.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, InlineError } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
@@ -13,6 +13,15 @@ import { toast } from '../components/toast.js';
 import { formatDateTime, humanize } from '../format.js';
 import { PROVIDERS, providerLabel, DIRECTIONS, timeZones } from '../providers.js';
 import { DeleteConnection } from './connections.js';
+import {
+  HealthBadge, HealthNotice, LastSuccess, OAuthConnect, HEALTH_SPEC, canRun,
+} from '../components/health.js';
+
+/** Health and the runs it is judged by, read when the server has them. */
+const HEALTH_EXTRA = [...HEALTH_SPEC, ['syncStatus', [
+  ['lastRun', ['id', 'status', 'finishedAt', 'finishedWithRecordErrors', ['counters', ['errors']]]],
+  ['lastSuccessfulRun', ['id', 'finishedAt']],
+]]];
 
 const FIELDS = `id name provider status config directions timeZone incrementalCron fullCron scheduleEnabled
   schedulePausedReason autoMergeDisjointFields createdAt updatedAt hasSecrets`;
@@ -205,12 +214,14 @@ function Schedules({ connection, onSaved }) {
 
 function Details({ c }) {
   const { caps } = useApp();
+  const status = c.syncStatus;
   return html`
     <div class="card">
       <h2>Details</h2>
       <dl class="kv">
         <div><dt>Provider</dt><dd>${providerLabel(c.provider)}${c.config?.sandbox === true ? ' (sandbox)' : ''}</dd></div>
         <div><dt>Status</dt><dd><${Badge} value=${c.status} /></dd></div>
+        ${status && 'lastSuccessfulRun' in status ? html`<${LastSuccess} run=${status.lastSuccessfulRun} />` : null}
         <div><dt>Time zone</dt><dd>${c.timeZone}</dd></div>
         <div><dt>Directions</dt><dd>${Object.entries(c.directions || {}).map(([k, v]) => `${k}: ${v}`).join(', ') || '—'}</dd></div>
         <div><dt>Credentials</dt><dd>${c.hasSecrets ? 'Stored (never shown)' : c.config?.sandbox === true ? 'Generated for the sandbox' : 'None'}</dd></div>
@@ -225,30 +236,17 @@ function Details({ c }) {
     </div>`;
 }
 
-/** Asks the server for a signed consent URL (startOAuth) and opens it; the provider
- *  sends the user back to /oauth/{provider}/callback, which returns here. */
-function OAuthConnect({ connection, label }) {
-  const [busy, setBusy] = useState(false);
-  const start = async () => {
-    setBusy(true);
-    try {
-      const d = await gql('mutation($id: ID!) { startOAuth(connectionId: $id) { authorizeUrl } }', { id: connection.id });
-      window.location.assign(d.startOAuth.authorizeUrl);
-    } catch (e) {
-      toast(`Could not start connecting to ${label}: ${describeError(e)}`, { kind: 'error' });
-      setBusy(false);
-    }
-  };
-  return html`<button type="button" class="btn btn-primary" disabled=${busy} onClick=${start} data-testid="oauth-connect">
-    ${busy ? 'Opening…' : `Connect to ${label}`}</button>`;
-}
-
 export function ConnectionPage({ id }) {
-  const { isAdmin } = useApp();
+  const { isAdmin, caps } = useApp();
   const isNew = id === 'new';
+  const extra = caps.select(caps.returns('query', 'connection') || 'Connection', HEALTH_EXTRA);
   const result = useLoader(() => (isNew ? Promise.resolve(null)
-    : gql(`query($id: ID!) { connection(id: $id) { ${FIELDS} } }`, { id }).then((d) => d.connection)), [id]);
+    : gql(`query($id: ID!) { connection(id: $id) { ${FIELDS} ${extra} } }`, { id }).then((d) => d.connection)), [id]);
   const c = result.data;
+  // Mutations answer the plain fields: keep the health read with the page.
+  const saved = (next) => result.setData({ ...c, ...next });
+  // The OAuth callback comes back here with `connected=1`.
+  const justConnected = parseLocation().query.connected === '1';
 
   if (isNew) {
     if (!isAdmin) return html`<section><${PageHeader} title="New connection" /><p>Only admins create connections.</p></section>`;
@@ -270,14 +268,18 @@ export function ConnectionPage({ id }) {
     <section>
       <p class="breadcrumb"><a href="#/connections">Connections</a> / ${c.name}</p>
       <${PageHeader} title=${c.name} subtitle=${`${providerLabel(c.provider)} · ${humanize(c.status)}`}>
-        ${isAdmin && oauth ? html`<${OAuthConnect} connection=${c} label=${spec.label} />` : null}
+        ${c.health ? html`<${HealthBadge} connection=${c} lastRun=${c.syncStatus?.lastRun} />` : null}
+        ${isAdmin && oauth && canRun(c) ? html`<${OAuthConnect} connection=${c} label=${spec.label} verb=${c.health ? 'Reconnect to' : 'Connect to'} />` : null}
         ${isAdmin ? html`<${DeleteConnection} connection=${c} label="Delete connection" onDeleted=${() => navigate('/connections')} />` : null}
       <//>
+      ${justConnected && c.health === 'ACTIVE' ? html`<div class="notice notice-ok" role="status" data-testid="oauth-connected">
+        Connected to ${providerLabel(c.provider)}. The first full sync has started; follow it on the <a href=${href('/')}>dashboard</a>.</div>` : null}
+      <${HealthNotice} connection=${c} isAdmin=${isAdmin} />
       <div class="two-col">
-        ${isAdmin ? html`<${ConnectionForm} key=${c.updatedAt} existing=${c} onSaved=${(saved) => result.setData(saved)} />` : html`<${Details} c=${c} />`}
+        ${isAdmin ? html`<${ConnectionForm} key=${c.updatedAt} existing=${c} onSaved=${saved} />` : html`<${Details} c=${c} />`}
         <div>
           ${isAdmin ? html`<${Details} c=${c} />` : null}
-          <${Schedules} connection=${c} onSaved=${(saved) => result.setData(saved)} />
+          <${Schedules} connection=${c} onSaved=${saved} />
         </div>
       </div>
     </section>`;

@@ -9,7 +9,10 @@ import { subscribe } from '../ws.js';
 import { href } from '../router.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty, ErrorText } from '../components/feedback.js';
-import { Badge } from '../components/badges.js';
+import { Badge, RunBadge } from '../components/badges.js';
+import {
+  HealthBadge, HealthNotice, LastSuccess, HEALTH_SPEC, canRun,
+} from '../components/health.js';
 import { RunSummary } from '../components/progress.js';
 import { EntityStatus, ENTITY_STATUS_SPEC } from '../components/entity-status.js';
 import { useLiveRun, isActive, RUN_SPEC, runSelection, runType, runDuration } from '../live-run.js';
@@ -20,24 +23,17 @@ import {
 } from '../format.js';
 
 // `health` (and whatever else the API adds to Connection) is asked for once the server has it.
-const CONNECTION_SPEC = ['id', 'name', 'provider', 'status', 'health', 'config', 'scheduleEnabled', 'incrementalCron',
-  'fullCron', 'schedulePausedReason'];
+const CONNECTION_SPEC = ['id', 'name', 'provider', 'status', 'config', 'scheduleEnabled', 'incrementalCron',
+  'fullCron', ...HEALTH_SPEC];
 
 function connectionsQuery(caps) {
   const type = caps.nodeType(caps.returns('query', 'connections')) || 'Connection';
   return `{ connections(first: 200) { totalCount edges { node { ${caps.select(type, CONNECTION_SPEC)} } } } }`;
 }
 
-/** The connection's state at a glance: the API's health when it has one, else its status. */
-const HEALTH_TONE = { ACTIVE: 'ok', NOT_CONNECTED: 'warn', NEEDS_REAUTH: 'bad', FAILING: 'bad', PAUSED: 'muted' };
-function HealthBadge({ connection }) {
-  const value = connection.health ?? connection.status;
-  return html`<${Badge} value=${value} tone=${HEALTH_TONE[String(value).toUpperCase()]} />`;
-}
-
 const STATUS_SPEC = [
   'totals', 'synced', 'pendingPush', 'conflicts', 'errors', ['lastRun', RUN_SPEC], ['runningRun', RUN_SPEC],
-  'nextScheduledRun', 'schedulePaused', 'lastError', ...ENTITY_STATUS_SPEC,
+  'nextScheduledRun', 'schedulePaused', 'lastError', ['lastSuccessfulRun', ['id', 'finishedAt']], ...ENTITY_STATUS_SPEC,
 ];
 
 /** Numbers for one connection, from syncStatus when the server has it, else from item counts. */
@@ -75,6 +71,8 @@ async function loadStats(caps, id) {
     nextScheduledRun: s.nextScheduledRun ?? null,
     schedulePaused: s.schedulePaused ?? null,
     lastError: s.lastError ?? null,
+    hasLastSuccess: 'lastSuccessfulRun' in s,
+    lastSuccessfulRun: s.lastSuccessfulRun,
     entities: s.entities,
     lastFullRun: s.lastFullRun,
     lastIncrementalRun: s.lastIncrementalRun,
@@ -102,7 +100,7 @@ function ScheduleLine({ connection, stats }) {
 }
 
 function ConnectionCard({ connection, pushedRun }) {
-  const { caps, canEdit } = useApp();
+  const { caps, canEdit, isAdmin } = useApp();
   const stats = useLoader(() => loadStats(caps, connection.id), [connection.id]);
   const [activeId, setActiveId] = useState(null);
   const [activeInitial, setActiveInitial] = useState(null);
@@ -141,7 +139,7 @@ function ConnectionCard({ connection, pushedRun }) {
   const running = live.run && isActive(live.run) ? live.run : null;
   const shownRun = live.run || null;
   const last = s?.lastRun;
-  const canSync = canEdit && caps.mutation('startSync');
+  const canSync = canEdit && caps.mutation('startSync') && canRun(connection);
   const sandbox = connection.config && connection.config.sandbox === true;
 
   return html`
@@ -151,9 +149,11 @@ function ConnectionCard({ connection, pushedRun }) {
         <div class="conn-card-tags">
           <span class="provider">${providerLabel(connection.provider)}</span>
           ${sandbox ? html`<${Badge} value="sandbox" tone="muted" label="Sandbox" />` : null}
-          <${HealthBadge} connection=${connection} />
+          ${s || connection.health !== 'ACTIVE' ? html`
+            <${HealthBadge} connection=${connection} lastRun=${live.run && !isActive(live.run) ? live.run : last} />` : null}
         </div>
       </header>
+      <${HealthNotice} connection=${connection} isAdmin=${isAdmin} />
       ${stats.error && !s ? html`<${ErrorBox} error=${stats.error} onRetry=${stats.reload} title="Could not load the numbers" />` : null}
       ${!s && !stats.error ? html`<${Loading} />` : null}
       ${s ? html`
@@ -169,11 +169,12 @@ function ConnectionCard({ connection, pushedRun }) {
               : href('/items', { connectionId: connection.id, syncStatus: 'ERROR' })} />
         </dl>
         <dl class="kv">
-          <div><dt>Last run</dt><dd>${last ? html`
-            <a href=${href(`/runs/${last.id}`)}><${Badge} value=${last.status} /></a>
+          <div><dt>Last run</dt><dd data-testid="last-run">${last ? html`
+            <a href=${href(`/runs/${last.id}`)}><${RunBadge} run=${last} /></a>
             ${' '}${humanize(last.mode)}${last.dryRun ? ' (dry run)' : ''}, ${formatRelative(last.finishedAt || last.startedAt || last.queuedAt)}
             ${last.finishedAt && last.startedAt ? html`, took ${formatDuration(runDuration(last))}` : null}`
             : html`<span class="muted">${caps.query('syncRuns') || caps.query('syncStatus') ? 'No runs yet' : 'Run history not available on this server'}</span>`}</dd></div>
+          ${s.hasLastSuccess ? html`<${LastSuccess} run=${s.lastSuccessfulRun} />` : null}
           <div><dt>Next run</dt><dd><${ScheduleLine} connection=${connection} stats=${s} /></dd></div>
           ${s.lastError && !(last?.status === 'CANCELLED' && /cancel/i.test(s.lastError))
             ? html`<div><dt>Last error</dt><dd data-testid="last-error"><${ErrorText} message=${s.lastError} /></dd></div>` : null}

@@ -8,7 +8,7 @@ import { href } from '../router.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty, ErrorText } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
-import { Badge } from '../components/badges.js';
+import { Badge, RunBadge } from '../components/badges.js';
 import { ProgressBar, Counters } from '../components/progress.js';
 import { useLiveRun, isActive, runSelection, runType, runDuration } from '../live-run.js';
 import { cancelSync, runEndMessage } from '../sync-actions.js';
@@ -148,7 +148,7 @@ function RunDetails({ id }) {
       <p class="breadcrumb"><a href="#/runs">Runs</a> / #${run.id}</p>
       <${PageHeader} title=${`Run #${run.id}`}
         subtitle=${`${connectionName(connections, run.connectionId)} · ${humanize(run.mode)}${run.dryRun ? ' · dry run' : ''} · started by ${humanize(run.trigger).toLowerCase()}`}>
-        <${Badge} value=${run.status} />
+        <${RunBadge} run=${run} />
         ${active && canEdit && caps.mutation('cancelSync') ? html`
           <button type="button" class="btn btn-danger" disabled=${cancelling || run.cancelRequested} onClick=${cancel}>
             ${cancelling || run.cancelRequested ? 'Cancelling…' : 'Cancel run'}</button>` : null}

@@ -10,7 +10,7 @@ import { subscribe } from '../ws.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, Empty } from '../components/feedback.js';
 import { Unavailable } from './not-found.js';
-import { Badge } from '../components/badges.js';
+import { Badge, RunBadge } from '../components/badges.js';
 import { Pager } from '../components/pager.js';
 import { ProgressBar } from '../components/progress.js';
 import { SelectField, enumOptions } from '../components/fields.js';
@@ -108,7 +108,7 @@ function RunList({ route }) {
                 <td><a href=${href(`/runs/${r.id}`)}>#${r.id}</a></td>
                 <td class="hide-sm">${connectionName(connections, r.connectionId)}</td>
                 <td>${humanize(r.mode)}${r.dryRun ? html` <${Badge} value="dry" tone="muted" label="Dry run" />` : null}</td>
-                <td><${Badge} value=${r.status} /></td>
+                <td><${RunBadge} run=${r} /></td>
                 <td class="hide-sm">${humanize(r.trigger)}</td>
                 <td class="hide-sm" title=${formatDateTime(r.startedAt || r.queuedAt)}>${formatRelative(r.startedAt || r.queuedAt)}</td>
                 <td class="hide-sm">${r.startedAt ? formatDuration(runDuration(r)) : '—'}</td>

@@ -262,6 +262,18 @@ impl Connector for Fulfil {
         Ok(Some(n))
     }
 
+    /// A continuing position just before `since`: rows with `write_date >= since`.
+    fn cursor_since(&self, _entity: &EntityType, since: DateTime<Utc>) -> Option<String> {
+        Some(
+            Position {
+                write_date: since - chrono::Duration::microseconds(1),
+                id: i64::MAX,
+                done: false,
+            }
+            .encode(),
+        )
+    }
+
     async fn list_page(
         &self,
         _entity: &EntityType,

@@ -28,8 +28,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use throttle::CostBucket;
 use wire::{
-    API_VERSION, CreateData, EditData, EditPayload, GraphQlRequest, GraphQlResponse,
-    ProductCategory, ProductData, ProductOrService, ProductsData, THROTTLED, VERSION_HEADER,
+    CreateData, DEFAULT_API_VERSION, EditData, EditPayload, GraphQlRequest, GraphQlResponse,
+    ProductCategory, ProductData, ProductOrService, ProductsData, THROTTLED, UNSUPPORTED_VERSION,
+    VERSION_HEADER,
 };
 
 pub const PRODUCTION_BASE: &str = "https://api.getjobber.com";
@@ -71,6 +72,9 @@ pub struct Settings {
     pub max_retries: usize,
     /// Longest a call may wait for throttling (config `maxThrottleWaitSeconds`).
     pub max_throttle_wait: Duration,
+    /// `X-JOBBER-GRAPHQL-VERSION` on every call (config `apiVersion`, default the current
+    /// [`DEFAULT_API_VERSION`]).
+    pub api_version: String,
 }
 
 impl Settings {
@@ -117,6 +121,7 @@ impl Settings {
             ),
             max_retries: n("maxRetries").map(|r| r.min(10) as usize).unwrap_or(6),
             max_throttle_wait: Duration::from_secs(n("maxThrottleWaitSeconds").unwrap_or(120)),
+            api_version: api_version(config)?,
         })
     }
 
@@ -133,12 +138,42 @@ impl Settings {
     }
 }
 
+/// A connection's `config.apiVersion`: absent or null means the current version; anything
+/// but a `YYYY-MM-DD` date is refused rather than sent.
+pub fn api_version(config: &serde_json::Value) -> AppResult<String> {
+    match config.get("apiVersion") {
+        None | Some(serde_json::Value::Null) => Ok(DEFAULT_API_VERSION.to_owned()),
+        Some(v) => v
+            .as_str()
+            .filter(|v| wire::is_version_shaped(v))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                AppError::bad_input(format!(
+                    "config.apiVersion must be a Jobber API version like {DEFAULT_API_VERSION}"
+                ))
+            }),
+    }
+}
+
 /// Query cost we expect before sending (Jobber: about one point per node plus the
 /// objects around them); the bucket check uses it, the answer reports the real one.
 fn expected_cost(first: u32) -> f64 {
     f64::from(first) + 2.0
 }
 const MUTATION_COST: f64 = 10.0;
+
+/// Jobber refusing the version header is about the connection, not the record at hand:
+/// the run stops with `UPSTREAM_API_VERSION` instead of recording a record error per item.
+fn version_refused(e: UpstreamError, version: &str) -> UpstreamError {
+    match e {
+        UpstreamError::Rejected { message, .. } if message.contains(UNSUPPORTED_VERSION) => {
+            UpstreamError::UnsupportedVersion(format!(
+                "Jobber does not serve API version {version}; set the connection's config.apiVersion to a supported version (the current one is {DEFAULT_API_VERSION})"
+            ))
+        }
+        other => other,
+    }
+}
 
 const UNAUTHORIZED: AuthFailure = AuthFailure(&[401]);
 
@@ -212,15 +247,17 @@ impl Jobber {
                 );
                 tokio::time::sleep(wait).await;
             }
+            let version = self.settings.api_version.as_str();
             let answer: GraphQlResponse<T> = self
                 .http
                 .json(Some(&self.token), UNAUTHORIZED, |c, token| {
                     c.post(&url)
                         .bearer_auth(token.unwrap_or_default())
-                        .header(VERSION_HEADER, API_VERSION)
+                        .header(VERSION_HEADER, version)
                         .json(&body)
                 })
-                .await?;
+                .await
+                .map_err(|e| version_refused(e, version))?;
             let reported = answer.extensions.as_ref().and_then(|e| e.cost.clone());
             if let Some(c) = &reported
                 && let Ok(mut b) = self.bucket.lock()

@@ -5,9 +5,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The API version every request names in `X-JOBBER-GRAPHQL-VERSION`.
-pub const API_VERSION: &str = "2025-01-20";
+/// The API version every request names in `X-JOBBER-GRAPHQL-VERSION` unless the
+/// connection's `config.apiVersion` names another: the current one.
+pub const DEFAULT_API_VERSION: &str = "2026-02-17";
 pub const VERSION_HEADER: &str = "x-jobber-graphql-version";
+/// `errors[].extensions.code` of a request naming an API version Jobber no longer serves
+/// (or never did); the connector turns it into `UPSTREAM_API_VERSION`.
+pub const UNSUPPORTED_VERSION: &str = "UNSUPPORTED_API_VERSION";
+
+/// Whether `v` is shaped like a Jobber API version (a date, `YYYY-MM-DD`).
+pub fn is_version_shaped(v: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() && v.len() == 10
+}
 /// `errors[].extensions.code` of a request refused by the query-cost bucket.
 pub const THROTTLED: &str = "THROTTLED";
 

@@ -263,6 +263,15 @@ impl Connector for ServiceTitan {
         })
     }
 
+    /// The export feed's `from` takes a date as well as a continuation token.
+    fn cursor_since(
+        &self,
+        _entity: &EntityType,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Option<String> {
+        Some(since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+
     async fn fetch(
         &self,
         entity: &EntityType,

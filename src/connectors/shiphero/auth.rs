@@ -1,11 +1,18 @@
 //! ShipHero tokens: `POST /auth/token` with username/password gives an access and a
 //! refresh token; `POST /auth/refresh` trades the refresh token for a new access token.
 //! Single-flight like `token::ClientCredentials`: the lock is held while fetching.
+//!
+//! A connection may hold only a refresh token (from ShipHero's developer settings). Every
+//! token obtained is stored, encrypted, in the connection's secrets (`accessToken`,
+//! `accessTokenExpiresAt`, `refreshToken`) before it is used, so a restart reuses it
+//! instead of authenticating again. A refused refresh without a username and password to
+//! fall back on is `Unauthorized`: the connection becomes NEEDS_REAUTH.
 
 use super::wire::{RefreshRequest, TokenRequest, TokenResponse};
 use crate::connectors::http::UpstreamError;
-use crate::connectors::token::TokenSource;
+use crate::connectors::token::{SecretSink, TokenSource, keys};
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -20,19 +27,39 @@ struct Held {
 pub struct PasswordGrant {
     http: reqwest::Client,
     base: String,
-    username: String,
-    password: String,
+    /// Username and password, when the connection has them (else refresh token only).
+    login: Option<(String, String)>,
+    sink: Arc<dyn SecretSink>,
     held: Mutex<Held>,
 }
 
 impl PasswordGrant {
-    pub fn new(http: reqwest::Client, base: String, username: String, password: String) -> Self {
+    /// Starts from the tokens stored in `secrets`, if any.
+    pub fn new(
+        http: reqwest::Client,
+        base: String,
+        login: Option<(String, String)>,
+        secrets: &serde_json::Value,
+        sink: Arc<dyn SecretSink>,
+    ) -> Self {
+        let s = |k: &str| secrets.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let access = s(keys::ACCESS_TOKEN).and_then(|token| {
+            let at = secrets.get(keys::ACCESS_EXPIRES_AT)?.as_i64()?;
+            let left = at - chrono::Utc::now().timestamp();
+            Some((
+                token,
+                Instant::now() + Duration::from_secs(left.max(0) as u64),
+            ))
+        });
         PasswordGrant {
             http,
             base,
-            username,
-            password,
-            held: Mutex::new(Held::default()),
+            login,
+            sink,
+            held: Mutex::new(Held {
+                access,
+                refresh: s(keys::REFRESH_TOKEN),
+            }),
         }
     }
 
@@ -57,30 +84,37 @@ impl PasswordGrant {
             .map_err(|_| UpstreamError::Malformed("ShipHero token response".into()))
     }
 
-    fn keep(held: &mut Held, answer: TokenResponse) -> String {
+    /// Stores the new tokens (encrypted, in the connection's secrets), then holds them.
+    async fn keep(&self, held: &mut Held, answer: TokenResponse) -> Result<String, UpstreamError> {
+        let refresh = answer.refresh_token.clone().or(held.refresh.clone());
+        self.sink
+            .save(serde_json::json!({
+                keys::ACCESS_TOKEN: answer.access_token,
+                keys::REFRESH_TOKEN: refresh,
+                keys::ACCESS_EXPIRES_AT: chrono::Utc::now().timestamp()
+                    + answer.expires_in.min(i64::MAX as u64 / 2) as i64,
+            }))
+            .await?;
         let expires = Instant::now() + Duration::from_secs(answer.expires_in);
         crate::redact::remember(&answer.access_token);
         if let Some(r) = &answer.refresh_token {
             crate::redact::remember(r);
         }
         held.access = Some((answer.access_token.clone(), expires));
-        if let Some(r) = answer.refresh_token {
-            held.refresh = Some(r);
-        }
-        answer.access_token
+        held.refresh = refresh;
+        Ok(answer.access_token)
     }
 
     async fn login(&self, held: &mut Held) -> Result<String, UpstreamError> {
+        let Some((username, password)) = self.login.clone() else {
+            return Err(UpstreamError::Unauthorized(
+                "ShipHero refused the refresh token; store a new one (secrets.refreshToken)".into(),
+            ));
+        };
         let answer = self
-            .post(
-                "token",
-                &TokenRequest {
-                    username: self.username.clone(),
-                    password: self.password.clone(),
-                },
-            )
+            .post("token", &TokenRequest { username, password })
             .await?;
-        Ok(Self::keep(held, answer))
+        self.keep(held, answer).await
     }
 
     /// Refresh token first; a refused refresh falls back to a fresh login.
@@ -90,7 +124,7 @@ impl PasswordGrant {
                 .post("refresh", &RefreshRequest { refresh_token })
                 .await
             {
-                Ok(answer) => return Ok(Self::keep(held, answer)),
+                Ok(answer) => return self.keep(held, answer).await,
                 Err(e) => tracing::info!("ShipHero refresh refused ({e}); logging in again"),
             }
         }
@@ -107,11 +141,7 @@ impl TokenSource for PasswordGrant {
         {
             return Ok(token.clone());
         }
-        if held.access.is_some() {
-            self.renew(&mut held).await
-        } else {
-            self.login(&mut held).await
-        }
+        self.renew(&mut held).await
     }
 
     async fn refresh(&self, stale: &str) -> Result<String, UpstreamError> {

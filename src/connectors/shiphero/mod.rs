@@ -46,8 +46,9 @@ pub const ENTITIES: &[EntityType] = &[PRODUCTS];
 pub struct Settings {
     /// Holds `/graphql` and `/auth/*`.
     pub base_url: String,
-    pub username: String,
-    pub password: String,
+    /// Username and password (`secrets.username`/`password`); optional when
+    /// `secrets.refreshToken` is stored.
+    pub login: Option<(String, String)>,
     /// Warehouse new products are stocked in (`product_create` needs one).
     pub warehouse_id: Option<String>,
     pub requests_per_second: Option<u32>,
@@ -70,25 +71,32 @@ impl Settings {
             .unwrap_or(false);
         let missing =
             |what: &str| AppError::bad_input(format!("ShipHero connection is missing {what}"));
-        let (base_url, username, password, warehouse_id) = if sandbox {
+        let given = s("username").zip(s("password"));
+        let has_refresh = s(crate::connectors::token::keys::REFRESH_TOKEN).is_some();
+        let (base_url, login, warehouse_id) = if sandbox {
             (
                 c("baseUrl").unwrap_or_else(|| format!("{sandbox_base}/sandbox/shiphero")),
-                s("username").unwrap_or_else(|| SANDBOX_USERNAME.into()),
-                s("password").unwrap_or_else(|| SANDBOX_PASSWORD.into()),
+                // A sandbox connection given only a refresh token uses only that.
+                given.or_else(|| {
+                    (!has_refresh).then(|| (SANDBOX_USERNAME.into(), SANDBOX_PASSWORD.into()))
+                }),
                 c("warehouseId").or_else(|| Some(SANDBOX_WAREHOUSE.into())),
             )
         } else {
+            if given.is_none() && !has_refresh {
+                return Err(missing(
+                    "secrets.refreshToken (or secrets.username and secrets.password)",
+                ));
+            }
             (
                 c("baseUrl").unwrap_or_else(|| PRODUCTION_BASE.into()),
-                s("username").ok_or_else(|| missing("secrets.username"))?,
-                s("password").ok_or_else(|| missing("secrets.password"))?,
+                given,
                 c("warehouseId"),
             )
         };
         Ok(Settings {
             base_url,
-            username,
-            password,
+            login,
             warehouse_id,
             requests_per_second: n("requestsPerSecond").map(|n| n as u32),
             max_retries: n("maxRetries").map(|n| n.min(10) as usize).unwrap_or(6),
@@ -112,7 +120,11 @@ pub struct Upserted {
 }
 
 impl ShipHero {
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(
+        settings: Settings,
+        secrets: &Value,
+        sink: std::sync::Arc<dyn crate::connectors::token::SecretSink>,
+    ) -> Self {
         let policy = RetryPolicy {
             max_retries: settings.max_retries,
             max_throttle_wait: settings.max_throttle_wait,
@@ -122,8 +134,9 @@ impl ShipHero {
         let token = auth::PasswordGrant::new(
             http.inner().clone(),
             settings.base_url.clone(),
-            settings.username.clone(),
-            settings.password.clone(),
+            settings.login.clone(),
+            secrets,
+            sink,
         );
         ShipHero {
             settings,

@@ -59,6 +59,10 @@ impl SyncMutation {
             desc = "Answer SYNC_IN_PROGRESS instead of the active run when one exists."
         )]
         strict: bool,
+        #[graphql(
+            desc = "INCREMENTAL mode: re-read every record modified at or after this instant instead of continuing from the stored cursor, which stays where it was. Refused (BAD_USER_INPUT) by providers that cannot filter by modification time (Jobber, Amazon, ShipHero routes)."
+        )]
+        since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> async_graphql::Result<StartSyncPayload> {
         let c = editor(ctx)?;
         let st = state(ctx);
@@ -68,6 +72,7 @@ impl SyncMutation {
                 entity_types,
                 remote_ids,
                 codes,
+                since,
                 ..Default::default()
             },
             dry_run,

@@ -388,6 +388,16 @@ impl SyncStatusPayload {
         self.last_ended(ctx, e::RunMode::Incremental).await
     }
 
+    /// The newest run that succeeded, of any mode (dry runs left out); it may have
+    /// skipped records (`finishedWithRecordErrors`). Null: never synced successfully.
+    async fn last_successful_run(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<SyncRun>> {
+        let run = store::status::last_succeeded_run(&state(ctx).db, self.connection()?).await?;
+        Ok(run.map(SyncRun))
+    }
+
     /// The 10 newest errors: failed runs and records that failed, newest first.
     async fn recent_errors(
         &self,

@@ -13,7 +13,9 @@ mod routes;
 pub mod seed;
 
 use super::faults::Faults;
-use crate::connectors::jobber::wire::{ProductOrService, ThrottleStatus, TokenResponse};
+use crate::connectors::jobber::wire::{
+    DEFAULT_API_VERSION, ProductOrService, ThrottleStatus, TokenResponse,
+};
 use crate::connectors::jobber::{SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET};
 use axum::Router;
 use base64::Engine;
@@ -23,6 +25,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The versions the emulator serves by default: the current one and its predecessor.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2025-04-16", DEFAULT_API_VERSION];
 
 /// Limits and lifetimes; all but the client can be changed at run time (`PATCH /_control/config`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -37,6 +42,9 @@ pub struct EmulatorConfig {
     pub request_budget: usize,
     pub request_window_seconds: u64,
     pub max_page_size: u32,
+    /// API versions served; a request naming another is refused with
+    /// `UNSUPPORTED_API_VERSION` (Jobber retires a version 12 months after its successor).
+    pub supported_versions: Vec<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -50,6 +58,7 @@ impl Default for EmulatorConfig {
             request_budget: 2_500,
             request_window_seconds: 300,
             max_page_size: 100,
+            supported_versions: SUPPORTED_VERSIONS.iter().map(|v| (*v).to_owned()).collect(),
         }
     }
 }
@@ -129,6 +138,8 @@ pub(crate) struct State {
     pub refresh: HashSet<String>,
     pub bucket: Bucket,
     pub requests: VecDeque<Instant>,
+    /// Every `X-JOBBER-GRAPHQL-VERSION` value an API call named.
+    pub versions_seen: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -206,6 +217,7 @@ impl Emulator {
                     refresh: HashSet::new(),
                     bucket,
                     requests: VecDeque::new(),
+                    versions_seen: Default::default(),
                 }),
                 faults: Faults::default(),
                 stats: Stats::default(),
@@ -226,6 +238,15 @@ impl Emulator {
 
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
+    }
+
+    /// The `X-JOBBER-GRAPHQL-VERSION` values API calls named so far, sorted.
+    pub fn versions_seen(&self) -> Vec<String> {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.versions_seen.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn reset_stats(&self) {

@@ -2,7 +2,7 @@
 //! budget, token, version header), and the control API.
 
 use super::{Inner, decode_id};
-use crate::connectors::jobber::wire::{ProductCategory, VERSION_HEADER};
+use crate::connectors::jobber::wire::{ProductCategory, UNSUPPORTED_VERSION, VERSION_HEADER};
 use crate::sandbox::faults::{self, FaultKind, FaultRequest};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -111,16 +111,32 @@ pub(super) async fn guard(inner: &Inner, headers: &HeaderMap) -> Result<(), Resp
         inner.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
         return Err(json_error(StatusCode::UNAUTHORIZED, "Unauthorized"));
     }
-    if headers
+    let version = headers
         .get(VERSION_HEADER)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.trim().is_empty())
-    {
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let Some(version) = version else {
         return Err((
             StatusCode::BAD_REQUEST,
             Json(
                 json!({ "errors": [{ "message": "X-JOBBER-GRAPHQL-VERSION header is required" }] }),
             ),
+        )
+            .into_response());
+    };
+    s.versions_seen.insert(version.to_owned());
+    if !s.config.supported_versions.iter().any(|v| v == version) {
+        let latest = s.config.supported_versions.iter().max().cloned();
+        return Err((
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "errors": [{
+                "message": format!(
+                    "API version {version} is not supported. Upgrade to the latest API version {}.",
+                    latest.unwrap_or_default()
+                ),
+                "extensions": { "code": UNSUPPORTED_VERSION },
+            }] })),
         )
             .into_response());
     }

@@ -216,9 +216,14 @@ async fn export(
         return r;
     }
     inner.stats.export.fetch_add(1, Ordering::Relaxed);
+    // `from` is a continuation token or a date: records modified on or after it.
     let after = match q.from.as_deref().filter(|s| !s.is_empty()) {
         None => (i64::MIN, i64::MIN),
-        Some(token) => match decode_cursor(token) {
+        Some(token) => match decode_cursor(token).or_else(|| {
+            DateTime::parse_from_rfc3339(token)
+                .ok()
+                .map(|d| (d.timestamp_millis() - 1, i64::MAX))
+        }) {
             Some(c) => c,
             None => return field_error("from", "The continuation token is not valid."),
         },

@@ -182,6 +182,14 @@ impl Emulator {
     }
 
     /// A product as ShipHero holds it, by SKU.
+    /// Forgets every refresh token issued (as when the user revokes the app): the next
+    /// `/auth/refresh` is refused.
+    pub fn revoke_refresh_tokens(&self) {
+        if let Ok(mut t) = self.inner.tokens.lock() {
+            t.refresh.clear();
+        }
+    }
+
     pub fn product(&self, sku: &str) -> Option<Product> {
         self.inner.data.read().ok()?.by_sku.get(sku).cloned()
     }

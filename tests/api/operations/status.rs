@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 const STATUS: &str = "query($c:ID!){ syncStatus(connectionId:$c) { totals synced pendingPush conflicts errors \
     entities { entityType total synced pendingPush conflicts errors } \
-    lastFullRun { id mode status } lastIncrementalRun { id mode status } \
+    lastFullRun { id mode status } lastIncrementalRun { id mode status } lastSuccessfulRun { id status } \
     recentErrors { at runId kind message code itemId remoteId } } }";
 
 pub struct Synced {
@@ -218,6 +218,9 @@ async fn status_per_entity_type_matches_the_database() {
     assert_eq!(status["lastFullRun"]["mode"], "FULL");
     assert_eq!(status["lastIncrementalRun"]["id"], failed.id.to_string());
     assert_eq!(status["lastIncrementalRun"]["status"], "FAILED");
+    // The failed incremental run is newer; the last success is the one before it.
+    assert_eq!(status["lastSuccessfulRun"]["id"], inc.id.to_string());
+    assert_eq!(status["lastSuccessfulRun"]["status"], "SUCCEEDED");
     let errors = status["recentErrors"].as_array().unwrap();
     assert_eq!(errors[0]["kind"], "run_failed");
     assert_eq!(errors[0]["runId"], failed.id.to_string());
