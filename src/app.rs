@@ -84,7 +84,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.state.jobs.start(self.state.settings.workers);
+        self.state
+            .jobs
+            .start(self.state.settings.workers, self.state.settings.scheduler);
         self.state
             .jobs
             .start_retention(self.state.settings.retention());

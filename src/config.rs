@@ -51,6 +51,10 @@ pub struct Settings {
     /// Number of background sync workers in this process.
     #[arg(long, env = "PRICEBOOK_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Fire schedules and vendor feeds from this process (false: it serves and executes
+    /// only; another instance on the same database schedules).
+    #[arg(long, env = "PRICEBOOK_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scheduler: bool,
     /// Seconds a WebSocket client has to send `connection_init` before it is closed (4408).
     #[arg(long, env = "PRICEBOOK_WS_INIT_TIMEOUT_SECONDS", default_value_t = 10)]
     pub ws_init_timeout_seconds: u64,
@@ -206,6 +210,7 @@ impl Settings {
             token_ttl_minutes: 720,
             max_body_bytes: 20 * 1024 * 1024,
             workers: 2,
+            scheduler: true,
             sandbox: true,
             sandbox_seed: None,
             lease_seconds: 20,

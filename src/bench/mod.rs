@@ -16,6 +16,7 @@ pub const ALL: &[&str] = &[
     "incremental_1k_of_100k",
     "single_record",
     "graphql_items_first_100",
+    "items_total_count",
     "progress_fanout_1000_ws",
     "csv_100k_vendor_prices",
     "fulfil_shiphero_10k",

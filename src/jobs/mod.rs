@@ -86,15 +86,17 @@ impl Jobs {
         &self.inner.bus
     }
 
-    /// Starts `workers` worker loops and the scheduler.
-    pub fn start(&self, workers: usize) {
+    /// Starts `workers` worker loops and, with `scheduler`, the schedule loop.
+    pub fn start(&self, workers: usize, scheduler: bool) {
         // Zero workers: this instance serves the API and schedules, others execute.
         for _ in 0..workers {
             let jobs = self.clone();
             tokio::spawn(async move { worker::run_loop(jobs).await });
         }
-        let jobs = self.clone();
-        tokio::spawn(async move { schedule::run_loop(jobs).await });
+        if scheduler {
+            let jobs = self.clone();
+            tokio::spawn(async move { schedule::run_loop(jobs).await });
+        }
     }
 
     pub fn shutdown(&self) {

@@ -17,6 +17,45 @@ use std::time::Duration;
 pub const TICK: Duration = Duration::from_secs(15);
 /// Consecutive failed runs after which a schedule pauses itself.
 pub const PAUSE_AFTER_FAILURES: i32 = 10;
+/// Consecutive failed runs after which a due incremental tick runs a full sync instead.
+pub const ESCALATE_AFTER_FAILURES: i32 = 3;
+
+/// Whether nobody has set this connection's schedule yet and it has never fired: the
+/// state a new connection is in until its first full sync succeeds. `setSchedule`
+/// (either way) marks both ticks, so an admin's choice — including "off" — is kept.
+pub fn untouched(c: &connection::Model) -> bool {
+    !c.schedule_enabled && c.last_incremental_tick_at.is_none() && c.last_full_tick_at.is_none()
+}
+
+/// Turns an untouched schedule on, counting from now (guarded: once across instances and
+/// never over an admin's choice). Returns whether it did.
+pub async fn enable_by_default(
+    db: &impl sea_orm::ConnectionTrait,
+    c: &connection::Model,
+) -> AppResult<bool> {
+    let now = Utc::now();
+    let res = connection::Entity::update_many()
+        .col_expr(connection::Column::ScheduleEnabled, Expr::value(true))
+        .col_expr(connection::Column::LastIncrementalTickAt, Expr::value(now))
+        .col_expr(connection::Column::LastFullTickAt, Expr::value(now))
+        .filter(connection::Column::Id.eq(c.id))
+        .filter(connection::Column::ScheduleEnabled.eq(false))
+        .filter(connection::Column::LastIncrementalTickAt.is_null())
+        .filter(connection::Column::LastFullTickAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Pure: the mode a due tick runs. Incremental runs that keep failing escalate to a full
+/// run (which also re-reads what an incremental cursor may have skipped).
+pub fn escalate(mode: RunMode, consecutive_failures: i32) -> RunMode {
+    if mode == RunMode::Incremental && consecutive_failures >= ESCALATE_AFTER_FAILURES {
+        RunMode::Full
+    } else {
+        mode
+    }
+}
 
 pub fn parse(expr: &str) -> AppResult<Cron> {
     expr.trim()
@@ -116,8 +155,9 @@ impl Jobs {
                 if !claim_tick(db, c.id, column, last, now).await? {
                     continue;
                 }
+                let run_mode = escalate(mode, c.consecutive_failures);
                 let req = StartRequest {
-                    mode,
+                    mode: run_mode,
                     params: RunParams::default(),
                     dry_run: false,
                     trigger: RunTrigger::Schedule,
@@ -126,6 +166,24 @@ impl Jobs {
                 };
                 let (run, already) = self.start_sync(c.account_id, c.id, req).await?;
                 if !already {
+                    if run_mode != mode {
+                        let mut event = crate::sync::progress::RunEvent::info(
+                            "schedule_escalated",
+                            format!(
+                                "{} consecutive failed runs: this scheduled incremental tick runs a full sync",
+                                c.consecutive_failures
+                            ),
+                        );
+                        event.level = entity::enums::EventLevel::Warn;
+                        crate::store::sync_state::insert_events(
+                            db,
+                            c.account_id,
+                            c.id,
+                            run.id,
+                            vec![event],
+                        )
+                        .await?;
+                    }
                     started.push(run.id);
                 }
                 break;
@@ -174,6 +232,11 @@ pub async fn set_schedule(
     }
     if let Some(e) = full {
         a.full_cron = Set(Some(e.trim().to_owned()).filter(|s| !s.is_empty()));
+    }
+    if untouched(&c) {
+        // Marks the schedule as the admin's: the first full sync will not turn it on.
+        a.last_incremental_tick_at = Set(Some(now));
+        a.last_full_tick_at = Set(Some(now));
     }
     if enabled && (!c.schedule_enabled || c.schedule_paused_reason.is_some()) {
         a.last_incremental_tick_at = Set(Some(now));

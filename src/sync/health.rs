@@ -134,6 +134,9 @@ pub struct AfterRun {
     /// `Some(reason)`: pause the schedule; `Some(None)` below means "clear the pause".
     pub schedule_paused_reason: Option<Option<String>>,
     pub health: Option<(ConnectionHealth, Option<String>)>,
+    /// The connection's first successful full sync: turn its schedule on (see
+    /// [`schedule::untouched`]).
+    pub enable_schedule: bool,
 }
 
 /// Pure: the connection's counters, schedule pause and health after `run` finished.
@@ -149,6 +152,9 @@ pub fn after_run(conn: &connection::Model, run: &sync_run::Model) -> Option<Afte
             consecutive_failures: 0,
             schedule_paused_reason: conn.schedule_paused_reason.is_some().then_some(None),
             health: Some((ConnectionHealth::Active, None)),
+            enable_schedule: run.mode == entity::enums::RunMode::Full
+                && !run.dry_run
+                && schedule::untouched(conn),
         }),
         RunStatus::Failed | RunStatus::Interrupted => {
             let failures = conn.consecutive_failures + 1;
@@ -186,6 +192,7 @@ pub fn after_run(conn: &connection::Model, run: &sync_run::Model) -> Option<Afte
                     ))
                 }),
                 health,
+                enable_schedule: false,
             })
         }
         _ => None,
@@ -201,6 +208,7 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
     };
     let unchanged = after.consecutive_failures == conn.consecutive_failures
         && after.schedule_paused_reason.is_none()
+        && !after.enable_schedule
         && after
             .health
             .as_ref()
@@ -216,6 +224,18 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
         after.schedule_paused_reason,
     )
     .await?;
+    if after.enable_schedule && schedule::enable_by_default(&txn, &conn).await? {
+        let event = RunEvent::info(
+            "schedule_enabled",
+            format!(
+                "first full sync succeeded: schedule on (incremental '{}', full '{}', time zone {})",
+                conn.incremental_cron.as_deref().unwrap_or("none"),
+                conn.full_cron.as_deref().unwrap_or("none"),
+                conn.time_zone
+            ),
+        );
+        state::insert_events(&txn, run.account_id, run.connection_id, run.id, vec![event]).await?;
+    }
     if let Some((health, reason)) = after.health {
         set(&txn, &conn, health, reason, Cause::Run(run)).await?;
     }

@@ -61,6 +61,9 @@ impl TestApp {
         settings.database_url = database_url(dir.path()).await;
         settings.admin_email = Some(ADMIN_EMAIL.into());
         settings.admin_password = Some(ADMIN_PASSWORD.into());
+        // Schedules are on after a first full sync: a test crossing a quarter hour must not
+        // get a scheduled run it did not ask for. Schedule tests call `scheduler_tick`.
+        settings.scheduler = false;
         configure(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -30,6 +30,11 @@ pub struct Connection {
     pub schedule_enabled: bool,
     /// Why the schedule paused itself (after 10 consecutive failures); null when not paused.
     pub schedule_paused_reason: Option<String>,
+    /// Failed runs in a row (0 after a success). From 3 on, a due incremental tick runs a
+    /// full sync instead (escalation); at 10 the schedule pauses itself.
+    pub consecutive_failures: i32,
+    /// The next scheduled run is a full run escalated from incremental (3 or more failed runs in a row).
+    pub schedule_escalated: bool,
     /// Whether edits to different fields on both sides merge automatically instead of becoming conflicts.
     pub auto_merge_disjoint_fields: bool,
     /// Whether the connection can sync now (see `ConnectionHealth`).
@@ -79,6 +84,12 @@ impl From<connection::Model> for Connection {
             full_cron: c.full_cron,
             schedule_enabled: c.schedule_enabled,
             schedule_paused_reason: c.schedule_paused_reason,
+            consecutive_failures: c.consecutive_failures,
+            schedule_escalated: c.schedule_enabled
+                && crate::jobs::schedule::escalate(
+                    entity::enums::RunMode::Incremental,
+                    c.consecutive_failures,
+                ) == entity::enums::RunMode::Full,
             auto_merge_disjoint_fields: c.auto_merge_disjoint,
             health: c.health.into(),
             health_reason: c.health_reason,

@@ -89,3 +89,22 @@ async fn the_image_builds_and_serves_when_docker_is_present() {
         "the health check command fails inside the image"
     );
 }
+
+#[test]
+fn the_shipped_systemd_unit_is_the_one_the_readme_shows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/pricebook-sync.service"
+    ))
+    .unwrap();
+    let start = readme
+        .find("deploy/pricebook-sync.service")
+        .expect("README names the unit");
+    let block = &readme[start..];
+    let block = &block[block.find("```ini\n").unwrap() + 7..];
+    let block = &block[..block.find("```").unwrap()];
+    assert_eq!(block, unit);
+    assert!(unit.contains("ExecStart=/usr/local/bin/pricebook-sync serve"));
+}

@@ -6,4 +6,5 @@ mod deploy;
 mod export;
 mod feeds;
 mod retention;
+mod schedules;
 mod status;
