@@ -37,6 +37,9 @@ pub enum AppError {
     /// (Jobber `config.apiVersion`): change the setting.
     UpstreamApiVersion(String),
     Cancelled(String),
+    /// A local edit of a field the connection's sync policy gives to the upstream
+    /// (`REMOTE_OWNS`, refusing local edits); the message names the connection and fields.
+    FieldOwnedRemotely(String),
     /// The database (or another dependency every request needs) cannot be reached right
     /// now; retrying later will work without a restart.
     Unavailable(String),
@@ -61,6 +64,7 @@ impl AppError {
             Self::ReconnectRequired(_) => "RECONNECT_REQUIRED",
             Self::UpstreamApiVersion(_) => "UPSTREAM_API_VERSION",
             Self::Cancelled(_) => "CANCELLED",
+            Self::FieldOwnedRemotely(_) => "FIELD_OWNED_REMOTELY",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -80,7 +84,7 @@ impl AppError {
                 StatusCode::BAD_GATEWAY
             }
             Self::ReconnectRequired(_) => StatusCode::CONFLICT,
-            Self::Cancelled(_) => StatusCode::CONFLICT,
+            Self::Cancelled(_) | Self::FieldOwnedRemotely(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,6 +114,7 @@ impl AppError {
             | Self::QueryTimeout(m)
             | Self::ConflictStale(m)
             | Self::Cancelled(m)
+            | Self::FieldOwnedRemotely(m)
             | Self::ReconnectRequired(m)
             | Self::Unavailable(m) => m.clone(),
             Self::SyncInProgress { run_id } => {

@@ -31,6 +31,9 @@ pub struct Model {
     pub health_reason: Option<String>,
     pub health_changed_at: Option<DateTimeUtc>,
     pub adoption_policy: AdoptionPolicy,
+    /// Sync policy per entity type (or `default`): field ownership and local-edit rule;
+    /// read through `sync::policy`. `{}` = every field both ways.
+    pub sync_policy: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,7 @@ mod m20261204_limits_auth_000001_sessions_and_api_keys;
 mod m20261204_operations_000001_run_entity_types;
 mod m20261204_operations_000002_vendor_feeds;
 mod m20261204_perf_000001_count_indexes;
+mod m20261204_policy_000001_connection_sync_policy;
 mod m20261204_price_safety_000001_health_adoption_push_intent;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_operations_000002_vendor_feeds::Migration),
             Box::new(m20261204_price_safety_000001_health_adoption_push_intent::Migration),
             Box::new(m20261204_hardening_data_000001_webhook_deliveries::Migration),
+            Box::new(m20261204_policy_000001_connection_sync_policy::Migration),
             Box::new(m20261204_perf_000001_count_indexes::Migration),
         ]
     }

@@ -157,6 +157,21 @@ pub async fn create(
     Ok(model)
 }
 
+/// Replaces a connection's sync policy (already validated by the caller).
+pub async fn set_sync_policy(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: i64,
+    policy: serde_json::Value,
+) -> AppResult<()> {
+    let current = get(db, account_id, id).await?;
+    let mut active: connection::ActiveModel = current.into();
+    active.sync_policy = Set(policy);
+    active.updated_at = Set(chrono::Utc::now());
+    active.update(db).await?;
+    Ok(())
+}
+
 pub const DEFAULT_INCREMENTAL_CRON: &str = "*/15 * * * *";
 pub const DEFAULT_FULL_CRON: &str = "0 2 * * *";
 

@@ -257,6 +257,74 @@ pub async fn by_ids(
         .await?)
 }
 
+/// The canonical fields a patch changes on an item.
+fn patched_fields(before: &item::Model, patch: &ItemPatch) -> Vec<&'static str> {
+    let money = |new: Option<Money>, old: Option<Money>| new.is_some_and(|n| Some(n) != old);
+    [
+        (
+            "name",
+            patch
+                .name
+                .as_deref()
+                .is_some_and(|n| n.trim() != before.name),
+        ),
+        (
+            "description",
+            patch.description.is_some() && patch.description != before.description,
+        ),
+        ("cost", money(patch.cost, before.cost)),
+        ("price", money(patch.price, before.price)),
+        (
+            "member_price",
+            money(patch.member_price, before.member_price),
+        ),
+        (
+            "add_on_price",
+            money(patch.add_on_price, before.add_on_price),
+        ),
+        ("active", patch.active.is_some_and(|a| a != before.active)),
+        (
+            "categories",
+            patch.category_id.is_some() && patch.category_id != before.category_id,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+/// Refuses a local edit of a field that a connection linked to the item owns upstream
+/// (`REMOTE_OWNS` with local edits refused), naming the connection and the fields.
+pub async fn refuse_remote_owned(
+    db: &impl ConnectionTrait,
+    item: &item::Model,
+    patch: &ItemPatch,
+) -> AppResult<()> {
+    let changed = patched_fields(item, patch);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let links = entity::item_link::Entity::find()
+        .filter(entity::item_link::Column::ItemId.eq(item.id))
+        .all(db)
+        .await?;
+    for link in links {
+        let connection = super::connections::get(db, item.account_id, link.connection_id).await?;
+        let policy = crate::sync::policy::Policy::of(&connection.sync_policy, &link.entity_type);
+        let refused = policy.refused_edits(changed.iter().copied());
+        if !refused.is_empty() {
+            return Err(AppError::FieldOwnedRemotely(format!(
+                "{} of item {} is owned by connection \"{}\" ({:?}): edit it there, or change the connection's sync policy",
+                refused.join(", "),
+                item.code,
+                connection.name,
+                connection.provider,
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Applies a local edit: the item remembers when it was edited locally and every link of
 /// it owes a push. Returns the item before and after (for the audit trail).
 pub async fn apply_local_edit(
@@ -269,6 +337,7 @@ pub async fn apply_local_edit(
     if before.deleted_at.is_some() {
         return Err(AppError::bad_input(format!("item {id} is deleted")));
     }
+    refuse_remote_owned(db, &before, &patch).await?;
     let mut active: item::ActiveModel = before.clone().into();
     if let Some(name) = patch.name {
         let name = name.trim().to_owned();

@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
     PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::HashSet;
 
 /// A model as a row to insert: the database assigns the primary key.
 fn new_row<M: IntoActiveModel<A>, A: ActiveModelTrait>(model: M) -> A {
@@ -189,6 +190,43 @@ pub async fn update_links(db: &impl ConnectionTrait, rows: Vec<item_link::Model>
 }
 
 /// Records that a full run saw these links upstream.
+/// Removes links (a record left its connection's filter); their items stay.
+pub async fn delete_links(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    item_link::Entity::delete_many()
+        .filter(item_link::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deepest category tree a filter follows.
+const MAX_CATEGORY_DEPTH: usize = 32;
+
+/// A category and every category below it (the account's; bounded depth).
+pub async fn category_subtree(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    root: i64,
+) -> AppResult<HashSet<i64>> {
+    let mut all: HashSet<i64> = HashSet::from([root]);
+    let mut level = vec![root];
+    for _ in 0..MAX_CATEGORY_DEPTH {
+        if level.is_empty() {
+            break;
+        }
+        let children = super::categories::children_of(db, account_id, &level).await?;
+        level = children
+            .into_iter()
+            .map(|c| c.id)
+            .filter(|id| all.insert(*id))
+            .collect();
+    }
+    Ok(all)
+}
+
 pub async fn mark_seen(db: &impl ConnectionTrait, link_ids: &[i64], run_id: i64) -> AppResult<()> {
     if link_ids.is_empty() {
         return Ok(());

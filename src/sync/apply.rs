@@ -4,6 +4,7 @@
 
 use super::canonical;
 use super::diff::{self, Category, Decision};
+use super::policy::{self, Policy};
 use super::progress::{Counters, RunEvent};
 use crate::connectors::{RemoteCategory, RemoteRecord};
 use crate::error::AppResult;
@@ -58,6 +59,8 @@ pub struct PageContext<'a> {
     pub adoption: AdoptionPolicy,
     /// Remote category id → local category id.
     pub categories: &'a HashMap<String, i64>,
+    /// Field ownership of this entity type (`BOTH` everywhere by default).
+    pub policy: Policy,
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +111,8 @@ struct Writes {
     refreshed_conflicts: Vec<conflict::Model>,
     /// New links waiting in a FIRST_LINK conflict: the conflict needs the link's id.
     first_links: Vec<(item_link::Model, conflict::Model)>,
+    /// Links whose records left the connection's record filter: removed, items kept.
+    unlinks: Vec<i64>,
 }
 
 impl Writes {
@@ -366,6 +371,11 @@ pub async fn apply_items(
         }
     }
 
+    let filter = &ctx.policy.filter;
+    let subtree = match filter.category_id {
+        Some(root) => state::category_subtree(db, ctx.account_id, root).await?,
+        None => HashSet::new(),
+    };
     let mut w = Writes::default();
     for record in unique {
         let code = record
@@ -374,6 +384,33 @@ pub async fn apply_items(
             .and_then(|c| c.as_str())
             .unwrap_or("")
             .to_owned();
+        let candidate = policy::Candidate {
+            fields: &record.fields,
+            kind: ctx.kind.as_str(),
+            category_id: canonical::category_remote_ids(&record.fields)
+                .iter()
+                .find_map(|id| ctx.categories.get(id).copied()),
+            modified_on: record.modified_on,
+        };
+        if !filter.is_empty() && !filter.admits(&candidate, &subtree) {
+            out.counters.skipped += 1;
+            if let Some(link) = links.get(&record.remote_id) {
+                close_settled(&mut w, &open, link.id);
+                w.unlinks.push(link.id);
+                out.events.push(
+                    RunEvent::info(
+                        "left_filter",
+                        "the record left this connection's record filter: unlinked, the item stays",
+                    )
+                    .for_record(
+                        Some(link.item_id),
+                        Some(&record.remote_id),
+                        Some(&code),
+                    ),
+                );
+            }
+            continue;
+        }
         if code.is_empty() || !record.fields.contains_key("name") {
             out.counters.errors += 1;
             out.events.push(
@@ -593,15 +630,32 @@ fn apply_linked(
     let local = canonical::from_item(&item);
     // A record that reappears after a remote delete is taken as it is now.
     let reappeared = link.deleted_remotely && item.deleted_at.is_some();
-    let decision = if reappeared {
-        Decision {
-            category: Category::RemoteOnly,
-            fields: Vec::new(),
-            adopted: false,
+    let verdict = if reappeared {
+        policy::Verdict {
+            decision: Decision {
+                category: Category::RemoteOnly,
+                fields: Vec::new(),
+                adopted: false,
+            },
+            also_push: false,
+            overwritten: Vec::new(),
         }
     } else {
-        diff::categorise(Some(&record.fields), Some(&base), Some(&local))
+        policy::categorise(&ctx.policy, Some(&record.fields), Some(&base), Some(&local))
     };
+    let decision = verdict.decision;
+    if !verdict.overwritten.is_empty() && ctx.direction.pushes() {
+        out.events.push(
+            RunEvent::info(
+                "remote_change_overwritten",
+                format!(
+                    "upstream changed {} which this connection's policy gives to the local side; the push overwrites it",
+                    verdict.overwritten.join(", ")
+                ),
+            )
+            .for_record(Some(item_id), Some(&record.remote_id), Some(code)),
+        );
+    }
     out.count(decision.category);
     out.sample(code, &decision);
     link.last_seen_run_id = if ctx.full {
@@ -625,9 +679,15 @@ fn apply_linked(
             out.counters.skipped += 1;
         }
         Category::RemoteOnly if ctx.direction.pulls() => {
-            take_remote(&mut item, &record.fields, ctx.categories);
+            let written = ctx
+                .policy
+                .written(&record.fields, Some(&base), Some(&local));
+            take_remote(&mut item, &written, ctx.categories);
             w.item_updates.push(item);
             rebase(&mut link, record);
+            if verdict.also_push && ctx.direction.pushes() {
+                link.sync_status = LinkStatus::PendingPush;
+            }
             w.link_updates.push(link);
             out.counters.updated += 1;
         }
@@ -744,6 +804,7 @@ async fn flush(db: &impl ConnectionTrait, ctx: &PageContext<'_>, w: Writes) -> A
     for c in w.refreshed_conflicts {
         state::refresh_conflict(db, c).await?;
     }
+    state::delete_links(db, &w.unlinks).await?;
     Ok(())
 }
 
@@ -786,7 +847,7 @@ pub async fn apply_deletions(
             continue;
         };
         let local = canonical::from_item(&item);
-        let decision = diff::categorise(None, Some(&base), Some(&local));
+        let decision = policy::categorise(&ctx.policy, None, Some(&base), Some(&local)).decision;
         out.count(decision.category);
         out.sample(&item.code, &decision);
         if decision.category == Category::DeleteConflict && ctx.direction.pushes() {

@@ -13,6 +13,7 @@
 
 use super::apply::{self, Direction, PageContext, PageOutcome};
 use super::diff::Category;
+use super::policy::Policy;
 use super::progress::{Counters, Reporter, RunEvent, Tracker};
 use super::push::{self, Plan, PushContext, PushReport};
 use crate::connectors::{Connector, EntityType, RemoteRecord};
@@ -350,6 +351,7 @@ impl Run<'_> {
             auto_merge: self.spec.connection.auto_merge_disjoint,
             adoption: self.spec.connection.adoption_policy,
             categories,
+            policy: Policy::of(&self.spec.connection.sync_policy, entity.name),
         })
     }
 
@@ -749,6 +751,7 @@ impl Run<'_> {
             only_items: only_items.as_deref(),
             allowed: &allowed,
             plan: plan.as_ref(),
+            policies: &self.spec.connection.sync_policy,
         };
         let report =
             push::push_pending(self.db, self.connector, &ctx, &self.tracker, self.cancel).await?;

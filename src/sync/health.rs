@@ -270,6 +270,7 @@ mod tests {
             health_reason: None,
             health_changed_at: None,
             adoption_policy: entity::enums::AdoptionPolicy::Conflict,
+            sync_policy: serde_json::json!({}),
             created_at: now,
             updated_at: now,
         }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod feeds;
 pub mod finances;
 pub mod health;
+pub mod policy;
 pub mod progress;
 pub mod push;
 pub mod recoveries;

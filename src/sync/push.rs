@@ -18,6 +18,7 @@
 
 use super::apply::{self, Direction, PageContext, PageOutcome, Planned};
 use super::canonical;
+use super::policy::Policy;
 use super::progress::{Counters, RunEvent, Tracker};
 use crate::connectors::http::UpstreamError;
 use crate::connectors::{Connector, EntityType, RemoteRecord};
@@ -44,6 +45,8 @@ pub struct PushContext<'a> {
     pub allowed: &'a (dyn Fn(&str) -> bool + Sync),
     /// Dry runs: the rows the listing would have written.
     pub plan: Option<&'a Plan>,
+    /// The connection's stored sync policy: fields it does not own are never pushed.
+    pub policies: &'a serde_json::Value,
 }
 
 /// Rows a dry run's listing would have left, by id (new links keep id 0).
@@ -114,7 +117,10 @@ fn step(
     if !pushable {
         return Step::Ignore;
     }
-    let local = canonical::from_item(item);
+    let local = Policy::of(ctx.policies, &link.entity_type).outgoing(
+        &canonical::from_item(item),
+        canonical::base_of(link).as_ref(),
+    );
     let hash = record::fields_hash(&local);
     if hash == link.base_hash || link.last_pushed_hash.as_deref() == Some(hash.as_str()) {
         Step::AlreadyThere
@@ -509,6 +515,7 @@ async fn remote_deletes(
             auto_merge: false,
             adoption: AdoptionPolicy::Conflict,
             categories: &empty,
+            policy: Policy::of(ctx.policies, entity.name),
         };
         let txn = crate::store::db::begin_write(db).await?;
         let mut outcome = apply::apply_deletions(&txn, &page, links).await?;

@@ -26,6 +26,9 @@ pub struct RunParams {
     pub conflict_ids: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<entity::enums::Resolution>,
+    /// A policy preview (dry runs only): the proposed `sync_policy` to run under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<serde_json::Value>,
     /// An incremental run that re-reads everything modified at or after this instant
     /// instead of continuing from the stored cursor (which it leaves where it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,7 +159,7 @@ async fn execute_inner(
     if run.mode == RunMode::VendorFeed {
         return super::feeds::run(db, registry.secrets(), run, reporter, cancel).await;
     }
-    let connection = store::connections::get_unscoped(db, run.connection_id)
+    let mut connection = store::connections::get_unscoped(db, run.connection_id)
         .await
         .map_err(fail)?;
     let connector = registry
@@ -166,6 +169,11 @@ async fn execute_inner(
     let params: RunParams = serde_json::from_value(run.params.clone()).unwrap_or_default();
     if run.mode == entity::enums::RunMode::Resolve {
         return bulk_resolve(db, registry, run, &params, reporter, cancel).await;
+    }
+    if run.dry_run
+        && let Some(proposed) = &params.policy
+    {
+        connection.sync_policy = proposed.clone();
     }
     let checkpoint: Checkpoint = serde_json::from_value(run.checkpoint.clone()).unwrap_or_default();
     let spec = RunSpec {

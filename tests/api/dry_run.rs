@@ -61,6 +61,26 @@ struct Scenario {
     policy: &'static str,
     auto_merge: bool,
     full: bool,
+    /// The connection's sync policy (field ownership of price and name, local-edit rule).
+    sync_policy: Value,
+}
+
+fn ownership() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        3 => Just("BOTH"),
+        1 => Just("REMOTE_OWNS"),
+        1 => Just("LOCAL_OWNS"),
+        1 => Just("IGNORE"),
+    ]
+}
+
+fn sync_policy() -> impl Strategy<Value = Value> {
+    (ownership(), ownership(), any::<bool>()).prop_map(|(price, name, keep)| {
+        json!({ "default": {
+            "fields": { "price": price, "name": name },
+            "localEdits": if keep { "KEEP_LOCAL" } else { "REFUSE" },
+        }})
+    })
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -74,14 +94,18 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         ],
         any::<bool>(),
         any::<bool>(),
+        sync_policy(),
     )
-        .prop_map(|(edits, adoptions, policy, auto_merge, full)| Scenario {
-            edits,
-            adoptions,
-            policy,
-            auto_merge,
-            full,
-        })
+        .prop_map(
+            |(edits, adoptions, policy, auto_merge, full, sync_policy)| Scenario {
+                edits,
+                adoptions,
+                policy,
+                auto_merge,
+                full,
+                sync_policy,
+            },
+        )
 }
 
 #[test]
@@ -219,6 +243,8 @@ async fn check(app: &TestApp, case: usize, s: Scenario) {
         adoption(app, &base, account, k, *equal).await;
     }
 
+    // Set after the edits: a policy applies to local edits made before it, too.
+    set_sync_policy(app, conn, s.sync_policy.clone()).await;
     emu.reset_stats();
     let before = snapshot(app, account).await;
     let mode = if s.full {
@@ -270,6 +296,16 @@ async fn set_auto_merge(app: &TestApp, conn: i64, auto_merge: bool) {
         .unwrap();
     let mut a = c.into_active_model();
     a.auto_merge_disjoint = Set(auto_merge);
+    a.update(&app.state.db).await.unwrap();
+}
+
+async fn set_sync_policy(app: &TestApp, conn: i64, policy: Value) {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let c = store::connections::get_unscoped(&app.state.db, conn)
+        .await
+        .unwrap();
+    let mut a = c.into_active_model();
+    a.sync_policy = Set(policy);
     a.update(&app.state.db).await.unwrap();
 }
 

@@ -28,7 +28,7 @@ fn seed(app: &TestApp, products: usize, services: usize) {
 
 /// A Jobber sandbox connection holding a token pair the emulator just issued (as if the
 /// user had approved access); returns its id and the refresh token stored.
-async fn connect(app: &TestApp, token: &str, name: &str, extra: Value) -> (i64, String) {
+pub async fn connect(app: &TestApp, token: &str, name: &str, extra: Value) -> (i64, String) {
     let mut config = json!({ "sandbox": true, "maxRetries": 3 });
     if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
         c.extend(e.clone());

@@ -23,6 +23,7 @@ mod jobs;
 mod newcomer;
 mod operations;
 mod outage;
+mod policy;
 mod price_safety;
 mod process;
 mod readpath;

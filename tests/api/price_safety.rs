@@ -33,7 +33,13 @@ pub async fn other_servicetitan(spec: &SeedSpec) -> (Emulator, String) {
     (emulator, base)
 }
 
-async fn connection(app: &TestApp, token: &str, name: &str, config: Value, policy: &str) -> i64 {
+pub async fn connection(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    config: Value,
+    policy: &str,
+) -> i64 {
     let mut full = json!({ "sandbox": true, "maxRetries": 2, "requestsPerSecond": 1000 });
     if let (Some(c), Some(extra)) = (full.as_object_mut(), config.as_object()) {
         c.extend(extra.clone());
@@ -769,7 +775,7 @@ pub async fn upload_item_costs(
     csv: &str,
 ) -> Value {
     let operations = json!({
-        "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued pushWaiting runId } }",
+        "query": "mutation($f:Upload!,$c:ID){ uploadCsv(file:$f, target: ITEM_COSTS, connectionId:$c) { updated pushQueued pushWaiting runId errors { line message } } }",
         "variables": { "f": null, "c": connection_id },
     });
     let form = reqwest::multipart::Form::new()

@@ -7,6 +7,7 @@ mod events;
 mod feeds;
 mod items;
 pub mod oauth;
+mod policy;
 mod recoveries;
 mod sync;
 mod users;
@@ -28,4 +29,5 @@ pub struct MutationRoot(
     events::EventsMutation,
     recoveries::RecoveriesMutation,
     feeds::FeedMutation,
+    policy::PolicyMutation,
 );

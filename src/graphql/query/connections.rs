@@ -35,6 +35,23 @@ impl ConnectionQuery {
         .await?)
     }
 
+    /// The sync policy of a connection: which side owns each field, per entity type.
+    async fn connection_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The connection id.")] connection_id: ID,
+    ) -> async_graphql::Result<crate::graphql::types::policy::ConnectionPolicy> {
+        let c = caller(ctx)?;
+        let id = parse_id(&connection_id, "connection")?;
+        let connection = store::connections::get(&state(ctx).db, c.account_id, id).await?;
+        Ok(
+            crate::graphql::types::policy::ConnectionPolicy::from_stored(
+                id,
+                &connection.sync_policy,
+            ),
+        )
+    }
+
     /// One connection of your account by id.
     async fn connection(
         &self,

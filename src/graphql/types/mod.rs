@@ -10,6 +10,7 @@ pub mod enums;
 pub mod finance;
 pub mod item;
 pub mod money;
+pub mod policy;
 pub mod recoveries;
 pub mod relay;
 pub mod run;

@@ -515,11 +515,23 @@ async fn apply_costs(
     }
     let report = &mut m.report;
     let mut costs: Vec<(i64, Money)> = Vec::new();
+    let cost_owned = crate::sync::policy::refuses_edits_anywhere(&connection.sync_policy, "cost");
     for i in order {
         let pick = &picks[&i];
         let item = &m.candidates[i];
         if item.cost == Some(pick.amount) {
             report.unchanged += 1;
+            continue;
+        }
+        if cost_owned {
+            report.error(Problem::at(
+                pick.line,
+                None,
+                format!(
+                    "cost of {} is owned by connection \"{}\" (sync policy REMOTE_OWNS): not imported",
+                    item.code, connection.name
+                ),
+            ));
             continue;
         }
         report.updated += 1;
