@@ -152,10 +152,11 @@ async fn local_edit_marks_links_pending_and_is_audited() {
     let token = app.admin_token().await;
     let account = app.account_id_of(&token).await;
     let ids = seed_items(&app, account, 2).await;
+    let conn = app.sandbox_connection(&token, "st", json!({})).await;
     entity::item_link::ActiveModel {
         account_id: Set(account),
         item_id: Set(ids[0]),
-        connection_id: Set(1),
+        connection_id: Set(conn),
         entity_type: Set("materials".into()),
         remote_id: Set("77".into()),
         remote_modified_on: Set(None),
