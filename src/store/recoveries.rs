@@ -2,7 +2,7 @@
 //! claims. Idempotent upserts by deterministic keys for the engine; Relay lists, totals
 //! and claim updates for GraphQL. Account-scoped wherever a caller reads.
 
-use super::page::{self, Page, PageArgs};
+use super::page::Listing;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use entity::amazon_claim::{self as claim, ClaimKind, ClaimStatus};
@@ -13,7 +13,7 @@ use entity::financial_event::{self as fe, FinanceKind};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, SimpleExpr};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -370,54 +370,33 @@ fn scoped<E: EntityTrait>(
     q
 }
 
-/// A page of `select`, newest first.
-async fn newest_first<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    select: Select<E>,
-    id: E::Column,
-    args: &PageArgs,
-    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
-    id_of: impl Fn(&E::Model) -> i64,
-) -> AppResult<Page<E::Model>> {
-    check_dates(from, to)?;
-    page::by_id(db, select, id, true, &args.window()?, id_of).await
-}
-
-fn claims_filtered(account_id: i64, f: &ClaimFilter) -> Select<claim::Entity> {
-    use claim::Column as C;
-    let mut q = scoped::<claim::Entity>(
-        [C::AccountId, C::ConnectionId, C::Sku, C::EventDate],
-        account_id,
-        f.connection_id,
-        &f.sku,
-        (f.from, f.to),
-    );
-    if let Some(s) = f.status {
-        q = q.filter(C::Status.eq(s));
-    }
-    if let Some(k) = f.kind {
-        q = q.filter(C::Kind.eq(k));
-    }
-    q
-}
-
 /// Newest first.
-pub async fn list_claims(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ClaimFilter,
-    args: &PageArgs,
-) -> AppResult<Page<claim::Model>> {
-    let q = claims_filtered(account_id, f);
-    newest_first(db, q, claim::Column::Id, args, (f.from, f.to), |m| m.id).await
-}
+impl Listing for ClaimFilter {
+    type Entity = claim::Entity;
+    const ID: claim::Column = claim::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count_claims(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ClaimFilter,
-) -> AppResult<u64> {
-    Ok(claims_filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> Select<claim::Entity> {
+        use claim::Column as C;
+        let mut q = scoped::<claim::Entity>(
+            [C::AccountId, C::ConnectionId, C::Sku, C::EventDate],
+            account_id,
+            self.connection_id,
+            &self.sku,
+            (self.from, self.to),
+        );
+        if let Some(s) = self.status {
+            q = q.filter(C::Status.eq(s));
+        }
+        if let Some(k) = self.kind {
+            q = q.filter(C::Kind.eq(k));
+        }
+        q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        check_dates(self.from, self.to)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -430,38 +409,30 @@ pub struct ReimbursementFilter {
     pub to: Option<NaiveDate>,
 }
 
-fn reimbursements_filtered(account_id: i64, f: &ReimbursementFilter) -> Select<reimb::Entity> {
-    use reimb::Column as C;
-    let mut q = scoped::<reimb::Entity>(
-        [C::AccountId, C::ConnectionId, C::Sku, C::Period],
-        account_id,
-        f.connection_id,
-        &f.sku,
-        (f.from, f.to),
-    );
-    if let Some(r) = &f.reason {
-        q = q.filter(C::Reason.eq(r.clone()));
-    }
-    q
-}
-
 /// Newest first.
-pub async fn list_reimbursements(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ReimbursementFilter,
-    args: &PageArgs,
-) -> AppResult<Page<reimb::Model>> {
-    let q = reimbursements_filtered(account_id, f);
-    newest_first(db, q, reimb::Column::Id, args, (f.from, f.to), |m| m.id).await
-}
+impl Listing for ReimbursementFilter {
+    type Entity = reimb::Entity;
+    const ID: reimb::Column = reimb::Column::Id;
+    const NEWEST_FIRST: bool = true;
 
-pub async fn count_reimbursements(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    f: &ReimbursementFilter,
-) -> AppResult<u64> {
-    Ok(reimbursements_filtered(account_id, f).count(db).await?)
+    fn select(&self, account_id: i64) -> Select<reimb::Entity> {
+        use reimb::Column as C;
+        let mut q = scoped::<reimb::Entity>(
+            [C::AccountId, C::ConnectionId, C::Sku, C::Period],
+            account_id,
+            self.connection_id,
+            &self.sku,
+            (self.from, self.to),
+        );
+        if let Some(r) = &self.reason {
+            q = q.filter(C::Reason.eq(r.clone()));
+        }
+        q
+    }
+
+    fn validate(&self) -> AppResult<()> {
+        check_dates(self.from, self.to)
+    }
 }
 
 /// Whether a connection has any recoveries data yet.

@@ -219,29 +219,13 @@ impl RecoveriesQuery {
             from,
             to,
         };
-        let page = store::recoveries::list_reimbursements(
-            &db,
-            c.account_id,
-            &f,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(
-            page,
-            AmazonReimbursement::from,
-            move || {
-                let (db, f) = (db.clone(), f.clone());
-                Box::pin(
-                    async move { store::recoveries::count_reimbursements(&db, account, &f).await },
-                )
-            },
-        ))
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(relay::list(&db, c.account_id, f, &args, AmazonReimbursement::from).await?)
     }
 
     /// Claims detected over the recoveries data, newest first. `from`/`to` are inclusive
@@ -273,23 +257,13 @@ impl RecoveriesQuery {
             from,
             to,
         };
-        let page = store::recoveries::list_claims(
-            &db,
-            c.account_id,
-            &f,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await?;
-        let account = c.account_id;
-        Ok(relay::connection(page, AmazonClaim::from, move || {
-            let (db, f) = (db.clone(), f.clone());
-            Box::pin(async move { store::recoveries::count_claims(&db, account, &f).await })
-        }))
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(relay::list(&db, c.account_id, f, &args, AmazonClaim::from).await?)
     }
 
     /// One claim.
