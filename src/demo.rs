@@ -33,6 +33,7 @@ pub async fn prepare(state: &AppState, admin_email: &str) -> AppResult<()> {
                 secrets: None,
                 time_zone: "UTC".into(),
                 adoption_policy: entity::enums::AdoptionPolicy::Conflict,
+                push_on_save: true,
             };
             store::connections::create(&state.db, &state.secrets, account_id, new).await?
         }

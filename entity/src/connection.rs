@@ -34,6 +34,8 @@ pub struct Model {
     /// Sync policy per entity type (or `default`): field ownership and local-edit rule;
     /// read through `sync::policy`. `{}` = every field both ways.
     pub sync_policy: Json,
+    /// A local edit queues a push run for this connection at once (`jobs::push_on_save`).
+    pub push_on_save: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -123,6 +123,8 @@ string_enum!(RunTrigger {
     Connect = "connect",
     Webhook = "webhook",
     Cli = "cli",
+    /// A local edit on a connection with `push_on_save` (a coalesced push run).
+    Save = "save",
 });
 
 string_enum!(EventLevel { Info = "info", Warn = "warn", Error = "error" });

@@ -58,6 +58,7 @@ pub async fn run(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
         secrets: None,
         time_zone: "UTC".into(),
         adoption_policy: entity::enums::AdoptionPolicy::Conflict,
+        push_on_save: true,
     };
     let source = store::connections::create(
         &state.db,

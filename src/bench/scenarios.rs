@@ -61,6 +61,7 @@ async fn harness(base: &Settings) -> anyhow::Result<Harness> {
         secrets: None,
         time_zone: "UTC".into(),
         adoption_policy: entity::enums::AdoptionPolicy::Conflict,
+        push_on_save: true,
     };
     let conn = store::connections::create(&state.db, &state.secrets, admin.account_id, new).await?;
     Ok(Harness {

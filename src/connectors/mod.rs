@@ -159,6 +159,16 @@ pub trait Connector: Send + Sync {
     }
 }
 
+/// Providers whose connector writes records upstream (`Capabilities::update`): Fulfil
+/// and Amazon are read here, never written.
+pub fn writes_upstream(provider: entity::enums::Provider) -> bool {
+    use entity::enums::Provider;
+    matches!(
+        provider,
+        Provider::ServiceTitan | Provider::Jobber | Provider::ShipHero
+    )
+}
+
 /// Providers whose connector honours `startSync(since:)` ([`Connector::cursor_since`]).
 pub fn filters_by_modified_time(provider: entity::enums::Provider) -> bool {
     use entity::enums::Provider;

@@ -113,10 +113,12 @@ impl Jobs {
         let connection = store::connections::get(&self.inner.db, account_id, connection_id).await?;
         validate(&req, connection.provider)?;
         crate::sync::health::check_connected(&connection)?;
-        if req.force
-            && let Some(active) =
-                store::runs::active_for_connection(&self.inner.db, connection.id).await?
-        {
+        let active = if req.force {
+            store::runs::active_runs_for_connection(&self.inner.db, connection.id).await?
+        } else {
+            Vec::new()
+        };
+        for active in active {
             store::runs::force_cancel(&self.inner.db, active.id).await?;
             if let Some(token) = self.inner.running.get(&active.id) {
                 token.cancel();
@@ -156,6 +158,43 @@ impl Jobs {
     pub fn announce_queued(&self, run: sync_run::Model) {
         self.inner.bus.publish(run, true);
         self.inner.wake.notify_one();
+    }
+
+    /// Push on save, after a local edit of `item_id` committed: each of its connections
+    /// with `push_on_save` that may push it now gets the edit into a queued push run
+    /// (joined, or newly queued; see [`store::runs::join_or_queue_push`]). Connections
+    /// that must reconnect, are paused or do not push the link's entity type get none.
+    /// Returns the runs, one per connection at most.
+    pub async fn push_on_save(
+        &self,
+        account_id: i64,
+        item_id: i64,
+    ) -> AppResult<Vec<sync_run::Model>> {
+        let db = &self.inner.db;
+        let item = store::items::get(db, account_id, item_id).await?;
+        let mut runs: Vec<sync_run::Model> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for link in store::links::of_item(db, account_id, item_id).await? {
+            if !seen.insert(link.connection_id) {
+                continue;
+            }
+            let connection = store::connections::get(db, account_id, link.connection_id).await?;
+            if !crate::sync::push_on_save::queues_for(&connection, &link, &item) {
+                seen.remove(&link.connection_id);
+                continue;
+            }
+            let Some((run, new)) =
+                store::runs::join_or_queue_push(db, account_id, connection.id).await?
+            else {
+                continue;
+            };
+            if new {
+                metrics::counter!("sync_runs_started_total", "mode" => run.mode.as_str(), "trigger" => run.trigger.as_str()).increment(1);
+                self.announce_queued(run.clone());
+            }
+            runs.push(run);
+        }
+        Ok(runs)
     }
 
     /// Cancels a queued run at once, or asks a running one to stop between pages.

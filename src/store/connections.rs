@@ -16,6 +16,8 @@ pub struct NewConnection {
     pub secrets: Option<serde_json::Value>,
     pub time_zone: String,
     pub adoption_policy: AdoptionPolicy,
+    /// A local edit queues a push run at once (see `sync::push_on_save`).
+    pub push_on_save: bool,
 }
 
 #[derive(Default)]
@@ -28,6 +30,7 @@ pub struct ConnectionPatch {
     pub time_zone: Option<String>,
     pub auto_merge_disjoint: Option<bool>,
     pub adoption_policy: Option<AdoptionPolicy>,
+    pub push_on_save: Option<bool>,
 }
 
 pub async fn get(
@@ -145,6 +148,7 @@ pub async fn create(
         health_reason: Set(None),
         health_changed_at: Set(None),
         adoption_policy: Set(new.adoption_policy),
+        push_on_save: Set(new.push_on_save),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -211,6 +215,9 @@ pub async fn update(
     }
     if let Some(policy) = patch.adoption_policy {
         active.adoption_policy = Set(policy);
+    }
+    if let Some(flag) = patch.push_on_save {
+        active.push_on_save = Set(flag);
     }
     active.updated_at = Set(chrono::Utc::now());
     let updated = active.update(db).await?;

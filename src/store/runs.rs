@@ -210,14 +210,19 @@ pub async fn finish(
 }
 
 /// Inserts a queued run unless the connection already has an active one, in which case
-/// that one is returned (`Err`). The partial unique index makes this hold under
-/// concurrent requests and across instances.
+/// that one is returned (`Err`). The partial unique indexes (one queued, one running run
+/// per connection) make this hold under concurrent requests and across instances: a
+/// queued run inserted while another instance's request made a run start in between is
+/// withdrawn again.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     new: NewRun,
 ) -> AppResult<Result<sync_run::Model, sync_run::Model>> {
     let connection_id = new.connection_id;
-    match create(
+    if let Some(active) = active_for_connection(db, connection_id).await? {
+        return Ok(Err(active));
+    }
+    let run = match create(
         db,
         NewRun {
             status: RunStatus::Queued,
@@ -226,27 +231,151 @@ pub async fn enqueue(
     )
     .await
     {
-        Ok(run) => Ok(Ok(run)),
-        Err(e) => match active_for_connection(db, connection_id).await? {
-            Some(active) => Ok(Err(active)),
-            None => Err(e),
-        },
+        Ok(run) => run,
+        Err(e) => {
+            return match active_for_connection(db, connection_id).await? {
+                Some(active) => Ok(Err(active)),
+                None => Err(e),
+            };
+        }
+    };
+    // No worker claims a queued run while its connection has a running one, so this row
+    // is still queued when another run is found running.
+    if let Some(running) = running_for_connection(db, connection_id).await?
+        && running.id != run.id
+    {
+        sync_run::Entity::delete_many()
+            .filter(sync_run::Column::Id.eq(run.id))
+            .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+            .exec(db)
+            .await?;
+        return Ok(Err(running));
     }
+    Ok(Ok(run))
 }
 
+/// The connection's active run: the running one when there is one, else the queued one.
 pub async fn active_for_connection(
     db: &impl ConnectionTrait,
     connection_id: i64,
 ) -> AppResult<Option<sync_run::Model>> {
+    Ok(match running_for_connection(db, connection_id).await? {
+        Some(run) => Some(run),
+        None => queued_for_connection(db, connection_id).await?,
+    })
+}
+
+/// Every queued or running run of the connection (at most one of each), oldest first.
+pub async fn active_runs_for_connection(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Vec<sync_run::Model>> {
+    use sea_orm::QueryOrder;
     Ok(sync_run::Entity::find()
         .filter(sync_run::Column::ConnectionId.eq(connection_id))
         .filter(sync_run::Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
+        .order_by_asc(sync_run::Column::Id)
+        .all(db)
+        .await?)
+}
+
+async fn running_for_connection(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Option<sync_run::Model>> {
+    in_status(db, connection_id, RunStatus::Running).await
+}
+
+async fn queued_for_connection(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+) -> AppResult<Option<sync_run::Model>> {
+    in_status(db, connection_id, RunStatus::Queued).await
+}
+
+async fn in_status(
+    db: &impl ConnectionTrait,
+    connection_id: i64,
+    status: RunStatus,
+) -> AppResult<Option<sync_run::Model>> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .filter(sync_run::Column::Status.eq(status))
         .one(db)
         .await?)
 }
 
-/// Claims the oldest queued run, or a running one whose lease expired (its worker died),
-/// for `owner` until `lease_until`. PostgreSQL skips rows other instances are claiming;
+/// A queued run that will push every link of its connection still owing a push when it
+/// starts: a push-on-save run, or an unlimited full or incremental (non-dry) run.
+pub fn pushes_all_pending(run: &sync_run::Model) -> bool {
+    run.status == RunStatus::Queued
+        && !run.dry_run
+        && match run.mode {
+            RunMode::Push => run.trigger == RunTrigger::Save,
+            RunMode::Full | RunMode::Incremental => run.entity_types.is_none(),
+            _ => false,
+        }
+}
+
+/// Push on save: the connection's queued run that a local edit (already committed) joins,
+/// or a new queued push run (`true`: newly queued). A run that is executing is never
+/// joined — its listing of pending links may be past the edit — so an edit made while
+/// one runs queues a follow-up. `None`: the queued run is one that will not push the edit
+/// (an ENTITY, dry, limited, import or resolution run); the edit stays pending.
+///
+/// Race-free across instances: the edit is committed before the queued run is looked at,
+/// and a queued run lists the pending links only after it is claimed; two requests
+/// inserting at once meet at the one-queued-run index and the loser joins the winner.
+pub async fn join_or_queue_push(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    connection_id: i64,
+) -> AppResult<Option<(sync_run::Model, bool)>> {
+    for _ in 0..3 {
+        if let Some(queued) = queued_for_connection(db, connection_id).await? {
+            if !pushes_all_pending(&queued) {
+                return Ok(None);
+            }
+            if queued.trigger == RunTrigger::Save {
+                // Another edit: the run waits for a quiet moment again (see `claim`).
+                sync_run::Entity::update_many()
+                    .col_expr(sync_run::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+                    .filter(sync_run::Column::Id.eq(queued.id))
+                    .filter(sync_run::Column::Status.eq(RunStatus::Queued))
+                    .exec(db)
+                    .await?;
+            }
+            return Ok(Some((queued, false)));
+        }
+        let new = NewRun {
+            account_id,
+            connection_id,
+            mode: RunMode::Push,
+            trigger: RunTrigger::Save,
+            dry_run: false,
+            params: serde_json::json!({}),
+            requested_by: None,
+            status: RunStatus::Queued,
+        };
+        if let Ok(run) = create(db, new).await {
+            return Ok(Some((run, true)));
+        }
+        // Another request queued one at the same moment: join it.
+    }
+    Err(AppError::internal(
+        "could not queue a push-on-save run: the queue kept changing",
+    ))
+}
+
+/// A push-on-save run is claimed once no edit joined it for this long…
+pub const SAVE_QUIET: std::time::Duration = std::time::Duration::from_millis(300);
+/// …or once it has waited this long, whichever comes first: a burst of edits makes a few
+/// runs, and a steady stream of edits still pushes every couple of seconds.
+pub const SAVE_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Claims the oldest queued run whose connection has no running run (a push-on-save run
+/// only after [`SAVE_QUIET`] without a new edit, or [`SAVE_MAX_WAIT`]), or a running one
+/// whose lease expired (its worker died), for `owner` until `lease_until`. PostgreSQL skips rows other instances are claiming;
 /// SQLite's single writer makes the conditional update race-free.
 pub async fn claim(
     db: &impl ConnectionTrait,
@@ -256,24 +385,40 @@ pub async fn claim(
 ) -> AppResult<Option<sync_run::Model>> {
     use sea_orm::{DatabaseBackend, Statement};
     let backend = db.get_database_backend();
+    let before = |d: std::time::Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
+    let (quiet_since, waited_since) = (before(SAVE_QUIET), before(SAVE_MAX_WAIT));
     let (sql, values): (&str, Vec<sea_orm::Value>) = match backend {
         DatabaseBackend::Postgres => (
             "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, \
              started_at = COALESCE(started_at, $3), updated_at = $3 \
-             WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $3) \
-                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
-            vec![owner.into(), lease_until.into(), now.into()],
+             WHERE id = (SELECT id FROM sync_runs q WHERE (q.status = 'queued' \
+                         AND (q.trigger <> 'save' OR q.updated_at <= $4 OR q.queued_at <= $5) AND NOT EXISTS (SELECT 1 FROM sync_runs r \
+                         WHERE r.connection_id = q.connection_id AND r.status = 'running')) \
+                         OR (q.status = 'running' AND q.lease_expires_at < $3) \
+                         ORDER BY q.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
+            vec![
+                owner.into(),
+                lease_until.into(),
+                now.into(),
+                quiet_since.into(),
+                waited_since.into(),
+            ],
         ),
         _ => (
             "UPDATE sync_runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, \
              started_at = COALESCE(started_at, ?), updated_at = ? \
-             WHERE id = (SELECT id FROM sync_runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?) ORDER BY id LIMIT 1) \
+             WHERE id = (SELECT id FROM sync_runs q WHERE (q.status = 'queued' \
+             AND (q.trigger <> 'save' OR q.updated_at <= ? OR q.queued_at <= ?) AND NOT EXISTS (SELECT 1 FROM sync_runs r \
+             WHERE r.connection_id = q.connection_id AND r.status = 'running')) \
+             OR (q.status = 'running' AND q.lease_expires_at < ?) ORDER BY q.id LIMIT 1) \
              AND (status = 'queued' OR lease_expires_at < ?) RETURNING *",
             vec![
                 owner.into(),
                 lease_until.into(),
                 now.into(),
                 now.into(),
+                quiet_since.into(),
+                waited_since.into(),
                 now.into(),
                 now.into(),
             ],

@@ -30,6 +30,8 @@ use tokio_util::sync::CancellationToken;
 /// Entity types listed at the same time (the connector's rate limit is shared anyway).
 const PARALLEL_ENTITIES: usize = 3;
 const DELETE_BATCH: u64 = 500;
+/// Records a PUSH run reads back upstream per batch before pushing them.
+const REREAD_BATCH: u64 = 100;
 
 /// Where a run got to, saved with every page so a crash resumes instead of restarting.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -139,6 +141,8 @@ struct Run<'a> {
     /// Dry runs: what the pages would have written, and the links they found.
     plan: Mutex<Plan>,
     seen: Mutex<HashSet<i64>>,
+    /// A PUSH run: the items whose records it re-read, the only ones it pushes.
+    reread: Mutex<Vec<i64>>,
 }
 
 /// How the progress bar is shared: listing up to `listing`, then the finances and
@@ -168,6 +172,7 @@ pub async fn run(
         complete: Mutex::new(HashSet::new()),
         plan: Mutex::new(Plan::default()),
         seen: Mutex::new(HashSet::new()),
+        reread: Mutex::new(Vec::new()),
     };
     let entities = run.selected_entities()?;
     let finances = match spec.mode {
@@ -175,8 +180,12 @@ pub async fn run(
             run.single_records(&entities).await?;
             None
         }
+        RunMode::Push => {
+            run.pending_records(&entities).await?;
+            None
+        }
         // A CSV import changed local costs already; its run only pushes them.
-        RunMode::Push | RunMode::CsvImport => None,
+        RunMode::CsvImport => None,
         _ => {
             run.listings(&entities).await?;
             let finances = run.pull_finances().await?;
@@ -651,11 +660,7 @@ impl Run<'_> {
                 "an ENTITY sync needs remoteIds or codes",
             ));
         }
-        let categories = state::categories_of_connection(self.db, self.spec.connection.id)
-            .await?
-            .into_iter()
-            .filter_map(|c| c.remote_id.map(|r| (r, c.id)))
-            .collect::<HashMap<_, _>>();
+        let categories = self.category_map().await?;
         let Some(ctx) = self.context(entity, &categories, false) else {
             return Err(AppError::bad_input(format!(
                 "{} cannot be synced one record at a time",
@@ -696,12 +701,27 @@ impl Run<'_> {
             }
         }
         let txn = crate::store::db::begin_write(self.db).await?;
-        let mut outcome = apply::apply_items(&txn, &ctx, &found).await?;
-        if !missing.is_empty() {
-            let links =
-                state::links_by_remote_ids(&txn, self.spec.connection.id, entity.name, &missing)
-                    .await?;
-            let mut gone = apply::apply_deletions(&txn, &ctx, links).await?;
+        let gone = if missing.is_empty() {
+            Vec::new()
+        } else {
+            state::links_by_remote_ids(&txn, self.spec.connection.id, entity.name, &missing).await?
+        };
+        self.apply_records(txn, &ctx, &found, gone, events).await
+    }
+
+    /// Applies re-read records (three-way, like a listing's page) and the links whose
+    /// records were not found upstream (remote deletes), with `events`, in one transaction.
+    async fn apply_records(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        ctx: &PageContext<'_>,
+        found: &[RemoteRecord],
+        gone: Vec<entity::item_link::Model>,
+        events: Vec<RunEvent>,
+    ) -> AppResult<()> {
+        let mut outcome = apply::apply_items(&txn, ctx, found).await?;
+        if !gone.is_empty() {
+            let mut gone = apply::apply_deletions(&txn, ctx, gone).await?;
             outcome.counters.add(&gone.counters);
             outcome.by_category.extend(gone.by_category.drain());
             outcome.events.append(&mut gone.events);
@@ -720,6 +740,78 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The connection's categories by remote id.
+    async fn category_map(&self) -> AppResult<HashMap<String, i64>> {
+        Ok(
+            state::categories_of_connection(self.db, self.spec.connection.id)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.remote_id.map(|r| (r, c.id)))
+                .collect(),
+        )
+    }
+
+    /// A PUSH run (push on save): every record owing a push is first read upstream and
+    /// compared three-way, as an ENTITY run does, so a remote change made since the last
+    /// sync becomes a conflict (or converges) instead of being overwritten. Only the
+    /// records read here are pushed afterwards: an edit made after this listing waits
+    /// for the next run (push on save queues one).
+    async fn pending_records(&self, entities: &[EntityType]) -> AppResult<()> {
+        if !self.connector.capabilities().update {
+            return Ok(());
+        }
+        self.tracker.stage("reading pending records upstream", 0);
+        let categories = self.category_map().await?;
+        let mut after = 0;
+        loop {
+            self.check_cancel()?;
+            let links =
+                state::links_to_push(self.db, self.spec.connection.id, after, REREAD_BATCH, None)
+                    .await?;
+            let Some(last) = links.last() else {
+                return Ok(());
+            };
+            after = last.id;
+            let mut by_entity: BTreeMap<String, Vec<entity::item_link::Model>> = BTreeMap::new();
+            for link in links {
+                by_entity
+                    .entry(link.entity_type.clone())
+                    .or_default()
+                    .push(link);
+            }
+            for (name, links) in by_entity {
+                let Some(entity) = entities.iter().find(|e| e.name == name) else {
+                    continue;
+                };
+                if !self.direction(entity.name).pushes() {
+                    continue;
+                }
+                let Some(ctx) = self.context(entity, &categories, false) else {
+                    continue;
+                };
+                self.tracker.expect(links.len() as u64);
+                if let Ok(mut items) = self.reread.lock() {
+                    items.extend(links.iter().map(|l| l.item_id));
+                }
+                let ids: Vec<String> = links.iter().map(|l| l.remote_id.clone()).collect();
+                let found = self
+                    .connector
+                    .fetch_many(entity, &ids)
+                    .await
+                    .map_err(push::upstream_error)?;
+                let present: HashSet<&str> = found.iter().map(|r| r.remote_id.as_str()).collect();
+                let gone = links
+                    .iter()
+                    .filter(|l| !present.contains(l.remote_id.as_str()))
+                    .cloned()
+                    .collect();
+                let txn = crate::store::db::begin_write(self.db).await?;
+                self.apply_records(txn, &ctx, &found, gone, Vec::new())
+                    .await?;
+            }
+        }
+    }
+
     async fn push(&self, entities: &[EntityType]) -> AppResult<()> {
         if !self.connector.capabilities().update {
             return Ok(());
@@ -732,10 +824,10 @@ impl Run<'_> {
         if names.is_empty() {
             return Ok(());
         }
-        let only_items = if self.spec.mode == RunMode::Entity {
-            Some(self.items_of_single_records().await?)
-        } else {
-            None
+        let only_items = match self.spec.mode {
+            RunMode::Entity => Some(self.items_of_single_records().await?),
+            RunMode::Push => Some(self.reread.lock().map(|i| i.clone()).unwrap_or_default()),
+            _ => None,
         };
         let allowed = |name: &str| names.contains(&name);
         let plan = self

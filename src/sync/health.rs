@@ -271,6 +271,7 @@ mod tests {
             health_changed_at: None,
             adoption_policy: entity::enums::AdoptionPolicy::Conflict,
             sync_policy: serde_json::json!({}),
+            push_on_save: true,
             created_at: now,
             updated_at: now,
         }

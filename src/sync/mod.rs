@@ -17,6 +17,7 @@ pub mod health;
 pub mod policy;
 pub mod progress;
 pub mod push;
+pub mod push_on_save;
 pub mod recoveries;
 pub mod route;
 pub mod runner;

@@ -117,16 +117,32 @@ fn step(
     if !pushable {
         return Step::Ignore;
     }
-    let local = Policy::of(ctx.policies, &link.entity_type).outgoing(
-        &canonical::from_item(item),
-        canonical::base_of(link).as_ref(),
-    );
-    let hash = record::fields_hash(&local);
-    if hash == link.base_hash || link.last_pushed_hash.as_deref() == Some(hash.as_str()) {
+    let (local, hash) = outgoing(ctx.policies, link, item);
+    if already_there(link, &hash) {
         Step::AlreadyThere
     } else {
         Step::Send { local, hash }
     }
+}
+
+/// What a push of `item` through `link` sends under the connection's stored policies
+/// (fields it does not own keep the upstream's values), and its hash.
+pub(crate) fn outgoing(
+    policies: &serde_json::Value,
+    link: &item_link::Model,
+    item: &item::Model,
+) -> (Fields, String) {
+    let local = Policy::of(policies, &link.entity_type).outgoing(
+        &canonical::from_item(item),
+        canonical::base_of(link).as_ref(),
+    );
+    let hash = record::fields_hash(&local);
+    (local, hash)
+}
+
+/// Upstream already holds a payload hashing `hash` (the base, or the last push).
+pub(crate) fn already_there(link: &item_link::Model, hash: &str) -> bool {
+    hash == link.base_hash || link.last_pushed_hash.as_deref() == Some(hash)
 }
 
 fn entity_of<'c>(connector: &'c dyn Connector, name: &str) -> Option<&'c EntityType> {

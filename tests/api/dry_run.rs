@@ -165,6 +165,8 @@ async fn check(app: &TestApp, case: usize, s: Scenario) {
             secrets: None,
             time_zone: "UTC".into(),
             adoption_policy: s.policy.parse().unwrap(),
+            // Dry runs are compared with the real run they precede: no edit pushes itself.
+            push_on_save: false,
         },
     )
     .await

@@ -26,6 +26,7 @@ mod outage;
 mod policy;
 mod price_safety;
 mod process;
+mod push_on_save;
 mod readpath;
 mod recoveries;
 mod schema;

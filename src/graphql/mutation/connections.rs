@@ -45,6 +45,11 @@ pub struct CreateConnectionInput {
     /// record but whose values differ: a FIRST_LINK conflict (default), or one side wins.
     #[graphql(default_with = "AdoptionPolicy::Conflict")]
     pub adoption_policy: AdoptionPolicy,
+    /// Push on save: a local edit (`updateItem`) queues a push run for this connection at
+    /// once, coalesced with the edits already waiting (default true). Off: edits wait for
+    /// the next sync or `retryItem`.
+    #[graphql(default = true)]
+    pub push_on_save: bool,
 }
 
 /// Changes to a connection; absent fields stay as they are.
@@ -71,6 +76,9 @@ pub struct UpdateConnectionInput {
     pub auto_merge_disjoint_fields: Option<bool>,
     /// What later first links do (existing links and conflicts are not changed).
     pub adoption_policy: Option<AdoptionPolicy>,
+    /// Push on save on or off (see `CreateConnectionInput.pushOnSave`); edits already
+    /// queued stay queued.
+    pub push_on_save: Option<bool>,
 }
 
 fn check_time_zone(tz: &str) -> async_graphql::Result<()> {
@@ -140,6 +148,7 @@ impl ConnectionMutation {
             secrets,
             time_zone: input.time_zone,
             adoption_policy: input.adoption_policy.into(),
+            push_on_save: input.push_on_save,
         };
         let txn = store::db::begin_write(&st.db).await?;
         let created = store::connections::create(&txn, &st.secrets, c.account_id, new).await?;
@@ -236,6 +245,7 @@ impl ConnectionMutation {
                 input.auto_merge_disjoint_fields.is_some(),
             ),
             ("adoptionPolicy", input.adoption_policy.is_some()),
+            ("pushOnSave", input.push_on_save.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -249,6 +259,7 @@ impl ConnectionMutation {
             time_zone: input.time_zone,
             auto_merge_disjoint: input.auto_merge_disjoint_fields,
             adoption_policy: input.adoption_policy.map(Into::into),
+            push_on_save: input.push_on_save,
         };
         let new_secrets = patch.secrets.is_some();
         let txn = store::db::begin_write(&st.db).await?;

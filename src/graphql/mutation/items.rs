@@ -34,7 +34,10 @@ pub struct ItemMutation;
 
 #[Object]
 impl ItemMutation {
-    /// Edits an item locally; its links become `PENDING_PUSH` so the next sync pushes it.
+    /// Edits an item locally; its links become `PENDING_PUSH`. Each linked connection with
+    /// `pushOnSave` (that may push now) gets a push run queued — or the edit joins the one
+    /// already queued — and the answer comes at once: the runs are the item's
+    /// `pendingPushRuns`. Without push on save the next sync (or `retryItem`) pushes it.
     async fn update_item(
         &self,
         ctx: &Context<'_>,
@@ -69,6 +72,15 @@ impl ItemMutation {
         )
         .await?;
         txn.commit().await?;
+        // After the commit: a queued run lists the pending links only once it starts.
+        if let Err(e) = st.jobs.push_on_save(c.account_id, id).await {
+            // The edit is saved and stays PENDING_PUSH for the next sync.
+            tracing::warn!(
+                item_id = id,
+                "queueing the push-on-save run failed: {}",
+                e.public_message()
+            );
+        }
         Ok(after.into())
     }
 }

@@ -45,6 +45,9 @@ pub struct Connection {
     pub health_changed_at: Option<chrono::DateTime<chrono::Utc>>,
     /// What a first link does when a local item and the remote record differ.
     pub adoption_policy: AdoptionPolicy,
+    /// Push on save: whether a local edit queues a push run for this connection at once
+    /// (see the item's `pendingPushRuns`).
+    pub push_on_save: bool,
     /// When the connection was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When it was last changed.
@@ -95,6 +98,7 @@ impl From<connection::Model> for Connection {
             health_reason: c.health_reason,
             health_changed_at: c.health_changed_at,
             adoption_policy: c.adoption_policy.into(),
+            push_on_save: c.push_on_save,
             created_at: c.created_at,
             updated_at: c.updated_at,
             raw_id: c.id,

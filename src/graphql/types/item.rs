@@ -108,6 +108,23 @@ impl Item {
         Ok(load(ctx, CategoryId(id)).await?.map(|c| Eager(c.into())))
     }
 
+    /// Push on save: the queued or running runs that will push this item's pending local
+    /// edit (at most one per connection; empty when nothing is pending or the connection
+    /// has `pushOnSave` off). A run already executing when the item was last edited is
+    /// not listed — it may be past the item — but the follow-up run queued for it is.
+    async fn pending_push_runs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::types::run::SyncRun>> {
+        let st = crate::graphql::state(ctx);
+        let account_id = crate::graphql::caller(ctx)?.account_id;
+        let runs = crate::sync::push_on_save::runs_pushing(&st.db, account_id, self.raw_id).await?;
+        Ok(runs
+            .into_iter()
+            .map(crate::graphql::types::run::SyncRun)
+            .collect())
+    }
+
     /// Local vendor price list entries, newest effective date first.
     async fn vendor_prices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VendorPrice>> {
         let rows = load(ctx, VendorPricesOfItem(self.raw_id))

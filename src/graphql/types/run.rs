@@ -17,7 +17,8 @@ pub enum SyncMode {
     Entity,
     /// A CSV import; item costs are then pushed upstream.
     CsvImport,
-    /// Pushes pending local changes only.
+    /// Pushes pending local changes: a push-on-save run (trigger SAVE) first re-reads
+    /// each pending record upstream and compares three-way, like an ENTITY run.
     Push,
     /// Resolves many conflicts the same way (`resolveConflicts`).
     Resolve,
@@ -57,6 +58,9 @@ pub enum SyncTrigger {
     Webhook,
     /// The `pricebook-sync sync` command.
     Cli,
+    /// A local edit on a connection with `pushOnSave` (a PUSH run that edits made while
+    /// it was queued joined).
+    Save,
 }
 
 /// How serious a run event is.
