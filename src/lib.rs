@@ -41,7 +41,9 @@
 //!
 //! 1. `startSync` (`graphql::mutation`) checks the caller's role and calls
 //!    [`jobs::Jobs::start_sync`], which inserts a queued `sync_runs` row through `store`
-//!    (at most one active run per connection, a database constraint) and returns it.
+//!    (at most one running and one queued run per connection, database constraints) and
+//!    returns it. A local edit (`updateItem`) queues a PUSH run the same way, or joins the
+//!    queued one ([`jobs::Jobs::push_on_save`], decided by [`sync::push_on_save`]).
 //! 2. A worker (`jobs`) claims the run with a lease and heartbeats it; the run driver
 //!    [`sync::runner::execute`] asks `connectors::registry` for the connection's connector.
 //! 3. [`sync::engine::run`] lists remote pages through the connector; each page is

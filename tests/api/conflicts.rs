@@ -37,6 +37,8 @@ async fn setup(materials: usize) -> Setup {
     let conn = app
         .sandbox_connection(&token, "st", json!({ "requestsPerSecond": 1000 }))
         .await;
+    // These tests make conflicts with local edits and their own syncs.
+    app.set_push_on_save(&token, conn, false).await;
     let first = app.run_sync(conn, RunMode::Full, json!({}), false).await;
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
     let ids = app.emulator().ids("materials");

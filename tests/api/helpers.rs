@@ -259,6 +259,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Turns push on save on or off for a connection (`updateConnection`). Tests about
+    /// something else that edit items and then sync themselves turn it off, so no run
+    /// queued by an edit competes with theirs.
+    pub async fn set_push_on_save(&self, token: &str, connection_id: i64, on: bool) {
+        let d = self
+            .gql_ok(token, "mutation($c:ID!,$p:Boolean!){ updateConnection(id:$c, input:{ pushOnSave: $p }) { pushOnSave } }", json!({ "c": connection_id.to_string(), "p": on }))
+            .await;
+        assert_eq!(d["updateConnection"]["pushOnSave"], on);
+    }
+
     /// Runs one sync to the end in the foreground (the engine, over real HTTP to the emulator).
     pub async fn run_sync(
         &self,

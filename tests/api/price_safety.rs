@@ -307,6 +307,8 @@ async fn synced_servicetitan(n: usize) -> Synced {
     let account = app.account_id_of(&token).await;
     app.emulator().seed(&materials(n, 42));
     let conn = connection(&app, &token, "st", json!({}), "CONFLICT").await;
+    // These tests make conflicts with local edits and their own syncs.
+    app.set_push_on_save(&token, conn, false).await;
     synced(&app, conn, RunMode::Full).await;
     let ids = app.emulator().ids("materials");
     Synced {

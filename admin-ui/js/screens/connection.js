@@ -24,12 +24,12 @@ const HEALTH_EXTRA = [...HEALTH_SPEC, ['syncStatus', [
 ]]];
 
 const FIELDS = `id name provider status config directions timeZone incrementalCron fullCron scheduleEnabled
-  schedulePausedReason autoMergeDisjointFields createdAt updatedAt hasSecrets`;
+  schedulePausedReason autoMergeDisjointFields pushOnSave createdAt updatedAt hasSecrets`;
 
 const sortKeys = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 
 function emptyDraft(provider = 'SERVICETITAN') {
-  return { name: '', provider, sandbox: false, config: {}, secrets: {}, baseUrl: '', timeZone: 'UTC', direction: 'both', status: 'ACTIVE', autoMerge: false, startSync: true };
+  return { name: '', provider, sandbox: false, config: {}, secrets: {}, baseUrl: '', timeZone: 'UTC', direction: 'both', status: 'ACTIVE', autoMerge: false, pushOnSave: true, startSync: true };
 }
 
 function draftFrom(c) {
@@ -38,6 +38,7 @@ function draftFrom(c) {
   return {
     name: c.name, provider: c.provider, sandbox: sandbox === true, config, secrets: {}, baseUrl: baseUrl || '',
     timeZone: c.timeZone, direction: c.directions?.default || 'both', status: c.status, autoMerge: c.autoMergeDisjointFields,
+    pushOnSave: c.pushOnSave !== false,
   };
 }
 
@@ -106,6 +107,7 @@ function ConnectionForm({ existing, onSaved }) {
         const input = {
           name: draft.name.trim(), directions: { ...(existing.directions || {}), default: draft.direction },
           timeZone: draft.timeZone, status: draft.status, autoMergeDisjointFields: draft.autoMerge,
+          pushOnSave: draft.pushOnSave,
         };
         // Send config only when it changed: the server re-validates it against the credentials.
         if (JSON.stringify(sortKeys(config)) !== JSON.stringify(sortKeys(existing.config || {}))) input.config = config;
@@ -114,7 +116,7 @@ function ConnectionForm({ existing, onSaved }) {
           { id: existing.id, input })).updateConnection;
         toast(`Saved “${saved.name}”.`);
       } else {
-        const input = { name: draft.name.trim(), provider: draft.provider, config, directions: { default: draft.direction }, timeZone: draft.timeZone };
+        const input = { name: draft.name.trim(), provider: draft.provider, config, directions: { default: draft.direction }, timeZone: draft.timeZone, pushOnSave: draft.pushOnSave };
         if (secrets) input.secrets = secrets;
         if (canAutoStart) input.startSync = draft.startSync;
         saved = (await gql(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { ${FIELDS} } }`, { input })).createConnection;
@@ -164,6 +166,8 @@ function ConnectionForm({ existing, onSaved }) {
             options=${[{ value: 'ACTIVE', label: 'Active' }, { value: 'PAUSED', label: 'Paused (no syncs)' }, ...(existing.status === 'ERROR' ? [{ value: 'ERROR', label: 'Error' }] : [])]} />
           <${CheckboxField} label="Auto-merge changes to different fields" checked=${draft.autoMerge} onChange=${set('autoMerge')}
             hint="When both sides changed different fields of an item, merge them instead of raising a conflict" />` : null}
+        <${CheckboxField} label="Push on save" checked=${draft.pushOnSave} onChange=${set('pushOnSave')} testid="conn-push-on-save"
+          hint="Push a local edit upstream right away (a push run per connection, shared by the edits made meanwhile) instead of waiting for the next sync" />
       </details>
       ${canAutoStart ? html`<${CheckboxField} label="Start the first full sync right away" checked=${draft.startSync} onChange=${set('startSync')}
         testid="conn-start-sync" />` : null}
