@@ -244,10 +244,15 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn conn(failures: i32, health: ConnectionHealth, scheduled: bool) -> connection::Model {
+    /// A connection fixture (also used by `push_on_save`'s tests).
+    pub(crate) fn conn(
+        failures: i32,
+        health: ConnectionHealth,
+        scheduled: bool,
+    ) -> connection::Model {
         let now = chrono::Utc::now();
         connection::Model {
             id: 1,
@@ -277,7 +282,8 @@ mod tests {
         }
     }
 
-    fn run(status: RunStatus, code: Option<&str>) -> sync_run::Model {
+    /// A run fixture (also used by `push_on_save`'s tests).
+    pub(crate) fn run(status: RunStatus, code: Option<&str>) -> sync_run::Model {
         let now = chrono::Utc::now();
         sync_run::Model {
             id: 9,

@@ -89,37 +89,11 @@ pub async fn runs_pushing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use entity::enums::{AdoptionPolicy, Provider, RunTrigger};
+    use entity::enums::{Provider, RunTrigger};
     use serde_json::json;
 
     fn conn() -> connection::Model {
-        let now = chrono::Utc::now();
-        connection::Model {
-            id: 1,
-            account_id: 1,
-            provider: Provider::ServiceTitan,
-            name: "st".into(),
-            config: json!({}),
-            directions: json!({}),
-            status: ConnectionStatus::Active,
-            time_zone: "UTC".into(),
-            incremental_cron: None,
-            full_cron: None,
-            schedule_enabled: false,
-            schedule_paused_reason: None,
-            consecutive_failures: 0,
-            last_incremental_tick_at: None,
-            last_full_tick_at: None,
-            auto_merge_disjoint: false,
-            health: ConnectionHealth::Active,
-            health_reason: None,
-            health_changed_at: None,
-            adoption_policy: AdoptionPolicy::Conflict,
-            sync_policy: json!({}),
-            push_on_save: true,
-            created_at: now,
-            updated_at: now,
-        }
+        super::super::health::tests::conn(0, ConnectionHealth::Active, false)
     }
 
     fn item(price: &str) -> item::Model {
@@ -247,43 +221,10 @@ mod tests {
     }
 
     fn run(status: RunStatus, mode: RunMode, trigger: RunTrigger) -> sync_run::Model {
-        let now = chrono::Utc::now();
         sync_run::Model {
-            id: 9,
-            account_id: 1,
-            connection_id: 1,
             mode,
-            status,
             trigger,
-            dry_run: false,
-            params: json!({}),
-            progress: 0,
-            stage: String::new(),
-            fetched: 0,
-            created: 0,
-            updated: 0,
-            deleted: 0,
-            pushed: 0,
-            conflicts: 0,
-            skipped: 0,
-            errors: 0,
-            reimbursements: 0,
-            ledger_events: 0,
-            claims_detected: 0,
-            checkpoint: json!({}),
-            summary: json!({}),
-            cancel_requested: false,
-            lease_owner: None,
-            lease_expires_at: None,
-            attempts: 0,
-            error: None,
-            error_code: None,
-            requested_by: None,
-            queued_at: now,
-            started_at: None,
-            finished_at: None,
-            updated_at: now,
-            entity_types: None,
+            ..super::super::health::tests::run(status, None)
         }
     }
 

@@ -163,6 +163,7 @@ async fn two_hundred_rapid_edits_make_a_handful_of_runs_and_every_edit_lands() {
     settle(&app, &token, conn).await;
     let runs = runs_of(&app, &token, conn).await;
     let saves = save_runs(&runs);
+    eprintln!("{} push-on-save runs for {N} edits", saves.len());
     assert!(
         !saves.is_empty() && saves.len() <= 5,
         "{} push-on-save runs for {N} edits",
@@ -300,4 +301,40 @@ async fn a_connection_that_must_reauthenticate_or_is_paused_gets_no_run() {
     assert_eq!(edited["pendingPushRuns"], json!([]));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(runs_of(&app, &token, conn).await.len(), before);
+}
+
+/// The queue is the database: a push run queued while no worker runs (a server that
+/// stops before executing it) waits, joined by later edits, and runs when workers start.
+#[tokio::test]
+async fn a_queued_push_run_survives_until_a_worker_starts() {
+    let app = TestApp::spawn_with(|s| s.workers = 0).await;
+    let token = app.admin_token().await;
+    let account = app.account_id_of(&token).await;
+    let conn = synced(&app, &token, 2, true).await;
+    let ids = app.emulator().ids("materials");
+    let first = app.item_by_code(account, &code(0)).await;
+    let second = app.item_by_code(account, &code(1)).await;
+    let a = edit(&app, &token, first.id, json!({ "price": "80.00" })).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let b = edit(&app, &token, second.id, json!({ "price": "81.00" })).await;
+    assert_eq!(
+        run_ids(&a),
+        run_ids(&b),
+        "the later edit joins the waiting run"
+    );
+    assert_eq!(b["pendingPushRuns"][0]["status"], "QUEUED");
+
+    app.state.jobs.start(1, false);
+    let done = app.wait_for_run(&token, &run_ids(&a)[0]).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["counters"]["pushed"], 2, "{done}");
+    assert_eq!(
+        app.emulator().get_remote("materials", ids[0]).unwrap()["price"],
+        json!(80.0)
+    );
+    assert_eq!(
+        app.emulator().get_remote("materials", ids[1]).unwrap()["price"],
+        json!(81.0)
+    );
+    let _ = conn;
 }
