@@ -255,14 +255,14 @@ pub async fn enqueue(
 }
 
 /// The connection's active run: the running one when there is one, else the queued one.
+/// One query, so a queued run claimed meanwhile is found either way.
 pub async fn active_for_connection(
     db: &impl ConnectionTrait,
     connection_id: i64,
 ) -> AppResult<Option<sync_run::Model>> {
-    Ok(match running_for_connection(db, connection_id).await? {
-        Some(run) => Some(run),
-        None => queued_for_connection(db, connection_id).await?,
-    })
+    let active = active_runs_for_connection(db, connection_id).await?;
+    let running = active.iter().position(|r| r.status == RunStatus::Running);
+    Ok(active.into_iter().nth(running.unwrap_or(0)))
 }
 
 /// Every queued or running run of the connection (at most one of each), oldest first.
