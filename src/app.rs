@@ -13,6 +13,7 @@ use crate::sandbox::Sandboxes;
 use crate::state::AppState;
 use crate::store::{self, Db};
 use crate::web;
+use crate::web::stream_quota::StreamQuota;
 use axum::Router;
 use axum::routing::get;
 use entity::enums::Role;
@@ -152,6 +153,7 @@ fn build_state(
             settings.public_introspection,
             Duration::from_secs(settings.query_timeout_seconds.max(1)),
         )),
+        streams: StreamQuota::new(settings.max_streams_per_credential),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),
     };

@@ -13,6 +13,7 @@ use crate::graphql::guard::QueryGuard;
 use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
 use crate::store::{self, Db};
+use crate::web::stream_quota::StreamQuota;
 use std::sync::Arc;
 
 /// Everything a request handler or resolver needs; cheap to clone.
@@ -34,4 +35,6 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Size, cost and time limits every GraphQL operation passes first.
     pub query_guard: Arc<QueryGuard>,
+    /// Open WebSockets and event streams per credential.
+    pub streams: Arc<StreamQuota>,
 }
