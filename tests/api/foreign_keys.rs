@@ -117,3 +117,82 @@ async fn a_row_pointing_at_a_missing_parent_is_refused() {
         .await
         .expect("the real account is fine");
 }
+
+/// An existing SQLite database with dangling references migrates: CASCADE relations drop
+/// the orphan row, SET NULL relations null the reference, and the keys hold afterwards.
+#[tokio::test]
+async fn the_migration_cleans_dangling_rows_of_an_existing_database() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name().starts_with("m20261204_fkeys_"))
+        .expect("the foreign-keys migration");
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true)
+        .foreign_keys(false);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let old = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    Migrator::up(&old, Some(before as u32)).await.unwrap();
+    let item = |id: i64, account: i64, category: &str| {
+        format!(
+            "INSERT INTO items (id, account_id, kind, code, name, active, category_id, attributes, \
+             created_at, updated_at) VALUES ({id}, {account}, 'MATERIAL', 'C{id}', 'n', 1, \
+             {category}, '{{}}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        )
+    };
+    for sql in [
+        "INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', '2026-01-01T00:00:00Z')"
+            .to_owned(),
+        item(1, 1, "77"),    // its category is gone: nulled
+        item(2, 99, "NULL"), // its account is gone: deleted
+        item(3, 1, "NULL"),
+        "DELETE FROM items WHERE id = 3".to_owned(), // the sequence is past 3
+    ] {
+        old.execute_unprepared(&sql).await.unwrap();
+    }
+    old.close().await.unwrap();
+
+    let db = pricebook_sync::store::db::connect(&url).await.unwrap();
+    pricebook_sync::store::db::migrate(&db).await.unwrap();
+    let rows = rows(
+        &db,
+        "SELECT CAST(id AS TEXT), COALESCE(CAST(category_id AS TEXT), 'null'), '' FROM items",
+    )
+    .await;
+    assert_eq!(rows, vec![("1".into(), "null".into(), String::new())]);
+    let check = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "PRAGMA foreign_key_check",
+        ))
+        .await
+        .unwrap();
+    assert!(check.is_empty());
+    // Ids are not reused after the rebuild.
+    db.execute_unprepared(&item(0, 1, "NULL").replace("(0, ", "(NULL, "))
+        .await
+        .unwrap();
+    let max = rows_max(&db).await;
+    assert!(max > 3, "a new item reused id {max}");
+}
+
+async fn rows_max(db: &sea_orm::DatabaseConnection) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        DatabaseBackend::Sqlite,
+        "SELECT MAX(id) FROM items",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get_by_index(0)
+    .unwrap()
+}
