@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261123_000040_amazon_finances;
 mod m20261204_amazon_recoveries_000001_tables;
+pub mod m20261204_fkeys_000001_foreign_keys;
 mod m20261204_hardening_data_000001_webhook_deliveries;
 mod m20261204_limits_auth_000001_sessions_and_api_keys;
 mod m20261204_operations_000001_run_entity_types;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_policy_000001_connection_sync_policy::Migration),
             Box::new(m20261204_perf_000001_count_indexes::Migration),
             Box::new(m20261204_pushsave_000001_push_on_save::Migration),
+            Box::new(m20261204_fkeys_000001_foreign_keys::Migration),
         ]
     }
 }

@@ -325,6 +325,10 @@ pub async fn copy_all(
     check_same_tables(&source_schema, &target_schema)?;
     check_empty(target, &target_schema).await?;
     let into = target.begin().await?;
+    // Tables are copied in name order, not parents first: the foreign keys (DEFERRABLE)
+    // are checked once, at commit.
+    into.execute_unprepared("SET CONSTRAINTS ALL DEFERRED")
+        .await?;
     let mut copied = BTreeMap::new();
     for (table, columns) in &source_schema {
         let casts = &target_schema[table];

@@ -99,7 +99,8 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(false)
+                // The database enforces its relations (see the foreign-keys migration).
+                .foreign_keys(true)
                 // 8 MB of page cache per connection: each of the pool's connections keeps
                 // its own copy of hot pages, and the OS file cache already holds them.
                 .pragma("cache_size", "-8000")
@@ -119,9 +120,24 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
     Ok((db, counter))
 }
 
+/// Applies pending migrations. On SQLite they run on one connection of their own with
+/// foreign keys off, as SQLite requires for rebuilding tables that others reference (the
+/// migration checks `PRAGMA foreign_key_check` before it commits).
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
-    Ok(())
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let pool = db.get_sqlite_connection_pool();
+    let options = (*pool.connect_options()).clone().foreign_keys(false);
+    let single = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let conn = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(single);
+    let result = Migrator::up(&conn, None).await;
+    conn.close().await?;
+    Ok(result?)
 }
 
 /// Readiness: the database answers within [`READY_TIMEOUT`] and no migration is pending.

@@ -11,6 +11,7 @@ mod crash;
 mod csv;
 mod dry_run;
 mod ecosystem;
+mod foreign_keys;
 mod fulfil_shiphero;
 mod hardening;
 mod helpers;
