@@ -1480,8 +1480,8 @@ scenario('sync policy tab: own a field upstream, preview equals the API, save, r
     assert(await page.getByTestId('policy-materials-price').inputValue() === 'REMOTE_OWNS', 'REMOTE_OWNS did not persist across a reload');
     await assertNoOverflow(page, 'policy tab');
     await a11y(page, 'policy tab after reload');
-    // A viewer reads the same policy and cannot change it.
-    const v = await openPage();
+    // A viewer (on a phone-sized window) reads the same policy and cannot change it.
+    const v = await openPage({ width: 375, height: 812 });
     await signIn(v.page, VIEWER_EMAIL, VIEWER_PASSWORD);
     await go(v.page, `/connections/${conn.id}?tab=policy`);
     const vprice = v.page.getByTestId('policy-materials-price');
@@ -1489,6 +1489,7 @@ scenario('sync policy tab: own a field upstream, preview equals the API, save, r
     assert(await vprice.inputValue() === 'REMOTE_OWNS' && await vprice.isDisabled(), 'a viewer can edit the policy');
     assert(await v.page.getByTestId('policy-save').count() === 0, 'a viewer is offered Save');
     await v.page.getByText('Only admins change the sync policy.').waitFor();
+    await assertNoOverflow(v.page, 'policy tab at 375 px');
     await closeSession(v);
   } finally {
     // Later scenarios edit prices here: put the policy back.
