@@ -1,9 +1,11 @@
 // What each upstream system needs: non-secret config fields and write-only credentials.
-// Mirrors the server's checks (src/connectors/settings.rs) so mistakes show before saving.
+// Mirrors the server's checks (src/connectors/settings.rs) so mistakes show before saving;
+// `entities`: the synced entity types (src/connectors/*/mod.rs ENTITIES), for the sync policy.
 
 export const PROVIDERS = {
   SERVICETITAN: {
     label: 'ServiceTitan',
+    entities: ['materials', 'equipment', 'services'],
     config: [{ key: 'tenant', label: 'Tenant ID', required: true, numeric: true, hint: 'The numeric tenant id of your ServiceTitan account' }],
     secrets: [
       { key: 'clientId', label: 'Client ID', required: true },
@@ -13,6 +15,7 @@ export const PROVIDERS = {
   },
   JOBBER: {
     label: 'Jobber',
+    entities: ['products', 'services'],
     config: [],
     secrets: [
       { key: 'clientId', label: 'Client ID', required: true },
@@ -22,11 +25,13 @@ export const PROVIDERS = {
   },
   FULFIL: {
     label: 'Fulfil',
+    entities: ['products'],
     config: [{ key: 'merchant', label: 'Merchant', required: true, hint: 'The subdomain of your Fulfil instance (merchant.fulfil.io)' }],
     secrets: [{ key: 'apiKey', label: 'API key', required: true, password: true }],
   },
   SHIPHERO: {
     label: 'ShipHero',
+    entities: ['products'],
     config: [],
     secrets: [
       { key: 'username', label: 'Username', required: true },
@@ -35,6 +40,7 @@ export const PROVIDERS = {
   },
   AMAZON: {
     label: 'Amazon Seller Central',
+    entities: ['inventory'],
     config: [
       { key: 'marketplaceId', label: 'Marketplace ID', required: true, hint: 'e.g. ATVPDKIKX0DER for amazon.com' },
       { key: 'region', label: 'Region', required: true, options: [['na', 'North America (na)'], ['eu', 'Europe (eu)'], ['fe', 'Far East (fe)']] },

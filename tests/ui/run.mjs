@@ -1414,6 +1414,89 @@ scenario('health at a glance: a badge from the API, last successful sync, runs w
   }
 });
 
+scenario('sync policy tab: own a field upstream, preview equals the API, save, reload (#22)', ['mutation:setConnectionPolicy', 'query:connectionPolicy', 'query:syncRun'], async () => {
+  const conn = await firstConnection();
+  const policyOf = async () => (await api('query($c: ID!) { connectionPolicy(connectionId: $c) { entities { entityType localEdits fields { field ownership } } } }', { c: conn.id })).connectionPolicy;
+  const before = await policyOf();
+  assert(!before.entities.some((e) => e.fields.some((f) => f.field === 'price')), `price already owned: ${JSON.stringify(before)}`);
+  const proposed = { entities: [{ entityType: 'materials', localEdits: 'REFUSE', fields: [{ field: 'price', ownership: 'REMOTE_OWNS' }],
+    filter: { activeOnly: false, categoryId: null, kinds: [], codePattern: null, changedSince: null } }] };
+  const s = await openPage();
+  const { page } = s;
+  try {
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await go(page, `/connections/${conn.id}`);
+    await page.getByRole('button', { name: 'Sync policy' }).click();
+    const price = page.getByTestId('policy-materials-price');
+    await price.waitFor();
+    assert(await price.inputValue() === 'BOTH', `price starts as ${await price.inputValue()}`);
+    // A refused input reads as an error with its code.
+    await page.getByTestId('policy-materials-category').fill('not-a-category');
+    await page.getByTestId('policy-preview-button').click();
+    await page.getByTestId('policy-error').filter({ hasText: '(BAD_USER_INPUT)' }).waitFor();
+    await page.getByTestId('policy-materials-category').fill('');
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'policy-tab.png'), fullPage: true });
+    // Keyboard: the select is reachable and labelled by its field.
+    await page.getByLabel('Price').first().focus();
+    await price.selectOption('REMOTE_OWNS');
+    const save = page.getByTestId('policy-save');
+    assert(await save.isDisabled(), 'Save is enabled before any preview');
+    await page.getByTestId('policy-preview-button').click();
+    const shown = page.getByTestId('policy-preview');
+    await shown.and(page.locator('[data-status="SUCCEEDED"]')).waitFor({ timeout: SYNC_TIMEOUT });
+    const counters = page.getByTestId('policy-preview-counters');
+    await counters.waitFor();
+    const names = await textsOf(counters.locator('dt'));
+    const values = (await textsOf(counters.locator('dd'))).map((v) => Number(v.replace(/\D/g, '')));
+    const ui = Object.fromEntries(names.map((n, i) => [n.toLowerCase(), values[i]]));
+    await a11y(page, 'policy preview');
+    // The same preview through the API answers the same numbers.
+    const run = (await api(`mutation($c: ID!, $i: ConnectionPolicyInput!) { setConnectionPolicy(connectionId: $c, input: $i, preview: true) {
+      applied preview { id } } }`, { c: conn.id, i: proposed })).setConnectionPolicy;
+    assert(run.applied === false && run.preview, `API preview: ${JSON.stringify(run)}`);
+    const done = await waitForRun(run.preview.id);
+    assert(done.status === 'SUCCEEDED', `API preview ended ${done.status}`);
+    const c = (await api('query($id: ID!) { syncRun(id: $id) { dryRun counters { fetched created updated deleted pushed conflicts skipped errors } } }', { id: run.preview.id })).syncRun;
+    assert(c.dryRun, 'the API preview is not a dry run');
+    const apiCounters = Object.fromEntries(Object.entries(c.counters).map(([k, v]) => [k, v]));
+    assert(JSON.stringify(Object.keys(apiCounters).sort()) === JSON.stringify(Object.keys(ui).sort()), `shown counters ${JSON.stringify(ui)}, API ${JSON.stringify(apiCounters)}`);
+    for (const [k, v] of Object.entries(apiCounters)) assert(ui[k] === v, `preview ${k}: shown ${ui[k]}, API ${v}`);
+    assert(apiCounters.fetched > 0, `the preview fetched nothing: ${JSON.stringify(apiCounters)}`);
+    // Still nothing saved; Save follows the preview of these edits, and an edit after it needs another.
+    assert(JSON.stringify(await policyOf()) === JSON.stringify(before), 'a preview saved the policy');
+    assert(!(await save.isDisabled()), 'Save stays disabled after the preview');
+    await page.getByTestId('policy-materials-cost').selectOption('LOCAL_OWNS');
+    assert(await save.isDisabled(), 'Save is enabled for edits that were not previewed');
+    await page.getByTestId('policy-materials-cost').selectOption('BOTH');
+    assert(!(await save.isDisabled()), 'Save is disabled for the previewed edits');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expectToast(page, /Sync policy saved/);
+    const after = await policyOf();
+    assert(JSON.stringify(after.entities) === JSON.stringify([{ entityType: 'materials', localEdits: 'REFUSE', fields: [{ field: 'price', ownership: 'REMOTE_OWNS' }] }]),
+      `saved: ${JSON.stringify(after)}`);
+    await page.reload();
+    await page.getByTestId('policy-materials-price').waitFor();
+    assert(await page.getByTestId('policy-materials-price').inputValue() === 'REMOTE_OWNS', 'REMOTE_OWNS did not persist across a reload');
+    await assertNoOverflow(page, 'policy tab');
+    await a11y(page, 'policy tab after reload');
+    // A viewer (on a phone-sized window) reads the same policy and cannot change it.
+    const v = await openPage({ width: 375, height: 812 });
+    await signIn(v.page, VIEWER_EMAIL, VIEWER_PASSWORD);
+    await go(v.page, `/connections/${conn.id}?tab=policy`);
+    const vprice = v.page.getByTestId('policy-materials-price');
+    await vprice.waitFor();
+    assert(await vprice.inputValue() === 'REMOTE_OWNS' && await vprice.isDisabled(), 'a viewer can edit the policy');
+    assert(await v.page.getByTestId('policy-save').count() === 0, 'a viewer is offered Save');
+    await v.page.getByText('Only admins change the sync policy.').waitFor();
+    await assertNoOverflow(v.page, 'policy tab at 375 px');
+    await closeSession(v);
+  } finally {
+    // Later scenarios edit prices here: put the policy back.
+    await api('mutation($c: ID!) { setConnectionPolicy(connectionId: $c, input: { entities: [] }) { applied } }', { c: conn.id }).catch(() => {});
+  }
+});
+
 async function syncOf(connectionId, mode) {
   const run = await waitForRun((await startSyncApi(connectionId, mode)).id);
   assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);

@@ -1,10 +1,11 @@
-// One connection: create (id "new"), edit, schedules, OAuth, delete. Read-only for non-admins.
+// One connection: create (id "new"), edit, schedules, OAuth, delete, and the sync-policy tab
+// (`?tab=policy`). Read-only for non-admins.
 
 import { html, useState, useEffect } from '../lib.js';
 import { gql, describeError } from '../api.js';
 import { useApp } from '../context.js';
 import { useLoader, invalidateConnections } from '../data.js';
-import { href, navigate, parseLocation } from '../router.js';
+import { href, navigate, parseLocation, setQuery, useRoute } from '../router.js';
 import { PageHeader } from '../components/layout.js';
 import { Loading, ErrorBox, InlineError } from '../components/feedback.js';
 import { Badge } from '../components/badges.js';
@@ -13,6 +14,7 @@ import { toast } from '../components/toast.js';
 import { formatDateTime, humanize } from '../format.js';
 import { PROVIDERS, providerLabel, DIRECTIONS, timeZones } from '../providers.js';
 import { DeleteConnection } from './connections.js';
+import { PolicyTab } from '../components/sync-policy.js';
 import {
   HealthBadge, HealthNotice, LastSuccess, OAuthConnect, HEALTH_SPEC, canRun,
 } from '../components/health.js';
@@ -25,6 +27,9 @@ const HEALTH_EXTRA = [...HEALTH_SPEC, ['syncStatus', [
 
 const FIELDS = `id name provider status config directions timeZone incrementalCron fullCron scheduleEnabled
   schedulePausedReason autoMergeDisjointFields pushOnSave createdAt updatedAt hasSecrets`;
+
+/** The sections of a connection's page: `?tab=` value and label. */
+const TABS = [['', 'Settings'], ['policy', 'Sync policy']];
 
 const sortKeys = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 
@@ -243,6 +248,7 @@ function Details({ c }) {
 export function ConnectionPage({ id }) {
   const { isAdmin, caps } = useApp();
   const isNew = id === 'new';
+  const route = useRoute();
   const extra = caps.select(caps.returns('query', 'connection') || 'Connection', HEALTH_EXTRA);
   const result = useLoader(() => (isNew ? Promise.resolve(null)
     : gql(`query($id: ID!) { connection(id: $id) { ${FIELDS} ${extra} } }`, { id }).then((d) => d.connection)), [id]);
@@ -267,6 +273,8 @@ export function ConnectionPage({ id }) {
   }
   if (!c) return html`<section><${PageHeader} title="Connection" /><${Loading} /></section>`;
   const spec = PROVIDERS[c.provider];
+  const hasPolicy = caps.query('connectionPolicy');
+  const tab = hasPolicy && route.query.tab === 'policy' ? 'policy' : '';
   const oauth = Boolean(spec?.oauth);
   return html`
     <section>
@@ -279,12 +287,16 @@ export function ConnectionPage({ id }) {
       ${justConnected && c.health === 'ACTIVE' ? html`<div class="notice notice-ok" role="status" data-testid="oauth-connected">
         Connected to ${providerLabel(c.provider)}. The first full sync has started; follow it on the <a href=${href('/')}>dashboard</a>.</div>` : null}
       <${HealthNotice} connection=${c} isAdmin=${isAdmin} />
-      <div class="two-col">
+      ${hasPolicy ? html`<div class="tabs" role="group" aria-label="Connection sections">
+        ${TABS.map(([t, label]) => html`<button key=${t} type="button" class=${`tab ${tab === t ? 'active' : ''}`} aria-pressed=${tab === t}
+          onClick=${() => setQuery({ tab: t || undefined })} data-testid=${`connection-tab-${t || 'settings'}`}>${label}</button>`)}
+      </div>` : null}
+      ${tab === 'policy' ? html`<${PolicyTab} connection=${c} />` : html`<div class="two-col">
         ${isAdmin ? html`<${ConnectionForm} key=${c.updatedAt} existing=${c} onSaved=${saved} />` : html`<${Details} c=${c} />`}
         <div>
           ${isAdmin ? html`<${Details} c=${c} />` : null}
           <${Schedules} connection=${c} onSaved=${saved} />
         </div>
-      </div>
+      </div>`}
     </section>`;
 }

@@ -87,7 +87,7 @@ function Events({ runId, active, refreshKey }) {
 }
 
 /** The engine's summary: counts per three-way category and sample changes (dry runs). */
-function Summary({ run }) {
+export function Summary({ run }) {
   const summary = run.summary;
   if (!summary || typeof summary !== 'object') return null;
   const cats = summary.categories && typeof summary.categories === 'object' ? Object.entries(summary.categories) : [];
