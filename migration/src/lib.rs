@@ -12,6 +12,7 @@ mod m20261204_operations_000002_vendor_feeds;
 mod m20261204_perf_000001_count_indexes;
 mod m20261204_policy_000001_connection_sync_policy;
 mod m20261204_price_safety_000001_health_adoption_push_intent;
+mod m20261204_webhooks_000001_alerts;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_hardening_data_000001_webhook_deliveries::Migration),
             Box::new(m20261204_policy_000001_connection_sync_policy::Migration),
             Box::new(m20261204_perf_000001_count_indexes::Migration),
+            Box::new(m20261204_webhooks_000001_alerts::Migration),
         ]
     }
 }
