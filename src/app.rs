@@ -91,6 +91,8 @@ impl Application {
         self.state
             .jobs
             .start_retention(self.state.settings.retention());
+        crate::alerts::sender::Sender::new(self.state.db.clone(), self.state.secrets.clone())
+            .start(self.state.jobs.stopping());
         let jobs = self.state.jobs.clone();
         let served = axum::serve(
             self.listener,

@@ -95,6 +95,10 @@ pub struct Settings {
     /// only otherwise).
     #[arg(long, env = "PRICEBOOK_INSECURE_FEED_URLS")]
     pub insecure_feed_urls: bool,
+    /// Allow alert webhooks on plain http:// URLs (tests and local receivers; HTTPS only
+    /// otherwise).
+    #[arg(long, env = "PRICEBOOK_INSECURE_ALERT_URLS")]
+    pub insecure_alert_urls: bool,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
@@ -231,6 +235,7 @@ impl Settings {
             public_introspection: false,
             retention_days: 90,
             insecure_feed_urls: true,
+            insecure_alert_urls: true,
         }
     }
 }

@@ -35,6 +35,8 @@
 //! - [`bench`](mod@bench): the benchmark scenarios of `pricebook-sync bench`.
 //! - [`money`]: the one money rule (plain GraphQL amounts, a CSV file's decimal separator).
 //! - [`redact`]: secrets masked by value in errors, events, audit entries and logs.
+//! - [`alerts`]: outgoing alerts (health changes, conflicts waiting too long) as signed
+//!   webhook deliveries from an outbox, sent in the background.
 //! - [`cli`]: the `pricebook-sync` subcommands.
 //!
 //! # One sync, from `startSync` to the last page
@@ -55,6 +57,7 @@
 //!    (`graphql::subscription` over `web::graphql_ws`) and the SSE stream (`web::sse`)
 //!    forward it; the worker records the outcome and metrics when the run ends.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod bench;

@@ -4,6 +4,8 @@
 //! runs on SQLite and PostgreSQL and stays readable for anyone querying it directly.
 
 pub mod account;
+pub mod alert_delivery;
+pub mod alert_target;
 pub mod amazon_claim;
 pub mod amazon_inbound_item;
 pub mod amazon_ledger_event;

@@ -99,6 +99,11 @@ impl Jobs {
         }
     }
 
+    /// Cancelled at shutdown: for other background loops to stop with the jobs.
+    pub fn stopping(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
     pub fn shutdown(&self) {
         self.inner.shutdown.cancel();
     }

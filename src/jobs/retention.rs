@@ -19,6 +19,8 @@ pub async fn prune_once(
     age: chrono::Duration,
 ) -> AppResult<Pruned> {
     let pruned = store::retention::prune(db, now - age).await?;
+    // The alert delivery log ages out with the run history (pending deliveries stay).
+    store::alerts::prune_deliveries(db, now - age).await?;
     if pruned.runs > 0 {
         tracing::info!(
             runs = pruned.runs,

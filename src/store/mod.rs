@@ -4,6 +4,7 @@
 //! scoping is impossible to forget at the call site.
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod backup;

@@ -88,6 +88,15 @@ pub async fn set(
         details,
     )
     .await?;
+    // Queued in this transaction: sent if and only if the change commits.
+    crate::alerts::health_changed(
+        db,
+        conn,
+        &api_name(conn.health),
+        &api_name(to),
+        reason.as_deref(),
+    )
+    .await?;
     if let Cause::Run(run) = cause {
         let mut event = RunEvent::info(
             "connection_health",

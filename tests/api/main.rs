@@ -2,6 +2,7 @@
 //! database (a SQLite file, or a fresh PostgreSQL database when TEST_DATABASE_URL is set)
 //! and talks to it over real HTTP and WebSocket.
 
+mod alerts;
 mod amazon;
 mod auth;
 mod browser;

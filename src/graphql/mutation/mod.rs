@@ -1,3 +1,4 @@
+mod alerts;
 mod api_keys;
 mod auth;
 mod conflicts;
@@ -30,4 +31,5 @@ pub struct MutationRoot(
     recoveries::RecoveriesMutation,
     feeds::FeedMutation,
     policy::PolicyMutation,
+    alerts::AlertMutation,
 );

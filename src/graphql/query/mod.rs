@@ -1,3 +1,4 @@
+mod alerts;
 mod api_keys;
 mod audit;
 mod catalog;
@@ -24,4 +25,5 @@ pub struct QueryRoot(
     finances::FinanceQuery,
     recoveries::RecoveriesQuery,
     feeds::FeedQuery,
+    alerts::AlertQuery,
 );

@@ -1,5 +1,6 @@
 //! GraphQL-facing types: built from store models, never the models themselves.
 
+pub mod alert;
 pub mod api_key;
 pub mod audit;
 pub mod category;
