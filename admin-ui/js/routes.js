@@ -47,6 +47,10 @@ export const ROUTES = [
     section: 'users', nav: 'Users', show: (caps, user) => isAdmin(user) && caps.query('users'),
     list: () => import('./screens/users.js').then((m) => m.Users),
   },
+  {
+    section: 'alerts', nav: 'Alerts', show: (caps, user) => isAdmin(user) && caps.query('alertTargets'),
+    list: () => import('./screens/alerts.js').then((m) => m.Alerts),
+  },
 ];
 
 export const NOT_FOUND = () => import('./screens/not-found.js').then((m) => m.NotFound);

@@ -1497,6 +1497,78 @@ scenario('sync policy tab: own a field upstream, preview equals the API, save, r
   }
 });
 
+/** A webhook receiver on a free port: every POST it gets, with headers and raw body. */
+async function startReceiver() {
+  const http = await import('node:http');
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(200).end('ok'); });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { got, url: `http://127.0.0.1:${server.address().port}/hooks/T0/B0/ui-s3cret`, close: () => server.close() };
+}
+
+scenario('alerts: add a webhook, the secret shown once, a signed test alert arrives, delete (#21)', ['query:alertTargets', 'mutation:createAlertTarget'], async () => {
+  const crypto = await import('node:crypto');
+  const receiver = await startReceiver();
+  const name = `ops-${STAMP}`;
+  try {
+    const s = await openPage();
+    const { page } = s;
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await go(page, '/alerts');
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+    await page.getByTestId('alert-name').fill(name);
+    await page.getByTestId('alert-url').fill(receiver.url);
+    await page.getByTestId('alert-event-CONFLICTS_WAITING').uncheck();
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await expectToast(page, new RegExp(`Added alert target “${name}”`));
+    const secret = (await page.getByTestId('alert-secret-value').innerText()).trim();
+    assert(/^whsec_[0-9a-f]{64}$/.test(secret), `secret shown: ${secret}`);
+    await a11y(page, 'alert secret shown');
+    const row = page.locator(`[data-testid="alert-target-row"][data-name="${name}"]`);
+    await row.waitFor();
+    const shown = await row.innerText();
+    assert(!shown.includes('ui-s3cret'), `the URL path is hidden: ${shown}`);
+    const listed = (await api('{ alertTargets { id name events } }')).alertTargets.find((t) => t.name === name);
+    assert(listed && JSON.stringify(listed.events) === '["CONNECTION_HEALTH"]', `stored as ${JSON.stringify(listed)}`);
+    // Dismissed, the secret is gone from the page for good.
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    assert(await page.getByTestId('alert-secret').count() === 0, 'the secret is still shown');
+
+    await row.getByRole('button', { name: `Send test alert to ${name}` }).click();
+    await expectToast(page, /Test alert queued/);
+    const deadline = Date.now() + 20000;
+    while (!receiver.got.length && Date.now() < deadline) await page.waitForTimeout(200);
+    assert(receiver.got.length === 1, `the receiver got ${receiver.got.length} requests`);
+    const [hit] = receiver.got;
+    const parts = Object.fromEntries(hit.headers['x-pricebook-signature'].split(',').map((p) => p.split('=')));
+    const expected = crypto.createHmac('sha256', secret).update(`${parts.t}.${hit.body}`).digest('hex');
+    assert(parts.sha256 === expected, 'the signature verifies with the secret the page showed');
+    assert(JSON.parse(hit.body).event === 'test', `body: ${hit.body}`);
+    // The delivery log says it was delivered.
+    const log = page.getByTestId('alert-deliveries');
+    const delivered = log.locator('tr[data-event="test"][data-status="DELIVERED"]');
+    for (let i = 0; i < 20 && !(await delivered.count()); i += 1) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(300);
+    }
+    assert(await delivered.count() >= 1, 'the delivery log shows the test alert delivered');
+
+    await row.getByRole('button', { name: `Delete alert target ${name}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete alert target' }).click();
+    await expectToast(page, /Deleted alert target/);
+    await row.waitFor({ state: 'detached' });
+    const still = (await api('{ alertTargets { name } }')).alertTargets.some((t) => t.name === name);
+    assert(!still, 'the target still exists in the API');
+  } finally {
+    receiver.close();
+  }
+});
+
 async function syncOf(connectionId, mode) {
   const run = await waitForRun((await startSyncApi(connectionId, mode)).id);
   assert(run.status === 'SUCCEEDED', `${mode} sync ended ${run.status}: ${run.error}`);
