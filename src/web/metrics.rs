@@ -68,6 +68,10 @@ fn describe() {
         "Sync runs that succeeded but skipped records with errors, by mode."
     );
     describe_counter!(
+        "alert_deliveries_total",
+        "Attempts to deliver alerts to webhook targets, by outcome (delivered, retried, failed)."
+    );
+    describe_counter!(
         "connection_health_changes_total",
         "Changes of a connection's health, by the health it changed to."
     );
