@@ -77,6 +77,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         types::run::SyncRun => "sync runs",
         types::vendor_price::VendorPrice => "vendor prices",
         types::vendor_feed::VendorFeed => "vendor price feeds",
+        types::alert::AlertDelivery => "alert deliveries",
     );
     if let Some(state) = state {
         builder = builder.data(state);

@@ -56,10 +56,7 @@ async fn process(inner: &Inner, run: sync_run::Model) {
                 ),
             )),
         };
-        if let Ok(done) = store::runs::finish(&inner.db, run.id, finish).await {
-            if let Err(e) = crate::sync::health::record_run_outcome(&inner.db, &done).await {
-                tracing::warn!("recording the run outcome failed: {}", e.public_message());
-            }
+        if let Ok(done) = crate::sync::health::finish_run(&inner.db, run.id, finish).await {
             inner.bus.publish(done, true);
         }
         return;

@@ -208,10 +208,38 @@ pub fn after_run(conn: &connection::Model, run: &sync_run::Model) -> Option<Afte
     }
 }
 
+/// Marks a run finished and applies its consequences to its connection in the same
+/// transaction, so whoever sees the run finished also sees the connection's failure count,
+/// schedule and health that follow from it. A failure to apply the consequences is logged
+/// and rolled back alone (a savepoint): the run is still recorded as finished.
+pub async fn finish_run(
+    db: &store::Db,
+    run_id: i64,
+    finish: store::runs::Finish<'_>,
+) -> AppResult<sync_run::Model> {
+    use sea_orm::TransactionTrait;
+    let txn = store::db::begin_write(db).await?;
+    let done = store::runs::finish(&txn, run_id, finish).await?;
+    let savepoint = txn.begin().await?;
+    match record_run_outcome(&savepoint, &done).await {
+        Ok(()) => savepoint.commit().await?,
+        Err(e) => {
+            tracing::warn!(
+                run_id,
+                "recording the run outcome failed: {}",
+                e.public_message()
+            );
+            savepoint.rollback().await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(done)
+}
+
 /// Applies a finished run's consequences to its connection (failure count, schedule
-/// pause, health). Called once per finished run, by whoever finished it.
-pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppResult<()> {
-    let conn = store::connections::get_unscoped(db, run.connection_id).await?;
+/// pause, health), inside the transaction that finishes it ([`finish_run`]).
+async fn record_run_outcome(txn: &impl ConnectionTrait, run: &sync_run::Model) -> AppResult<()> {
+    let conn = store::connections::get_unscoped(txn, run.connection_id).await?;
     let Some(after) = after_run(&conn, run) else {
         return Ok(());
     };
@@ -225,15 +253,14 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
     if unchanged {
         return Ok(());
     }
-    let txn = store::db::begin_write(db).await?;
     store::connections::record_failures(
-        &txn,
+        txn,
         conn.id,
         after.consecutive_failures,
         after.schedule_paused_reason,
     )
     .await?;
-    if after.enable_schedule && schedule::enable_by_default(&txn, &conn).await? {
+    if after.enable_schedule && schedule::enable_by_default(txn, &conn).await? {
         let event = RunEvent::info(
             "schedule_enabled",
             format!(
@@ -243,12 +270,11 @@ pub async fn record_run_outcome(db: &store::Db, run: &sync_run::Model) -> AppRes
                 conn.time_zone
             ),
         );
-        state::insert_events(&txn, run.account_id, run.connection_id, run.id, vec![event]).await?;
+        state::insert_events(txn, run.account_id, run.connection_id, run.id, vec![event]).await?;
     }
     if let Some((health, reason)) = after.health {
-        set(&txn, &conn, health, reason, Cause::Run(run)).await?;
+        set(txn, &conn, health, reason, Cause::Run(run)).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 

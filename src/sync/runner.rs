@@ -86,15 +86,7 @@ pub async fn execute(
             }
         }
     };
-    let done = store::runs::finish(db, run.id, finish).await?;
-    if let Err(e) = super::health::record_run_outcome(db, &done).await {
-        tracing::warn!(
-            run_id = run.id,
-            "recording the run outcome failed: {}",
-            e.public_message()
-        );
-    }
-    Ok(done)
+    super::health::finish_run(db, run.id, finish).await
 }
 
 /// The final stage text: a run that skipped records it could not handle says so.
