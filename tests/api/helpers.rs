@@ -243,14 +243,16 @@ impl TestApp {
             .servicetitan
     }
 
-    /// Creates a ServiceTitan sandbox connection through GraphQL; returns its id.
+    /// Creates a ServiceTitan sandbox connection through GraphQL; returns its id. Push on
+    /// save is off: tests using this helper drive their runs themselves (`run_sync`), and
+    /// a background push run would race them. `push_on_save.rs` tests the default.
     pub async fn sandbox_connection(&self, token: &str, name: &str, extra_config: Value) -> i64 {
         let mut config = json!({ "sandbox": true, "maxRetries": 3 });
         if let (Some(c), Some(extra)) = (config.as_object_mut(), extra_config.as_object()) {
             c.extend(extra.clone());
         }
         let d = self
-            .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: SERVICETITAN, config:$c, startSync: false }) { id } }", json!({ "n": name, "c": config }))
+            .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: SERVICETITAN, config:$c, startSync: false, pushOnSave: false }) { id } }", json!({ "n": name, "c": config }))
             .await;
         d["createConnection"]["id"]
             .as_str()

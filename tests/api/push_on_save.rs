@@ -338,3 +338,18 @@ async fn a_queued_push_run_survives_until_a_worker_starts() {
     );
     let _ = conn;
 }
+
+/// Push on save is on unless a connection is created with it off.
+#[tokio::test]
+async fn push_on_save_is_on_by_default() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let d = app
+        .gql_ok(
+            &token,
+            "mutation{ createConnection(input:{ name:\"default\", provider: SERVICETITAN, config:{ sandbox: true }, startSync: false }) { pushOnSave } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["createConnection"]["pushOnSave"], true);
+}
