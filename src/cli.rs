@@ -106,6 +106,18 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// The read load of `bench --scenario full_sync_under_read_load`, in its own process.
+    #[command(hide = true)]
+    BenchLoad {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        query: String,
+        #[arg(long)]
+        clients: usize,
+        #[arg(long)]
+        subscribers: usize,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -346,6 +358,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             scenarios,
             quick,
         } => crate::bench::run(store.into_settings(), scenarios, quick).await,
+        Command::BenchLoad {
+            url,
+            query,
+            clients,
+            subscribers,
+        } => {
+            crate::bench::load::child(url, query, clients, subscribers).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sync {
             store,
             connection,

@@ -157,7 +157,7 @@ fn scale(n: usize, quick: bool) -> usize {
     if quick { n / 10 } else { n }
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub(super) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     (h.value_at_quantile(q) as f64 / 1000.0 * 100.0).round() / 100.0
 }
 
@@ -165,6 +165,7 @@ pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result
     let mut f = match name {
         "emulator_alone" => emulator_alone(quick).await?,
         "full_sync_50k" => full_sync(settings, quick).await?,
+        "full_sync_under_read_load" => full_sync_under_read_load(settings, quick).await?,
         "incremental_1k_of_100k" => incremental(settings, quick).await?,
         "single_record" => single_record(settings, quick).await?,
         "graphql_items_first_100" => graphql_items(settings, quick).await?,
@@ -270,6 +271,68 @@ async fn full_sync(settings: &Settings, quick: bool) -> anyhow::Result<Figures> 
         ),
         ..Default::default()
     })
+}
+
+/// A 20k-material first full sync measured idle, then on a second server while 200
+/// GraphQL clients read items pages and 500 WebSocket subscribers listen (a tenth of
+/// each with --quick). The load runs in a child process (`bench-load`) so it does not
+/// share this process's CPU accounting; both servers hold 2,000 local items to read.
+async fn full_sync_under_read_load(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let n = scale(20_000, quick);
+    let (clients, subscribers) = if quick { (20, 50) } else { (200, 500) };
+    let local = 2_000;
+    let idle = harness(settings).await?;
+    super::fixtures::seed_local_items(&idle.state.db, idle.account_id, local).await?;
+    idle.emulator().seed(&materials(n));
+    let (idle_seconds, _) = idle.sync(RunMode::Full, RunParams::default()).await?;
+    drop(idle);
+    let h = harness(settings).await?;
+    super::fixtures::seed_local_items(&h.state.db, h.account_id, local).await?;
+    h.emulator().seed(&materials(n));
+    let token = h.token().await?;
+    let load =
+        super::load::LoadChild::start(&h.address, &token, ITEMS_PAGE, clients, subscribers).await?;
+    // Let the readers reach their steady state before the sync starts.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (loaded_seconds, run) = h.sync(RunMode::Full, RunParams::default()).await?;
+    let report = load.finish().await?;
+    let ratio = loaded_seconds / idle_seconds;
+    let met = ratio <= 3.0
+        && report.read_p99_ms <= 250.0
+        && report.errors == 0
+        && report.subscribers_connected == subscribers as u64;
+    Ok(Figures {
+        items: run.created as u64,
+        seconds: loaded_seconds,
+        per_second: run.created as f64 / loaded_seconds,
+        p50_ms: Some(report.read_p50_ms),
+        p99_ms: Some(report.read_p99_ms),
+        db: h.db_name(),
+        target: json!({ "ratio_max": 3.0, "read_p99_ms_max": 250, "clients": clients, "subscribers": subscribers }),
+        met,
+        load: Some(json!({
+            "idle_seconds": round2(idle_seconds),
+            "loaded_seconds": round2(loaded_seconds),
+            "ratio": round2(ratio),
+            "reads": report.reads,
+            "reads_per_second": round2(report.reads as f64 / report.seconds),
+            "read_p50_ms": report.read_p50_ms,
+            "read_p99_ms": report.read_p99_ms,
+            "errors": report.errors,
+            "refused_503": report.refused_503,
+            "subscribers_connected": report.subscribers_connected,
+        })),
+        note: Some(
+            "seconds: the loaded sync; p50/p99: the readers' answered pages (503s excluded, \
+             counted in load.refused_503); load generator in a child process on the same cores"
+                .into(),
+        ),
+        ..Default::default()
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 async fn incremental(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
