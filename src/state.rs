@@ -34,4 +34,6 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Size, cost and time limits every GraphQL operation passes first.
     pub query_guard: Arc<QueryGuard>,
+    /// GraphQL-over-HTTP execution slots and their queue (`web::admission`).
+    pub admission: Arc<crate::web::admission::Admission>,
 }
