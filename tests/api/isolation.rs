@@ -213,3 +213,50 @@ async fn each_page_event_carries_its_apply_time() {
     }
     assert_eq!(fetched, 1_200);
 }
+
+/// `bench --scenario NAME` prints only its JSON line on stdout (logs go to stderr), so
+/// `… | jq` works; the scenario under read load runs end to end at its --quick size, with
+/// its load generator in a child process, on the database the suite runs on.
+#[tokio::test]
+async fn bench_scenario_prints_only_json_on_stdout() {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricebook-sync"));
+    cmd.args([
+        "bench",
+        "--scenario",
+        "full_sync_under_read_load",
+        "--quick",
+    ])
+    // Info logs on: they must not reach stdout.
+    .env("RUST_LOG", "info")
+    .env_remove("DATABASE_URL");
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        cmd.arg("--database-url").arg(url);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
+        .await
+        .expect("the quick scenario ends")
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(!stderr.is_empty(), "the logs went somewhere: stderr");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stdout, nothing else: {stdout}");
+    let figures: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    assert_eq!(figures["scenario"], "full_sync_under_read_load");
+    let load = &figures["load"];
+    assert!(load["idle_seconds"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(load["loaded_seconds"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(load["ratio"].is_number(), "{figures}");
+    assert!(
+        load["reads"].as_u64().unwrap() > 0,
+        "the readers read: {figures}"
+    );
+    assert_eq!(load["errors"], 0, "{figures}");
+    assert_eq!(load["subscribers_connected"], 50, "{figures}");
+    assert_eq!(figures["target"]["ratio_max"], 3.0);
+    assert_eq!(figures["target"]["read_p99_ms_max"], 250);
+    assert_eq!(figures["items"], 2_000);
+}
