@@ -13,6 +13,7 @@ use crate::sandbox::Sandboxes;
 use crate::state::AppState;
 use crate::store::{self, Db};
 use crate::web;
+use crate::web::stream_quota::StreamQuota;
 use axum::Router;
 use axum::routing::get;
 use entity::enums::Role;
@@ -159,6 +160,7 @@ fn build_state(
             Duration::from_secs(settings.query_timeout_seconds.max(1)),
         )),
         admission: Arc::new(web::admission::Admission::from_settings(&settings)),
+        streams: StreamQuota::new(settings.max_streams_per_credential),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),
     };

@@ -61,6 +61,14 @@ pub struct Settings {
     /// Seconds between the server's `ping` messages on a subscription WebSocket.
     #[arg(long, env = "PRICEBOOK_WS_KEEPALIVE_SECONDS", default_value_t = 15)]
     pub ws_keepalive_seconds: u64,
+    /// Subscription WebSockets and run-event streams one credential (a user's sessions, or
+    /// one API key) may hold open at once on an instance; more are refused (`RATE_LIMITED`).
+    #[arg(
+        long,
+        env = "PRICEBOOK_MAX_STREAMS_PER_CREDENTIAL",
+        default_value_t = 1000
+    )]
+    pub max_streams_per_credential: usize,
     /// Browser origins allowed to call the API from another site (CORS), comma-separated,
     /// e.g. `https://acme.retool.com,http://localhost:3000`; `*` allows any. Default: none.
     #[arg(
@@ -234,6 +242,7 @@ impl Settings {
             cors_origins: Vec::new(),
             ws_init_timeout_seconds: 10,
             ws_keepalive_seconds: 15,
+            max_streams_per_credential: 1000,
             query_timeout_seconds: 30,
             public_introspection: false,
             retention_days: 90,

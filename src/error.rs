@@ -206,7 +206,7 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.public_message() } });
         let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("5"),

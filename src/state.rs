@@ -13,6 +13,7 @@ use crate::graphql::guard::QueryGuard;
 use crate::jobs::Jobs;
 use crate::sandbox::Sandboxes;
 use crate::store::{self, Db};
+use crate::web::stream_quota::StreamQuota;
 use std::sync::Arc;
 
 /// Everything a request handler or resolver needs; cheap to clone.
@@ -36,4 +37,6 @@ pub struct AppState {
     pub query_guard: Arc<QueryGuard>,
     /// GraphQL-over-HTTP execution slots and their queue (`web::admission`).
     pub admission: Arc<crate::web::admission::Admission>,
+    /// Open WebSockets and event streams per credential.
+    pub streams: Arc<StreamQuota>,
 }

@@ -106,19 +106,20 @@ async fn authenticate(state: &AppState, bearer: Option<&str>) -> Authentication 
         .await
 }
 
-/// `Forbidden: <why>`, within the 123 bytes a close frame's reason may hold.
+/// `Forbidden: <why>`.
 fn forbidden_reason(why: Option<&str>) -> String {
-    let mut reason = match why {
+    match why {
         Some(why) => format!("Forbidden: {why}"),
         None => "Forbidden".to_owned(),
-    };
+    }
+}
+
+/// A close frame; `reason` is cut to the 123 bytes a close frame may carry.
+fn close(code: u16, reason: &str) -> Message {
+    let mut reason = reason.to_owned();
     while reason.len() > 123 {
         reason.pop();
     }
-    reason
-}
-
-fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
@@ -192,6 +193,8 @@ async fn serve(socket: WebSocket, state: AppState) {
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
     // The credential of an acknowledged `connection_init`.
     let mut bearer: Option<Option<String>> = None;
+    // The socket's place in its credential's stream quota, held until it closes.
+    let mut _permit = None;
     let mut operations: HashMap<String, JoinHandle<()>> = HashMap::new();
     let (done_tx, mut done) = mpsc::unbounded_channel::<String>();
 
@@ -229,10 +232,15 @@ async fn serve(socket: WebSocket, state: AppState) {
                         }
                         let offered = bearer_of(&payload);
                         match authenticate(&state, offered.as_deref()).await {
-                            Authentication::Caller(_) => {
-                                bearer = Some(offered);
-                                let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
-                            }
+                            Authentication::Caller(caller) => match state.streams.open(&caller) {
+                                Ok(permit) => {
+                                    _permit = Some(permit);
+                                    bearer = Some(offered);
+                                    let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
+                                }
+                                // 1013 "Try Again Later": clients reconnect with backoff.
+                                Err(e) => break close(1013, &e.public_message()),
+                            },
                             refused => {
                                 let why = refused.caller().err().map(|e| e.public_message());
                                 break close(4403, &forbidden_reason(why.as_deref()));
@@ -405,9 +413,12 @@ async fn serve_legacy(socket: WebSocket, state: AppState, protocol: GraphQLProto
         .on_connection_init(move |payload| async move {
             let offered = bearer_of(&payload);
             match authenticate(&state, offered.as_deref()).await {
-                Authentication::Caller(_) => {
+                Authentication::Caller(caller) => {
+                    let permit = state.streams.open(&caller)?;
                     let mut data = Data::default();
                     data.insert(Bearer(offered));
+                    // Session data lives as long as the socket: so does its quota place.
+                    data.insert(permit);
                     Ok(data)
                 }
                 other => {

@@ -10,5 +10,6 @@ pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod sse;
+pub mod stream_quota;
 pub mod ui;
 pub mod webhooks;

@@ -59,6 +59,10 @@ pub async fn run_events(
     if !current.status.is_active() && seen_the_end(&headers, &current) {
         return StatusCode::NO_CONTENT.into_response();
     }
+    let permit = match state.streams.open(&caller) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     let mut first = true;
     let events = run_progress(current, updates).map(move |run| {
         let name = if run.0.status.is_active() {
@@ -77,6 +81,8 @@ pub async fn run_events(
     });
     // A credential revoked while the stream runs ends it; the client's reconnect is refused.
     let until_revoked = async move {
+        // The stream's place is held for as long as the response body lives.
+        let _permit = permit;
         let still_valid = || async { holder(&state, &query, &headers, run_id).await.is_ok() };
         until_revoked(revocations, &caller, still_valid).await;
     };

@@ -635,6 +635,22 @@ async fn claims_are_worked_on_by_editors_and_scoped_to_their_account() {
     assert_eq!(none["amazonClaims"]["totalCount"], 0);
     assert_eq!(none["amazonReimbursements"]["totalCount"], 0);
 
+    // A day range that ends before it starts is refused, not answered as an empty page.
+    for list in ["amazonClaims", "amazonReimbursements"] {
+        let backwards = app
+            .gql(
+                Some(&token),
+                &format!("{{ {list}(from: \"2026-05-02\", to: \"2026-05-01\") {{ totalCount }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            error_code(&backwards),
+            "BAD_USER_INPUT",
+            "{list}: {backwards}"
+        );
+    }
+
     // Not an Amazon connection: refused clearly.
     let st = app.sandbox_connection(&token, "st", json!({})).await;
     let wrong = app

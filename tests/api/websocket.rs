@@ -203,3 +203,70 @@ async fn operations_answer_next_then_complete_or_one_error() {
     assert_eq!(again["id"], "h");
     assert_eq!(again["type"], "next");
 }
+
+/// One credential holds a bounded number of open sockets and event streams: past the limit
+/// a socket closes `1013` (try again later) and an event stream answers `429 RATE_LIMITED`
+/// with `Retry-After`; another credential is unaffected, and a closed socket frees its place.
+#[tokio::test]
+async fn one_credential_holds_a_bounded_number_of_open_streams() {
+    use pricebook_sync::sandbox::faults::FaultKind;
+    let app = TestApp::spawn_with(|s| s.max_streams_per_credential = 2).await;
+    let admin = app.admin_token().await;
+    let viewer = app
+        .user_token("default", "viewer@a.test", entity::enums::Role::Viewer)
+        .await;
+    let conn = app.sandbox_connection(&admin, "slow", json!({})).await;
+    // A slow upstream keeps the run (and so its event stream) going.
+    app.emulator().faults().push(FaultKind::Latency(1_000), 30);
+    let run = app.start_sync(&admin, conn, "FULL").await["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = format!("{}/api/sync/runs/{run}/events", app.address);
+    let stream = |token: &str| app.client.get(&events).bearer_auth(token).send();
+
+    let first = stream(&viewer).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let mut socket = open(&app).await;
+    init(&mut socket, &viewer).await;
+
+    let refused = stream(&viewer).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "RATE_LIMITED", "{body}");
+    let mut over = open(&app).await;
+    send(
+        &mut over,
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {viewer}") } }),
+    )
+    .await;
+    assert_eq!(close_code(&mut over).await, 1013);
+
+    // Another credential has places of its own.
+    let mut admins = open(&app).await;
+    init(&mut admins, &admin).await;
+
+    // Closing the socket gives its place back.
+    socket.close(None).await.unwrap();
+    let mut freed = false;
+    for _ in 0..50 {
+        let mut again = open(&app).await;
+        send(
+            &mut again,
+            json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {viewer}") } }),
+        )
+        .await;
+        let frame = tokio::time::timeout(Duration::from_secs(10), again.next())
+            .await
+            .unwrap();
+        if let Some(Ok(Message::Text(t))) = frame {
+            assert!(t.as_str().contains("connection_ack"), "{t}");
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(freed, "a closed socket's place was never given back");
+    drop(first);
+}
