@@ -109,12 +109,16 @@ pub enum Command {
     /// The read load of `bench --scenario full_sync_under_read_load`, in its own process.
     #[command(hide = true)]
     BenchLoad {
+        /// The server's base URL (`http://127.0.0.1:PORT`).
         #[arg(long)]
         url: String,
+        /// The GraphQL query each reader posts in a loop.
         #[arg(long)]
         query: String,
+        /// Closed-loop GraphQL readers.
         #[arg(long)]
         clients: usize,
+        /// WebSocket subscribers to `syncEvents`.
         #[arg(long)]
         subscribers: usize,
     },
