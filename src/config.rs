@@ -108,7 +108,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "PRICEBOOK_GRAPHQL_QUEUE_TIMEOUT_MS",
-        default_value_t = 1000
+        default_value_t = 200
     )]
     pub graphql_queue_timeout_ms: u64,
 }
@@ -249,7 +249,7 @@ impl Settings {
             insecure_feed_urls: true,
             graphql_concurrency: 0,
             graphql_queue: 64,
-            graphql_queue_timeout_ms: 1000,
+            graphql_queue_timeout_ms: 200,
         }
     }
 }
