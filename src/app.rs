@@ -42,6 +42,10 @@ impl Application {
         let keys = keys::load_or_generate(&settings)?;
         let (db, queries) = store::db::connect_counted(&settings.resolved_database_url()).await?;
         store::db::migrate(&db).await?;
+        // After the migrations: the sync workers' own pool opens the migrated database.
+        let sync_db =
+            store::db::connect_sync_pool(&settings.resolved_database_url(), settings.workers)
+                .await?;
         bootstrap_admin(&db, &settings).await?;
         let public_url = settings.public_url(listener.local_addr()?);
         let seed = match &settings.sandbox_seed {
@@ -52,7 +56,7 @@ impl Application {
             ),
             None => None,
         };
-        let state = build_state(db, queries, settings, keys, public_url);
+        let state = build_state(db, sync_db, queries, settings, keys, public_url);
         let mut router = router(state.clone());
         if let Some(sandboxes) = &state.sandboxes {
             if let Some(seed) = &seed {
@@ -129,6 +133,7 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
 
 fn build_state(
     db: Db,
+    sync_db: Db,
     queries: store::db::QueryCounter,
     settings: Settings,
     keys: keys::Keys,
@@ -137,8 +142,9 @@ fn build_state(
     let secrets = SecretBox::new(&keys.encryption_key);
     let registry = Registry::new(secrets.clone(), public_url);
     let mut state = AppState {
+        // The sync workers write through their own pool: API readers cannot starve them.
         jobs: Jobs::with_lease(
-            db.clone(),
+            sync_db,
             registry.clone(),
             Duration::from_secs(settings.lease_seconds.max(1)),
         ),
@@ -155,6 +161,7 @@ fn build_state(
             settings.public_introspection,
             Duration::from_secs(settings.query_timeout_seconds.max(1)),
         )),
+        admission: Arc::new(web::admission::Admission::from_settings(&settings)),
         streams: StreamQuota::new(settings.max_streams_per_credential),
         settings: Arc::new(settings),
         schema: graphql::build_schema(None),

@@ -106,6 +106,22 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// The read load of `bench --scenario full_sync_under_read_load`, in its own process.
+    #[command(hide = true)]
+    BenchLoad {
+        /// The server's base URL (`http://127.0.0.1:PORT`).
+        #[arg(long)]
+        url: String,
+        /// The GraphQL query each reader posts in a loop.
+        #[arg(long)]
+        query: String,
+        /// Closed-loop GraphQL readers.
+        #[arg(long)]
+        clients: usize,
+        /// WebSocket subscribers to `syncEvents`.
+        #[arg(long)]
+        subscribers: usize,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -346,6 +362,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             scenarios,
             quick,
         } => crate::bench::run(store.into_settings(), scenarios, quick).await,
+        Command::BenchLoad {
+            url,
+            query,
+            clients,
+            subscribers,
+        } => {
+            crate::bench::load::child(url, query, clients, subscribers).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sync {
             store,
             connection,

@@ -99,6 +99,22 @@ pub struct Settings {
     /// otherwise).
     #[arg(long, env = "PRICEBOOK_INSECURE_ALERT_URLS")]
     pub insecure_alert_urls: bool,
+    /// GraphQL HTTP operations executing at once; 0 picks 2 × CPU cores (at least 4).
+    /// More wait in the queue, so a burst of dashboards cannot starve the sync workers.
+    #[arg(long, env = "PRICEBOOK_GRAPHQL_CONCURRENCY", default_value_t = 0)]
+    pub graphql_concurrency: usize,
+    /// GraphQL HTTP operations allowed to wait for an execution slot; one more is answered
+    /// `503` (`RATE_LIMITED`, `Retry-After`) at once.
+    #[arg(long, env = "PRICEBOOK_GRAPHQL_QUEUE", default_value_t = 64)]
+    pub graphql_queue: usize,
+    /// Longest an operation waits in the queue, in milliseconds; then it is answered `503`
+    /// (`RATE_LIMITED`, `Retry-After`) instead of waiting on.
+    #[arg(
+        long,
+        env = "PRICEBOOK_GRAPHQL_QUEUE_TIMEOUT_MS",
+        default_value_t = 200
+    )]
+    pub graphql_queue_timeout_ms: u64,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after. A path or a
@@ -236,6 +252,9 @@ impl Settings {
             retention_days: 90,
             insecure_feed_urls: true,
             insecure_alert_urls: true,
+            graphql_concurrency: 0,
+            graphql_queue: 64,
+            graphql_queue_timeout_ms: 200,
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum AppError {
     NotFound(String),
     BadUserInput(String),
     RateLimited(String),
+    /// The server is at its GraphQL admission limit (`web::admission`): answered `503`
+    /// with `Retry-After`, under the same code as other rate limits.
+    Overloaded(String),
     /// Over a query size, depth or cost limit; refused before it ran.
     QueryTooComplex(String),
     /// A query ran past its time budget and was stopped.
@@ -54,7 +57,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
-            Self::RateLimited(_) => "RATE_LIMITED",
+            Self::RateLimited(_) | Self::Overloaded(_) => "RATE_LIMITED",
             Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
             Self::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
@@ -85,7 +88,7 @@ impl AppError {
             }
             Self::ReconnectRequired(_) => StatusCode::CONFLICT,
             Self::Cancelled(_) | Self::FieldOwnedRemotely(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +113,7 @@ impl AppError {
             | Self::NotFound(m)
             | Self::BadUserInput(m)
             | Self::RateLimited(m)
+            | Self::Overloaded(m)
             | Self::QueryTooComplex(m)
             | Self::QueryTimeout(m)
             | Self::ConflictStale(m)

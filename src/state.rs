@@ -35,6 +35,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Size, cost and time limits every GraphQL operation passes first.
     pub query_guard: Arc<QueryGuard>,
+    /// GraphQL-over-HTTP execution slots and their queue (`web::admission`).
+    pub admission: Arc<crate::web::admission::Admission>,
     /// Open WebSockets and event streams per credential.
     pub streams: Arc<StreamQuota>,
 }

@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 mod fulfil_shiphero;
+pub mod load;
 mod recoveries;
 mod scenarios;
 
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 pub const ALL: &[&str] = &[
     "emulator_alone",
     "full_sync_50k",
+    "full_sync_under_read_load",
     "incremental_1k_of_100k",
     "single_record",
     "graphql_items_first_100",
@@ -37,6 +39,9 @@ pub struct Figures {
     pub peak_rss_mb: f64,
     pub db: String,
     pub target: serde_json::Value,
+    /// The figures of a scenario under load (`full_sync_under_read_load`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<serde_json::Value>,
     pub met: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

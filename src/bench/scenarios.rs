@@ -27,8 +27,17 @@ const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "bench-password";
 
 async fn harness(base: &Settings) -> anyhow::Result<Harness> {
+    harness_with(base, |_| {}).await
+}
+
+/// [`harness`] with the server's settings changed first.
+async fn harness_with(
+    base: &Settings,
+    configure: impl FnOnce(&mut Settings),
+) -> anyhow::Result<Harness> {
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::for_dir(dir.path());
+    configure(&mut settings);
     settings.admin_email = Some(EMAIL.into());
     settings.admin_password = Some(PASSWORD.into());
     settings.workers = 2;
@@ -158,7 +167,7 @@ fn scale(n: usize, quick: bool) -> usize {
     if quick { n / 10 } else { n }
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub(super) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     (h.value_at_quantile(q) as f64 / 1000.0 * 100.0).round() / 100.0
 }
 
@@ -166,6 +175,7 @@ pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result
     let mut f = match name {
         "emulator_alone" => emulator_alone(quick).await?,
         "full_sync_50k" => full_sync(settings, quick).await?,
+        "full_sync_under_read_load" => full_sync_under_read_load(settings, quick).await?,
         "incremental_1k_of_100k" => incremental(settings, quick).await?,
         "single_record" => single_record(settings, quick).await?,
         "graphql_items_first_100" => graphql_items(settings, quick).await?,
@@ -271,6 +281,109 @@ async fn full_sync(settings: &Settings, quick: bool) -> anyhow::Result<Figures> 
         ),
         ..Default::default()
     })
+}
+
+/// A 20k-material first full sync measured idle, then on a second server while 200
+/// GraphQL clients read items pages and 500 WebSocket subscribers listen (a tenth of
+/// each with --quick). The load runs in a child process (`bench-load`) so it does not
+/// share this process's CPU accounting; every server holds 2,000 local items to read.
+/// Without --quick a third server runs the same with admission control off (execution
+/// slots for every client), for the before/after ratio within one run.
+async fn full_sync_under_read_load(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let n = scale(20_000, quick);
+    let (clients, subscribers) = if quick { (20, 50) } else { (200, 500) };
+    let idle = seeded(settings, n, |_| {}).await?;
+    let (idle_seconds, _) = idle.sync(RunMode::Full, RunParams::default()).await?;
+    // Its workers stop polling, so they cost the loaded runs nothing.
+    idle.state.jobs.shutdown();
+    let (loaded_seconds, created, report, db) =
+        sync_under_load(settings, n, clients, subscribers, |_| {}).await?;
+    let ratio = loaded_seconds / idle_seconds;
+    let met = ratio <= 3.0
+        && report.read_p99_ms <= 250.0
+        && report.errors == 0
+        && report.subscribers_connected == subscribers as u64;
+    let mut load = json!({
+        "idle_seconds": round2(idle_seconds),
+        "loaded_seconds": round2(loaded_seconds),
+        "ratio": round2(ratio),
+        "reads": report.reads,
+        "reads_per_second": round2(report.reads as f64 / report.seconds),
+        "read_p50_ms": report.read_p50_ms,
+        "read_p99_ms": report.read_p99_ms,
+        "errors": report.errors,
+        "refused_503": report.refused_503,
+        "subscribers_connected": report.subscribers_connected,
+    });
+    if !quick {
+        let (seconds, _, r, _) = sync_under_load(settings, n, clients, subscribers, |s| {
+            s.graphql_concurrency = clients * 2;
+            s.graphql_queue = 0;
+        })
+        .await?;
+        load["without_admission"] = json!({
+            "loaded_seconds": round2(seconds),
+            "ratio": round2(seconds / idle_seconds),
+            "reads_per_second": round2(r.reads as f64 / r.seconds),
+            "read_p50_ms": r.read_p50_ms,
+            "read_p99_ms": r.read_p99_ms,
+            "errors": r.errors,
+        });
+    }
+    Ok(Figures {
+        items: created,
+        seconds: loaded_seconds,
+        per_second: created as f64 / loaded_seconds,
+        p50_ms: Some(report.read_p50_ms),
+        p99_ms: Some(report.read_p99_ms),
+        db,
+        target: json!({ "ratio_max": 3.0, "read_p99_ms_max": 250, "clients": clients, "subscribers": subscribers }),
+        met,
+        load: Some(load),
+        note: Some(
+            "seconds: the loaded sync; p50/p99: the readers' answered pages (503s excluded, \
+             counted in load.refused_503); load generator in a child process on the same cores"
+                .into(),
+        ),
+        ..Default::default()
+    })
+}
+
+/// A server with 2,000 local items and `n` remote materials waiting in the emulator.
+async fn seeded(
+    settings: &Settings,
+    n: usize,
+    configure: impl FnOnce(&mut Settings),
+) -> anyhow::Result<Harness> {
+    let h = harness_with(settings, configure).await?;
+    super::fixtures::seed_local_items(&h.state.db, h.account_id, 2_000).await?;
+    h.emulator().seed(&materials(n));
+    Ok(h)
+}
+
+/// A first full sync of `n` while the child load runs: (seconds, created, load, db).
+async fn sync_under_load(
+    settings: &Settings,
+    n: usize,
+    clients: usize,
+    subscribers: usize,
+    configure: impl FnOnce(&mut Settings),
+) -> anyhow::Result<(f64, u64, super::load::LoadReport, String)> {
+    let h = seeded(settings, n, configure).await?;
+    let token = h.token().await?;
+    let load =
+        super::load::LoadChild::start(&h.address, &token, ITEMS_PAGE, clients, subscribers).await?;
+    // Let the readers reach their steady state before the sync starts.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let synced = h.sync(RunMode::Full, RunParams::default()).await;
+    let report = load.finish().await?;
+    h.state.jobs.shutdown();
+    let (seconds, run) = synced?;
+    Ok((seconds, run.created as u64, report, h.db_name()))
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 async fn incremental(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {

@@ -82,13 +82,28 @@ fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
 
 /// [`connect`], also answering the pool's statement counter.
 pub async fn connect_counted(url: &str) -> anyhow::Result<(Db, QueryCounter)> {
+    connect_sized(url, None).await
+}
+
+/// The sync workers' own pool (`jobs`): the API's readers can hold every connection of
+/// the API pool and the syncs still get theirs. On SQLite it is the sync's writer
+/// connection(s) beside WAL readers; on PostgreSQL a second, small pool.
+pub async fn connect_sync_pool(url: &str, workers: usize) -> anyhow::Result<Db> {
+    // Each worker's run and its heartbeat, plus the claim loop, the scheduler, retention
+    // and (PostgreSQL) the progress bus's LISTEN connection.
+    let size = (workers as u32) * 2 + 3;
+    Ok(connect_sized(url, Some(size)).await?.0)
+}
+
+/// [`connect_counted`] with a chosen number of connections (default: 4 per core, ≥ 8).
+pub async fn connect_sized(url: &str, size: Option<u32>) -> anyhow::Result<(Db, QueryCounter)> {
     prepare_sqlite_file(url)?;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(2);
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections((cores * 4).max(8))
+        .max_connections(size.unwrap_or((cores * 4).max(8)))
         .min_connections(1)
         .connect_timeout(ACQUIRE_TIMEOUT)
         .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -547,6 +547,14 @@ impl Run<'_> {
                 );
                 runs::save_checkpoint(&txn, self.spec.run_id, snapshot).await?;
             }
+            let applied_in = started.elapsed() - fetched_in;
+            outcome.events.push(page_event(
+                entity.name,
+                page_no,
+                &outcome.counters,
+                fetched_in,
+                applied_in,
+            ));
             self.store_events(&txn, &mut outcome).await?;
             txn.commit().await?;
             tracing::info!(
@@ -556,7 +564,7 @@ impl Run<'_> {
                 outcome.counters.fetched,
                 entity.name,
                 fetched_in.as_secs_f64(),
-                (started.elapsed() - fetched_in).as_secs_f64()
+                applied_in.as_secs_f64()
             );
             self.tracker.page_done(&stage, &outcome.counters);
             self.keep_statistics_fresh(outcome.counters.created).await?;
@@ -877,4 +885,34 @@ impl Run<'_> {
         }
         Ok(ids)
     }
+}
+
+/// The `page_applied` event of one listed page: how long the upstream took to answer
+/// (`fetchMs`) and how long categorising and writing it took before its commit
+/// (`applyMs`), so a slow run shows which side was slow and from which page on.
+fn page_event(
+    entity: &str,
+    page: u32,
+    counters: &Counters,
+    fetched_in: std::time::Duration,
+    applied_in: std::time::Duration,
+) -> RunEvent {
+    let (fetch_ms, apply_ms) = (fetched_in.as_millis() as u64, applied_in.as_millis() as u64);
+    let mut event = RunEvent::info(
+        "page_applied",
+        format!(
+            "{entity} page {page}: {} records fetched in {fetch_ms} ms, applied in {apply_ms} ms",
+            counters.fetched
+        ),
+    );
+    event.details = serde_json::json!({
+        "entityType": entity,
+        "page": page,
+        "fetched": counters.fetched,
+        "created": counters.created,
+        "updated": counters.updated,
+        "fetchMs": fetch_ms,
+        "applyMs": apply_ms,
+    });
+    event
 }

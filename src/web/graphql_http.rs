@@ -46,6 +46,11 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
             wants_graphql_response,
         );
     }
+    // Admitted before the body is read: a refusal costs next to nothing.
+    let _slot = match state.admission.enter().await {
+        Ok(slot) => slot,
+        Err(refusal) => return overloaded(refusal, wants_graphql_response),
+    };
     let mut gql_request = match parse(req, state.settings.max_body_bytes).await {
         Ok(r) => r,
         Err((status, message)) => {
@@ -212,6 +217,22 @@ fn request_error(
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_error(status, body, graphql_response)
+}
+
+/// `503`, `RATE_LIMITED`, `Retry-After`: the admission limit, answered without executing.
+fn overloaded(refusal: crate::web::admission::Refusal, graphql_response: bool) -> Response {
+    let error = crate::error::AppError::Overloaded(refusal.message().into());
+    let mut resp = request_error(
+        error.status(),
+        error.code(),
+        &error.public_message(),
+        graphql_response,
+    );
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::web::admission::RETRY_AFTER_SECONDS),
+    );
+    resp
 }
 
 fn json_error(status: StatusCode, body: serde_json::Value, graphql_response: bool) -> Response {

@@ -1,5 +1,6 @@
 //! Non-GraphQL HTTP: health, metrics, the GraphQL transports, CSV exports, and the admin UI.
 
+pub mod admission;
 pub mod cors;
 pub mod csrf;
 pub mod export;

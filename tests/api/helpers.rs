@@ -64,6 +64,10 @@ impl TestApp {
         // Schedules are on after a first full sync: a test crossing a quarter hour must not
         // get a scheduled run it did not ask for. Schedule tests call `scheduler_tick`.
         settings.scheduler = false;
+        // Tests fire bursts of concurrent requests on a busy debug build: admission control
+        // queues them instead of answering 503 after 200 ms. The admission tests
+        // (`isolation`) set their own limits.
+        settings.graphql_queue_timeout_ms = 30_000;
         configure(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -19,6 +19,7 @@ mod helpers;
 mod hostile;
 mod http;
 mod instances;
+mod isolation;
 mod items;
 mod jobber;
 mod jobs;
