@@ -531,7 +531,7 @@ async fn upstream_echoed_secrets_never_reach_the_database_the_logs_or_the_api() 
     let created = app
         .gql(
             Some(&token),
-            "mutation($s: JSON) { createConnection(input: { name: \"st\", provider: SERVICETITAN, config: { sandbox: true, maxRetries: 1 }, secrets: $s, startSync: false }) { id } }",
+            "mutation($s: JSON) { createConnection(input: { name: \"st\", provider: SERVICETITAN, config: { sandbox: true, maxRetries: 1 }, secrets: $s, startSync: false, pushOnSave: false }) { id } }",
             json!({ "s": {
                 "clientId": SANDBOX_CLIENT_ID,
                 "clientSecret": SANDBOX_CLIENT_SECRET,

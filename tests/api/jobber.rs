@@ -34,7 +34,7 @@ pub async fn connect(app: &TestApp, token: &str, name: &str, extra: Value) -> (i
         c.extend(e.clone());
     }
     let d = app
-        .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: JOBBER, config:$c, startSync: false }) { id } }", json!({ "n": name, "c": config }))
+        .gql_ok(token, "mutation($n:String!,$c:JSON!){ createConnection(input:{ name:$n, provider: JOBBER, config:$c, startSync: false, pushOnSave: false }) { id } }", json!({ "n": name, "c": config }))
         .await;
     let id = d["createConnection"]["id"].as_str().unwrap().to_owned();
     let pair = jobber(app).issue_tokens().unwrap();

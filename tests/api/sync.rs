@@ -484,7 +484,7 @@ async fn incremental_since_rereads_exactly_the_records_modified_after_it() {
     let full_since = start("FULL", conn, since.to_rfc3339()).await;
     assert_eq!(error_code(&full_since), "BAD_USER_INPUT", "{full_since}");
     let jobber = app
-        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"j\", provider: JOBBER, config:{ sandbox: true }, startSync: false }) { id } }", json!({}))
+        .gql_ok(&token, "mutation{ createConnection(input:{ name:\"j\", provider: JOBBER, config:{ sandbox: true }, startSync: false, pushOnSave: false }) { id } }", json!({}))
         .await;
     let jobber: i64 = jobber["createConnection"]["id"]
         .as_str()
