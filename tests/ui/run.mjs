@@ -974,8 +974,15 @@ scenario('CSV import: the connection says when it is required, and applying is i
       await go(page, '/import');
       await page.getByTestId('csv-file').setInputFiles(file);
       await page.getByTestId('csv-target').selectOption('ITEM_COSTS');
-      const label = await page.getByTestId('csv-connection').locator('xpath=..').innerText();
-      assert(/Connection \(required\)/.test(label) && /has \d+ connections/.test(label), `connection field says: ${label}`);
+      // The hint follows the chosen target and the loaded connections: give it time to render.
+      const field = page.getByTestId('csv-connection').locator('xpath=..');
+      const says = (text) => /Connection \(required\)/.test(text) && /has \d+ connections/.test(text);
+      let label = await field.innerText();
+      for (let i = 0; i < 50 && !says(label); i += 1) {
+        await page.waitForTimeout(100);
+        label = await field.innerText();
+      }
+      assert(says(label), `connection field says: ${label}`);
       await page.getByRole('button', { name: 'Preview (dry run)' }).click();
       await page.getByTestId('csv-error').filter({ hasText: /Choose the connection/ }).waitFor();
       await a11y(page, 'CSV connection required');
