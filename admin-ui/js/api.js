@@ -47,7 +47,29 @@ function authHeaders(auth) {
   return { authorization: `Bearer ${token}` };
 }
 
-async function send(init, auth) {
+// A `503` with `RATE_LIMITED` is the server's admission control refusing a request before
+// running it, so sending it again is safe, mutations included: the page waits the
+// `Retry-After` it was given (bounded) a few times before it shows the error.
+const BUSY_RETRIES = 4;
+const BUSY_WAIT_MAX_MS = 5000;
+
+function busyWaitMs(response) {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000, BUSY_WAIT_MAX_MS);
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+    }, { once: true });
+  });
+}
+
+async function fetchBody(init) {
   let response;
   try {
     response = await fetch(GRAPHQL_URL(), init);
@@ -60,6 +82,16 @@ async function send(init, auth) {
     body = await response.json();
   } catch {
     throw new ApiError(`The server answered ${response.status} without a GraphQL body.`, `HTTP_${response.status}`);
+  }
+  return { response, body };
+}
+
+async function send(init, auth) {
+  let { response, body } = await fetchBody(init);
+  for (let retry = 0; retry < BUSY_RETRIES && response.status === 503
+    && body?.errors?.[0]?.extensions?.code === 'RATE_LIMITED'; retry += 1) {
+    await sleep(busyWaitMs(response), init.signal);
+    ({ response, body } = await fetchBody(init));
   }
   if (body.errors && body.errors.length) {
     const first = body.errors[0];

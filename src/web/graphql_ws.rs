@@ -372,13 +372,30 @@ async fn gated_stream(
         Ok(a) => a,
         Err(refusal) => return one(*refusal),
     };
-    let mut results = state.schema.execute_stream(request);
-    if analysis.and_then(|a| a.operation) == Some(OperationType::Query) {
-        let answer = guard
-            .within_budget(async move { results.next().await.unwrap_or_default() })
-            .await;
-        return one(answer);
+    let operation = analysis.and_then(|a| a.operation);
+    if operation != Some(OperationType::Subscription) {
+        // A query or mutation holds an execution slot as it would over HTTP; a
+        // subscription lives long and is bounded by the stream quota instead.
+        let admission = state.admission.clone();
+        let schema = state.schema.clone();
+        return stream::once(async move {
+            let _slot = match admission.enter().await {
+                Ok(slot) => slot,
+                Err(refusal) => {
+                    return error_response(AppError::Overloaded(refusal.message().into()));
+                }
+            };
+            let mut results = schema.execute_stream(request);
+            let answer = async move { results.next().await.unwrap_or_default() };
+            if operation == Some(OperationType::Query) {
+                guard.within_budget(answer).await
+            } else {
+                answer.await
+            }
+        })
+        .boxed();
     }
+    let results = state.schema.execute_stream(request);
     let stopped = Arc::new(AtomicBool::new(false));
     let flag = stopped.clone();
     let until_revoked = async move {

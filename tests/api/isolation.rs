@@ -260,3 +260,45 @@ async fn bench_scenario_prints_only_json_on_stdout() {
     assert_eq!(figures["target"]["read_p99_ms_max"], 250);
     assert_eq!(figures["items"], 2_000);
 }
+
+/// A query or mutation sent over a subscription socket takes the same execution slots as
+/// over HTTP: with every slot busy it is answered `RATE_LIMITED` at once rather than adding
+/// to everyone's latency; a subscription is long-lived and is not held to a slot.
+#[tokio::test]
+async fn queries_over_the_websocket_pass_admission_control_too() {
+    let app = TestApp::spawn_with(|s| {
+        s.graphql_concurrency = 1;
+        s.graphql_queue = 0;
+    })
+    .await;
+    let token = app.admin_token().await;
+    let slot = app.state.admission.enter().await.expect("a free slot");
+    let mut refused = app.subscribe(&token, PAGE, json!({})).await;
+    let answer = refused
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{answer}"
+    );
+    let mut subscribed = app
+        .subscribe(
+            &token,
+            "subscription { syncEvents { id status } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        subscribed.next(Duration::from_millis(300)).await.is_none(),
+        "a subscription is not refused for want of a slot"
+    );
+    drop(slot);
+    let mut answered = app.subscribe(&token, PAGE, json!({})).await;
+    let answer = answered
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(answer["type"], "next", "{answer}");
+}
