@@ -134,6 +134,12 @@ pub trait Connector: Send + Sync {
         entity: &EntityType,
         code: &str,
     ) -> Result<Option<RemoteRecord>, UpstreamError>;
+    /// The canonical fields the upstream requires when a record is created (beyond what
+    /// the connector fills in itself). A create whose sync policy `IGNORE`s one of them
+    /// is refused rather than sent with a made-up value ([`crate::sync::policy::Policy::created`]).
+    fn required_on_create(&self, _entity: &EntityType) -> &'static [&'static str] {
+        &["code"]
+    }
     /// Creates a record upstream; the answer becomes the new base.
     async fn create(
         &self,

@@ -85,6 +85,8 @@ pub struct PageOutcome {
 pub struct Planned {
     pub links: Vec<item_link::Model>,
     pub items: Vec<item::Model>,
+    /// Links the page would have removed (their records left the record filter).
+    pub unlinked: Vec<i64>,
 }
 
 impl PageOutcome {
@@ -124,6 +126,7 @@ impl Writes {
         Planned {
             links,
             items: self.item_updates,
+            unlinked: self.unlinks,
         }
     }
 }

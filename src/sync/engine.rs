@@ -735,6 +735,7 @@ impl Run<'_> {
             outcome.events.append(&mut gone.events);
             outcome.planned.links.append(&mut gone.planned.links);
             outcome.planned.items.append(&mut gone.planned.items);
+            outcome.planned.unlinked.append(&mut gone.planned.unlinked);
         }
         outcome.counters.errors += events.len() as i64;
         outcome.events.extend(events);

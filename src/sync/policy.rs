@@ -10,7 +10,13 @@
 //! - `IGNORE`: never compared, never written (local keeps its value, upstream keeps its).
 //!
 //! What is written follows the same rule: [`Policy::written`] is what a local item takes
-//! from a remote record, [`Policy::outgoing`] what a push sends.
+//! from a remote record, [`Policy::outgoing`] what a push sends, [`Policy::created`] what
+//! a create sends (a record re-created upstream).
+//!
+//! The record filter judges each side by the data that would be written: a pull judges
+//! the remote record ([`RecordFilter::admits`] over its fields), a push judges the local
+//! item ([`Policy::pushes`]), so a local item outside the filter is never written upstream
+//! even while its upstream record is still inside (deactivated or moved here).
 
 use std::collections::BTreeMap;
 
@@ -205,6 +211,36 @@ impl Policy {
             }
         }
         out
+    }
+
+    /// Whether a push may write this local record upstream: it is inside the record
+    /// filter (judged on the local item; `subtree` as for [`RecordFilter::admits`]).
+    /// Outside, nothing of it is sent, whatever it owes.
+    pub fn pushes(&self, local: &Candidate<'_>, subtree: &std::collections::HashSet<i64>) -> bool {
+        self.filter.is_empty() || self.filter.admits(local, subtree)
+    }
+
+    /// What a create sends (a record re-created upstream), given the canonical fields the
+    /// upstream requires on create. There is no base yet, so:
+    /// - `BOTH` and `LOCAL_OWNS` fields send their local values;
+    /// - `REMOTE_OWNS` fields send their local value once: the upstream has no value of
+    ///   its own yet, and the local one is the last it had (from then on the upstream owns
+    ///   it, and nothing local is pushed again);
+    /// - `IGNORE` fields are left out (the connector sends its empty default, if any).
+    ///
+    /// Refused (the required fields that are `IGNORE`, sorted) when the upstream requires
+    /// a field the policy ignores: sending a made-up value would be a guess.
+    pub fn created(&self, local: &Fields, required: &[&str]) -> Result<Fields, Vec<String>> {
+        let mut ignored: Vec<String> = required
+            .iter()
+            .filter(|f| self.ownership(f) == Ownership::Ignore)
+            .map(|f| (*f).to_owned())
+            .collect();
+        if !ignored.is_empty() {
+            ignored.sort();
+            return Err(ignored);
+        }
+        Ok(self.only(local, |o| o != Ownership::Ignore))
     }
 
     /// What a push sends: local values for the fields local may write, the upstream's
@@ -601,6 +637,68 @@ mod tests {
             changed_since: Some(chrono::Utc::now()),
             ..Default::default()
         }));
+    }
+
+    #[test]
+    fn a_create_leaves_ignored_fields_out_and_sends_remote_owned_ones_once() {
+        let p = policy(
+            &[
+                ("description", Ownership::Ignore),
+                ("price", Ownership::RemoteOwns),
+                ("cost", Ownership::LocalOwns),
+            ],
+            REFUSE,
+        );
+        let local =
+            record(json!({"code": "A", "name": "N", "description": "d", "price": 2, "cost": 1}));
+        assert_eq!(
+            p.created(&local, &["code"]),
+            Ok(record(
+                json!({"code": "A", "name": "N", "price": 2, "cost": 1})
+            ))
+        );
+        assert_eq!(
+            Policy::default().created(&local, &["code"]),
+            Ok(local.clone())
+        );
+    }
+
+    #[test]
+    fn a_create_needing_an_ignored_field_is_refused() {
+        let p = policy(
+            &[("price", Ownership::Ignore), ("name", Ownership::Ignore)],
+            REFUSE,
+        );
+        let local = record(json!({"code": "A", "name": "N", "price": 2}));
+        assert_eq!(
+            p.created(&local, &["price", "code", "name"]),
+            Err(vec!["name".to_owned(), "price".to_owned()])
+        );
+        assert!(p.created(&local, &["code"]).is_ok());
+    }
+
+    #[test]
+    fn a_local_record_outside_the_filter_is_not_pushed() {
+        let active = record(json!({"code": "PIPE-1", "active": true}));
+        let inactive = record(json!({"code": "PIPE-1", "active": false}));
+        let local = |fields| Candidate {
+            fields,
+            kind: "material",
+            category_id: Some(7),
+            modified_on: None,
+        };
+        let none = std::collections::HashSet::new();
+        let mut p = Policy::default();
+        assert!(p.pushes(&local(&inactive), &none), "no filter: everything");
+        p.filter.active_only = true;
+        assert!(p.pushes(&local(&active), &none));
+        assert!(!p.pushes(&local(&inactive), &none), "deactivated locally");
+        p.filter = RecordFilter {
+            category_id: Some(3),
+            ..Default::default()
+        };
+        assert!(p.pushes(&local(&active), &[3, 7].into()));
+        assert!(!p.pushes(&local(&active), &[3].into()), "moved out locally");
     }
 
     #[test]

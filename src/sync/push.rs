@@ -12,13 +12,18 @@
 //!   remote delete: a delete conflict when the item has local edits, else a soft delete —
 //!   never an error retried every run.
 //!
+//! A local record outside the connection's record filter (judged on the local item:
+//! deactivated or moved out here, or outside a filter set since it was linked) is never
+//! written upstream: it is counted as skipped with an `outside_filter` event and keeps
+//! owing its push, should it come back inside.
+//!
 //! A dry run goes through the same decisions on the rows the listing would have left
 //! (its [`Plan`]), reads which records still exist upstream instead of writing, and lists
 //! each write it would send with old → new values.
 
 use super::apply::{self, Direction, PageContext, PageOutcome, Planned};
 use super::canonical;
-use super::policy::Policy;
+use super::policy::{self, Policy};
 use super::progress::{Counters, RunEvent, Tracker};
 use crate::connectors::http::UpstreamError;
 use crate::connectors::{Connector, EntityType, RemoteRecord};
@@ -55,6 +60,8 @@ pub struct Plan {
     pub links: HashMap<i64, item_link::Model>,
     pub new_links: Vec<item_link::Model>,
     pub items: HashMap<i64, item::Model>,
+    /// Links the listing would have removed (left the record filter): not pushed.
+    pub unlinked: HashSet<i64>,
 }
 
 impl Plan {
@@ -69,6 +76,53 @@ impl Plan {
         for item in planned.items {
             self.items.insert(item.id, item);
         }
+        self.unlinked.extend(planned.unlinked);
+    }
+
+    /// The listing would have removed this link.
+    fn unlinks(&self, link: &item_link::Model) -> bool {
+        link.id != 0 && self.unlinked.contains(&link.id)
+    }
+}
+
+/// The record filter of each entity type this push writes, with the category subtree a
+/// category filter needs (read once per push stage).
+struct Filters {
+    by_entity: HashMap<&'static str, (Policy, HashSet<i64>)>,
+}
+
+impl Filters {
+    async fn load(db: &Db, connector: &dyn Connector, ctx: &PushContext<'_>) -> AppResult<Self> {
+        let mut by_entity = HashMap::new();
+        for e in connector.entity_types().iter().filter(|e| e.kind.is_some()) {
+            let policy = Policy::of(ctx.policies, e.name);
+            if policy.filter.is_empty() {
+                continue;
+            }
+            let subtree = match policy.filter.category_id {
+                Some(root) => state::category_subtree(db, ctx.account_id, root).await?,
+                None => HashSet::new(),
+            };
+            by_entity.insert(e.name, (policy, subtree));
+        }
+        Ok(Filters { by_entity })
+    }
+
+    /// Whether the local item of `link` may be written upstream.
+    fn pushes(&self, link: &item_link::Model, item: &item::Model) -> bool {
+        let Some((policy, subtree)) = self.by_entity.get(link.entity_type.as_str()) else {
+            return true;
+        };
+        let fields = canonical::from_item(item);
+        policy.pushes(
+            &policy::Candidate {
+                fields: &fields,
+                kind: item.kind.as_str(),
+                category_id: item.category_id,
+                modified_on: link.remote_modified_on,
+            },
+            subtree,
+        )
     }
 }
 
@@ -89,6 +143,8 @@ enum Step {
     Ignore,
     /// Upstream already has this content (or normalised what we sent).
     AlreadyThere,
+    /// The local item is outside the record filter: nothing is sent.
+    OutsideFilter,
     Send {
         local: Fields,
         hash: String,
@@ -100,6 +156,7 @@ fn step(
     item: Option<&item::Model>,
     connector: &dyn Connector,
     ctx: &PushContext<'_>,
+    filters: &Filters,
 ) -> Step {
     let Some(item) = item else {
         return Step::Ignore;
@@ -120,6 +177,8 @@ fn step(
     let (local, hash) = outgoing(ctx.policies, link, item);
     if already_there(link, &hash) {
         Step::AlreadyThere
+    } else if !filters.pushes(link, item) {
+        Step::OutsideFilter
     } else {
         Step::Send { local, hash }
     }
@@ -166,6 +225,7 @@ pub async fn push_pending(
     cancel: &CancellationToken,
 ) -> AppResult<PushReport> {
     let mut report = PushReport::default();
+    let filters = Filters::load(db, connector, ctx).await?;
     let mut visited: HashSet<i64> = HashSet::new();
     let mut after = 0i64;
     loop {
@@ -177,10 +237,13 @@ pub async fn push_pending(
         let Some(last) = links.last() else { break };
         after = last.id;
         visited.extend(links.iter().map(|l| l.id));
-        // A dry run's listing may have settled or re-marked some of these links.
-        let links: Vec<item_link::Model> =
-            links.into_iter().map(|l| planned_link(ctx, l)).collect();
-        push_batch(db, connector, ctx, links, tracker, &mut report).await?;
+        // A dry run's listing may have settled, re-marked or removed some of these links.
+        let links: Vec<item_link::Model> = links
+            .into_iter()
+            .filter(|l| ctx.plan.is_none_or(|p| !p.unlinks(l)))
+            .map(|l| planned_link(ctx, l))
+            .collect();
+        push_batch(db, connector, ctx, &filters, links, tracker, &mut report).await?;
     }
     if let Some(plan) = ctx.plan {
         // Links the listing would have marked (or created) owing a push.
@@ -192,7 +255,8 @@ pub async fn push_pending(
             .cloned()
             .collect();
         for chunk in extra.chunks(BATCH as usize) {
-            push_batch(db, connector, ctx, chunk.to_vec(), tracker, &mut report).await?;
+            let links = chunk.iter().filter(|l| !plan.unlinks(l)).cloned().collect();
+            push_batch(db, connector, ctx, &filters, links, tracker, &mut report).await?;
         }
     }
     Ok(report)
@@ -229,6 +293,7 @@ async fn push_batch(
     db: &Db,
     connector: &dyn Connector,
     ctx: &PushContext<'_>,
+    filters: &Filters,
     links: Vec<item_link::Model>,
     tracker: &Tracker<'_>,
     report: &mut PushReport,
@@ -237,10 +302,26 @@ async fn push_batch(
     let mut counters = Counters::default();
     let mut settled: Vec<item_link::Model> = Vec::new();
     let mut sends: Vec<Send> = Vec::new();
+    let mut events: Vec<RunEvent> = Vec::new();
     for mut link in links {
         let item = items.get(&link.item_id);
-        match step(&link, item, connector, ctx) {
+        match step(&link, item, connector, ctx, filters) {
             Step::Ignore => {}
+            Step::OutsideFilter => {
+                counters.skipped += 1;
+                let item = item.expect("step only judges links with an item");
+                events.push(
+                    RunEvent::info(
+                        "outside_filter",
+                        "the local record is outside this connection's record filter: not pushed",
+                    )
+                    .for_record(
+                        Some(item.id),
+                        Some(&link.remote_id),
+                        Some(&item.code),
+                    ),
+                );
+            }
             Step::AlreadyThere => {
                 link.sync_status = LinkStatus::Synced;
                 link.push_started_hash = None;
@@ -261,7 +342,7 @@ async fn push_batch(
             .await
             .map(|gone| (gone, Vec::new()))
     } else {
-        save(db, ctx, settled, Vec::new()).await?;
+        save(db, ctx, settled, events).await?;
         send(db, connector, ctx, sends, &mut counters).await
     };
     tracker.add(&counters);

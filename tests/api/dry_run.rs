@@ -34,6 +34,9 @@ enum Edit {
     BothSamePrice(u32),
     RemoteDelete,
     RemoteDeleteLocalChange(u32),
+    /// Deactivated locally with a new price: outside an `activeOnly` filter here while
+    /// still inside upstream.
+    LocalDeactivate(u32),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -48,7 +51,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => cents.clone().prop_map(Edit::Disjoint),
         1 => cents.clone().prop_map(Edit::BothSamePrice),
         1 => Just(Edit::RemoteDelete),
-        1 => cents.prop_map(Edit::RemoteDeleteLocalChange),
+        1 => cents.clone().prop_map(Edit::RemoteDeleteLocalChange),
+        1 => cents.prop_map(Edit::LocalDeactivate),
     ]
 }
 
@@ -61,7 +65,8 @@ struct Scenario {
     policy: &'static str,
     auto_merge: bool,
     full: bool,
-    /// The connection's sync policy (field ownership of price and name, local-edit rule).
+    /// The connection's sync policy (field ownership of price and name, local-edit rule,
+    /// record filter).
     sync_policy: Value,
 }
 
@@ -74,13 +79,28 @@ fn ownership() -> impl Strategy<Value = &'static str> {
     ]
 }
 
+/// No filter, active records only, one record's code, or both: records outside are
+/// neither pulled nor pushed, linked ones leaving it are unlinked.
+fn record_filter() -> impl Strategy<Value = Value> {
+    let code = (1..=RECORDS).prop_map(|k| json!(format!("MAT-{k:06}")));
+    prop_oneof![
+        3 => Just(json!({})),
+        1 => Just(json!({ "activeOnly": true })),
+        1 => code.clone().prop_map(|c| json!({ "codePattern": c })),
+        1 => code.prop_map(|c| json!({ "codePattern": c, "activeOnly": true })),
+    ]
+}
+
 fn sync_policy() -> impl Strategy<Value = Value> {
-    (ownership(), ownership(), any::<bool>()).prop_map(|(price, name, keep)| {
-        json!({ "default": {
-            "fields": { "price": price, "name": name },
-            "localEdits": if keep { "KEEP_LOCAL" } else { "REFUSE" },
-        }})
-    })
+    (ownership(), ownership(), any::<bool>(), record_filter()).prop_map(
+        |(price, name, keep, filter)| {
+            json!({ "default": {
+                "fields": { "price": price, "name": name },
+                "localEdits": if keep { "KEEP_LOCAL" } else { "REFUSE" },
+                "filter": filter,
+            }})
+        },
+    )
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -238,6 +258,13 @@ async fn check(app: &TestApp, case: usize, s: Scenario) {
             Edit::RemoteDeleteLocalChange(c) => {
                 local(price(*c)).await;
                 emu.delete_remote("materials", ids[i]);
+            }
+            Edit::LocalDeactivate(c) => {
+                local(store::items::ItemPatch {
+                    active: Some(false),
+                    ..price(*c)
+                })
+                .await
             }
         }
     }

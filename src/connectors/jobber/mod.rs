@@ -454,6 +454,12 @@ impl Connector for Jobber {
         Ok(loose.and_then(|p| Self::record(entity, &p)))
     }
 
+    /// `ProductsAndServicesInput` requires `name` and `defaultUnitCost`: the name is the
+    /// code (always synced), the price is the canonical `price`.
+    fn required_on_create(&self, _entity: &EntityType) -> &'static [&'static str] {
+        &["code", "price"]
+    }
+
     async fn create(
         &self,
         entity: &EntityType,

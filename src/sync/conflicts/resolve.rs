@@ -12,6 +12,7 @@ use crate::store::{self, Db, sync_state as state};
 use crate::sync::apply::{self, Direction};
 use crate::sync::canonical;
 use crate::sync::diff::{self, Category};
+use crate::sync::policy::Policy;
 use crate::sync::push::{mark_pushed, upstream_error};
 use entity::enums::{ConflictKind, ConflictStatus, LinkStatus, Resolution};
 use entity::{conflict, item, item_link};
@@ -40,6 +41,8 @@ struct Sides {
     item: item::Model,
     entity: EntityType,
     direction: Direction,
+    /// The connection's sync policy of the entity type: what the upstream write sends.
+    policy: Policy,
     remote: Option<RemoteRecord>,
 }
 
@@ -102,6 +105,7 @@ async fn read_sides(
             AppError::internal(format!("connector has no entity type {}", link.entity_type))
         })?;
     let direction = Direction::of(&connection.directions, entity.name);
+    let policy = Policy::of(&connection.sync_policy, entity.name);
     let remote = if conflict.status == ConflictStatus::Open {
         connector
             .fetch(&entity, &link.remote_id)
@@ -116,6 +120,7 @@ async fn read_sides(
         item,
         entity,
         direction,
+        policy,
         remote,
     })
 }
@@ -208,14 +213,19 @@ async fn resolve_fields(
             item.local_modified_at = Some(chrono::Utc::now());
         }
     }
-    // Upstream already holds the chosen record, or this connection does not push.
-    let push_needed = chosen != remote.fields;
+    // What a push sends under the policy (fields local does not own keep the upstream's
+    // values); upstream may already hold it, or this connection does not push.
+    let outgoing = s.policy.outgoing(&chosen, Some(&remote.fields));
+    let push_needed = outgoing != remote.fields;
     let can_push = s.direction.pushes() && connector.capabilities().update;
     let mut link = s.link.clone();
     let mut push_error = None;
     if push_needed && can_push {
-        match connector.update(&s.entity, &link.remote_id, &chosen).await {
-            Ok(answer) => mark_pushed(&mut link, &answer, record::fields_hash(&chosen)),
+        match connector
+            .update(&s.entity, &link.remote_id, &outgoing)
+            .await
+        {
+            Ok(answer) => mark_pushed(&mut link, &answer, record::fields_hash(&outgoing)),
             Err(e) => {
                 push_error = Some(e.to_string());
                 owe_push(&mut link, &remote, e.to_string());
@@ -270,14 +280,26 @@ async fn resolve_delete(
         link.updated_at = now;
         return save(db, actor, s.conflict, None, link, &req, None, &None).await;
     }
-    // Re-create upstream; a failure leaves the conflict open (nothing half-done).
+    // Re-create upstream under the policy (`IGNORE` fields left out); a refusal or a
+    // failure leaves the conflict open (nothing half-done).
+    let sent = s
+        .policy
+        .created(&local, connector.required_on_create(&s.entity))
+        .map_err(|ignored| {
+            AppError::bad_input(format!(
+                "{} cannot be re-created upstream: {} requires {} on create, which this connection's sync policy has as IGNORE; change the policy or accept the delete (USE_REMOTE)",
+                item.code,
+                s.entity.name,
+                ignored.join(", ")
+            ))
+        })?;
     let answer = connector
-        .create(&s.entity, &local)
+        .create(&s.entity, &sent)
         .await
         .map_err(upstream_error)?;
     link.remote_id = answer.remote_id.clone();
     link.deleted_remotely = false;
-    mark_pushed(&mut link, &answer, record::fields_hash(&local));
+    mark_pushed(&mut link, &answer, record::fields_hash(&sent));
     save(db, actor, s.conflict, None, link, &req, None, &None).await
 }
 
