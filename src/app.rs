@@ -214,8 +214,28 @@ fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
+        }).on_failure(log_failure))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// A failed response in the log. A `503` is admission control refusing excess load (counted
+/// in `graphql_refused_total`) or an unavailable database (already logged as a warning
+/// where it happened): logged at debug, so an overload cannot flood the log with an error
+/// line per refused request.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass::StatusCode;
+    match class {
+        StatusCode(axum::http::StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(latency_ms = latency.as_millis() as u64, "answered 503")
+        }
+        other => {
+            tracing::error!(classification = %other, latency_ms = latency.as_millis() as u64, "response failed")
+        }
+    }
 }
 
 /// On an empty database, creates the first admin from the environment, or with a random

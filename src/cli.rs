@@ -105,6 +105,10 @@ pub enum Command {
         /// A tenth of the sizes, for a quick smoke check.
         #[arg(long)]
         quick: bool,
+        /// Also serve `graphql_items_first_100`'s page with this tool over the same
+        /// PostgreSQL database and print both figures and their ratio.
+        #[arg(long, value_enum)]
+        compare: Option<crate::bench::compare::Compare>,
     },
     /// The read load of `bench --scenario full_sync_under_read_load`, in its own process.
     #[command(hide = true)]
@@ -361,7 +365,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store,
             scenarios,
             quick,
-        } => crate::bench::run(store.into_settings(), scenarios, quick).await,
+            compare,
+        } => crate::bench::run(store.into_settings(), scenarios, quick, compare).await,
         Command::BenchLoad {
             url,
             query,

@@ -2,9 +2,11 @@
 //! in-process emulator on loopback, one JSON line of figures per scenario. With several
 //! scenarios each runs in a child process, so peak RSS is that scenario's own.
 
+pub mod compare;
 pub mod fixtures;
 mod fulfil_shiphero;
 pub mod load;
+mod memory;
 mod recoveries;
 mod scenarios;
 
@@ -19,6 +21,7 @@ pub const ALL: &[&str] = &[
     "single_record",
     "graphql_items_first_100",
     "items_total_count",
+    "read_load_memory",
     "progress_fanout_1000_ws",
     "csv_100k_vendor_prices",
     "fulfil_shiphero_10k",
@@ -51,6 +54,7 @@ pub async fn run(
     settings: Settings,
     scenarios: Vec<String>,
     quick: bool,
+    compare: Option<compare::Compare>,
 ) -> anyhow::Result<ExitCode> {
     let chosen: Vec<String> = if scenarios.is_empty() {
         ALL.iter().map(|s| s.to_string()).collect()
@@ -63,7 +67,7 @@ pub async fn run(
         }
     }
     if chosen.len() == 1 {
-        let figures = scenarios::run(&chosen[0], &settings, quick).await?;
+        let figures = scenarios::run(&chosen[0], &settings, quick, compare).await?;
         println!("{}", serde_json::to_string(&figures)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -74,6 +78,9 @@ pub async fn run(
         cmd.arg("bench").arg("--scenario").arg(s);
         if quick {
             cmd.arg("--quick");
+        }
+        if compare == Some(compare::Compare::Postgraphile) {
+            cmd.arg("--compare").arg("postgraphile");
         }
         if let Some(url) = &settings.database_url {
             cmd.arg("--database-url").arg(url);

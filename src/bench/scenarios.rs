@@ -1,6 +1,7 @@
 //! The scenarios. Each builds its own server (temp SQLite, or a fresh PostgreSQL
 //! database under --database-url) with the emulator mounted, like `demo` does.
 
+use super::compare::{Compare, POSTGRAPHILE_ITEMS_PAGE, PostGraphile};
 use super::{Figures, peak_rss_mb, reset_peak_rss};
 use crate::app::Application;
 use crate::config::Settings;
@@ -20,7 +21,7 @@ struct Harness {
     address: String,
     account_id: i64,
     connection_id: i64,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 const EMAIL: &str = "bench@example.com";
@@ -78,7 +79,7 @@ async fn harness_with(
         address,
         account_id: admin.account_id,
         connection_id: conn.id,
-        _dir: dir,
+        dir,
     })
 }
 
@@ -171,15 +172,21 @@ pub(super) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     (h.value_at_quantile(q) as f64 / 1000.0 * 100.0).round() / 100.0
 }
 
-pub async fn run(name: &str, settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+pub async fn run(
+    name: &str,
+    settings: &Settings,
+    quick: bool,
+    compare: Option<Compare>,
+) -> anyhow::Result<Figures> {
     let mut f = match name {
         "emulator_alone" => emulator_alone(quick).await?,
         "full_sync_50k" => full_sync(settings, quick).await?,
         "full_sync_under_read_load" => full_sync_under_read_load(settings, quick).await?,
         "incremental_1k_of_100k" => incremental(settings, quick).await?,
         "single_record" => single_record(settings, quick).await?,
-        "graphql_items_first_100" => graphql_items(settings, quick).await?,
+        "graphql_items_first_100" => graphql_items(settings, quick, compare).await?,
         "items_total_count" => items_total_count(settings, quick).await?,
+        "read_load_memory" => read_load_memory(settings, quick).await?,
         "progress_fanout_1000_ws" => fanout(settings, quick).await?,
         "fulfil_shiphero_10k" => super::fulfil_shiphero::run(settings, quick).await?,
         "csv_100k_vendor_prices" => csv_vendor_prices(settings, quick).await?,
@@ -495,10 +502,23 @@ async fn graphql_load(
     stop: impl Fn() -> bool + Clone + Send + Sync + 'static,
 ) -> anyhow::Result<Load> {
     let token = h.token().await?;
+    let url = format!("{}/graphql", h.address);
+    load_at(url, &token, query, expected, clients, stop).await
+}
+
+/// [`graphql_load`] against any GraphQL endpoint (`token` may be empty).
+async fn load_at(
+    url: String,
+    token: &str,
+    query: &str,
+    expected: &'static [u8],
+    clients: usize,
+    stop: impl Fn() -> bool + Clone + Send + Sync + 'static,
+) -> anyhow::Result<Load> {
+    let token = token.to_owned();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
-    let url = format!("{}/graphql", h.address);
     let body = json!({ "query": query }).to_string();
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -515,11 +535,13 @@ async fn graphql_load(
                 let mut failures = 0u64;
                 while !stop() {
                     let t = Instant::now();
-                    let request = client
+                    let mut request = client
                         .post(&url)
-                        .bearer_auth(&token)
                         .header("content-type", "application/json")
                         .body(body.clone());
+                    if !token.is_empty() {
+                        request = request.bearer_auth(&token);
+                    }
                     if answered(request, expected).await {
                         let _ = hist.record(t.elapsed().as_micros() as u64);
                     } else {
@@ -552,7 +574,11 @@ fn after(duration: Duration) -> impl Fn() -> bool + Clone + Send + Sync + 'stati
 
 const ITEMS_PAGE: &str = "{ items(first: 100) { edges { node { id code name cost price category { id name } links { remoteId syncStatus lastSyncedAt } } } pageInfo { hasNextPage endCursor } } }";
 
-async fn graphql_items(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+async fn graphql_items(
+    settings: &Settings,
+    quick: bool,
+    compare: Option<Compare>,
+) -> anyhow::Result<Figures> {
     let h = harness(settings).await?;
     h.emulator().seed(&materials(scale(50_000, quick)));
     h.sync(RunMode::Full, RunParams::default()).await?;
@@ -560,7 +586,12 @@ async fn graphql_items(settings: &Settings, quick: bool) -> anyhow::Result<Figur
     let load = graphql_load(&h, ITEMS_PAGE, b"\"edges\":[{", 32, after(duration)).await?;
     let per_second = load.per_second();
     let p99 = ms(&load.hist, 0.99);
+    let compared = match compare {
+        Some(Compare::Postgraphile) => Some(compare_postgraphile(&h, &load, duration).await),
+        None => None,
+    };
     Ok(Figures {
+        load: compared,
         items: load.hist.len(),
         seconds: load.seconds,
         per_second,
@@ -575,6 +606,39 @@ async fn graphql_items(settings: &Settings, quick: bool) -> anyhow::Result<Figur
         )),
         ..Default::default()
     })
+}
+
+/// The same page and load against PostGraphile on the same database, right after ours:
+/// both figures and their ratio, or why there was no comparison.
+async fn compare_postgraphile(h: &Harness, ours: &Load, duration: Duration) -> serde_json::Value {
+    let url = match h.state.settings.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres") => url,
+        _ => return json!({ "postgraphile": "not compared: PostgreSQL only (--database-url)" }),
+    };
+    let theirs = async {
+        let server = PostGraphile::start(url).await?;
+        load_at(
+            server.graphql_url.clone(),
+            "",
+            POSTGRAPHILE_ITEMS_PAGE,
+            b"\"nodes\":[{",
+            32,
+            after(duration),
+        )
+        .await
+    };
+    match theirs.await {
+        Ok(t) => json!({
+            "postgraphile": {
+                "per_second": round2(t.per_second()),
+                "p50_ms": ms(&t.hist, 0.5),
+                "p99_ms": ms(&t.hist, 0.99),
+                "failures": t.failures,
+            },
+            "ratio_per_second": round2(ours.per_second() / t.per_second().max(f64::EPSILON)),
+        }),
+        Err(e) => json!({ "postgraphile": format!("not compared: {e}") }),
+    }
 }
 
 /// `items { totalCount }` under the common filters, one at a time from one client so the
@@ -629,6 +693,61 @@ async fn items_total_count(settings: &Settings, quick: bool) -> anyhow::Result<F
             filters.join(" "),
             load.failures
         )),
+        ..Default::default()
+    })
+}
+
+/// The server's own memory over 52k synced items, before, at the peak of and after 20 s
+/// of `full_sync_under_read_load`'s read load (a tenth with --quick), the server running
+/// as its own `serve` process (see `bench::memory`).
+async fn read_load_memory(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let h = harness(settings).await?;
+    h.emulator().seed(&SeedSpec {
+        materials: scale(40_000, quick),
+        equipment: scale(6_000, quick),
+        services: scale(6_000, quick),
+        seed: 7,
+    });
+    let (_, run) = h.sync(RunMode::Full, RunParams::default()).await?;
+    h.state.jobs.shutdown();
+    let (clients, subscribers) = if quick { (20, 50) } else { (200, 500) };
+    let duration = Duration::from_secs(if quick { 4 } else { 20 });
+    let m = super::memory::measure(
+        h.dir.path(),
+        h.state.settings.database_url.as_deref(),
+        (EMAIL, PASSWORD),
+        ITEMS_PAGE,
+        (clients, subscribers),
+        duration,
+        Duration::from_secs(10),
+    )
+    .await?;
+    let r = &m.report;
+    Ok(Figures {
+        items: run.created as u64,
+        seconds: r.seconds,
+        per_second: r.reads as f64 / r.seconds,
+        p50_ms: Some(r.read_p50_ms),
+        p99_ms: Some(r.read_p99_ms),
+        db: h.db_name(),
+        met: m.peak_mb <= 300.0 && m.idle_after.total_mb <= m.before.total_mb + 64.0,
+        target: json!({ "server_peak_rss_mb_max": 300, "idle_after_growth_mb_max": 64 }),
+        load: Some(json!({
+            "server_peak_rss_mb": m.peak_mb,
+            "server_rss_before": m.before,
+            "server_rss_peak_parts": m.peak,
+            "server_rss_idle_after": m.idle_after,
+            "clients": clients,
+            "subscribers": r.subscribers_connected,
+            "refused_503": r.refused_503,
+            "errors": r.errors,
+        })),
+        note: Some(
+            "server_*: the serve process alone (before the load, its peak, and 10 s after \
+             the load stopped; anon = heap, file = mapped files); peak_rss_mb: the bench \
+             process with the emulator"
+                .into(),
+        ),
         ..Default::default()
     })
 }
