@@ -43,6 +43,10 @@ fn describe() {
         "Time to answer an HTTP request (to the response head), by method, route and status."
     );
     describe_counter!(
+        "graphql_refused_total",
+        "GraphQL operations refused by admission control (503 RATE_LIMITED), by reason: queue_full or queue_timeout."
+    );
+    describe_counter!(
         "db_queries_total",
         "Database statements run, by whether they failed."
     );
