@@ -1,10 +1,14 @@
 //! DataLoaders: a page of items costs a fixed number of queries, never N+1.
 //! They are built per request for the caller's account, so batching never crosses tenants,
-//! and cache per request: a list resolver that already knows its rows primes them
-//! ([`LoaderSet::prime_items`]), so nested fields resolve without waiting for a batch.
+//! and cache per request: a list resolver that already knows its rows loads their relations
+//! in one query each ([`LoaderSet::prime_items`]), so nested fields resolve without waiting
+//! for a batch.
 
 use crate::error::AppError;
+use crate::graphql::eager::Eager;
+use crate::graphql::types::item::Item;
 use crate::store::items::ItemSummary;
+use crate::store::links::LinkSummary;
 use crate::store::{self, Db};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, item, item_link, vendor_price};
@@ -43,50 +47,68 @@ impl LoaderSet {
         })
     }
 
-    /// Loads the selected relations of a page of items in one query each and caches them,
-    /// so each item's nested fields are answered from memory.
+    /// Loads the selected relations of a page of items in one query each. Links and
+    /// categories come back for the items to carry ([`PageRelations::item`]), so their
+    /// fields need no look-up per item; attributes and vendor prices go into the cache.
     pub async fn prime_items<'a>(
         &self,
         items: impl Iterator<Item = &'a ItemSummary> + Clone,
         wants: ItemRelations,
-    ) -> Result<(), Arc<AppError>> {
+    ) -> Result<PageRelations, Arc<AppError>> {
         let ids: Vec<i64> = items.clone().map(|i| i.id).collect();
+        let loader = self.links.loader();
         if wants.attributes {
-            let found = self.links.loader().load(&keys(&ids, ItemId)).await?;
+            let found = loader.load(&keys(&ids, ItemId)).await?;
             self.links.feed_many(found).await;
         }
-        if wants.links {
-            let mut found = self.links.loader().load(&keys(&ids, LinksOfItem)).await?;
-            let all = ids.iter().map(|id| {
-                let rows = found.remove(&LinksOfItem(*id)).unwrap_or_default();
-                (LinksOfItem(*id), rows)
-            });
-            self.links.feed_many(all.collect::<Vec<_>>()).await;
-        }
         if wants.vendor_prices {
-            let mut found = self
-                .links
-                .loader()
-                .load(&keys(&ids, VendorPricesOfItem))
-                .await?;
+            let mut found = loader.load(&keys(&ids, VendorPricesOfItem)).await?;
             let all = ids.iter().map(|id| {
                 let rows = found.remove(&VendorPricesOfItem(*id)).unwrap_or_default();
                 (VendorPricesOfItem(*id), rows)
             });
             self.links.feed_many(all.collect::<Vec<_>>()).await;
         }
+        let mut page = PageRelations::default();
+        if wants.links {
+            let rows = store::links::summaries_for_items(&loader.db, loader.account_id, &ids)
+                .await
+                .map_err(Arc::new)?;
+            page.links = Some(group(rows, |r| r.item_id));
+        }
         if wants.category {
             let mut categories: Vec<i64> = items.filter_map(|i| i.category_id).collect();
             categories.sort_unstable();
             categories.dedup();
-            let found = self
-                .links
-                .loader()
-                .load(&keys(&categories, CategoryId))
-                .await?;
-            self.links.feed_many(found).await;
+            let rows = store::categories::by_ids(&loader.db, loader.account_id, &categories)
+                .await
+                .map_err(Arc::new)?;
+            page.categories = Some(rows.into_iter().map(|c| (c.id, Eager(c.into()))).collect());
         }
-        Ok(())
+        Ok(page)
+    }
+}
+
+/// The links and categories of one page of items, loaded by [`LoaderSet::prime_items`]
+/// (`None`: not selected).
+#[derive(Default)]
+pub struct PageRelations {
+    links: Option<HashMap<i64, Vec<LinkSummary>>>,
+    categories: Option<HashMap<i64, Eager<crate::graphql::types::category::Category>>>,
+}
+
+impl PageRelations {
+    /// The API item of a page row, carrying its loaded relations.
+    pub fn item(&mut self, row: ItemSummary) -> Item {
+        let mut item = Item::from(row);
+        if let Some(links) = &mut self.links {
+            let rows = links.remove(&item.raw_id).unwrap_or_default();
+            item.known_links = Some(rows.into_iter().map(|l| Eager(l.into())).collect());
+        }
+        if let Some(categories) = &self.categories {
+            item.known_category = Some(item.raw_category.and_then(|c| categories.get(&c).cloned()));
+        }
+        item
     }
 }
 

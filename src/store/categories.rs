@@ -49,7 +49,11 @@ pub async fn by_ids(
 ) -> AppResult<Vec<category::Model>> {
     Ok(category::Entity::find()
         .filter(category::Column::AccountId.eq(account_id))
-        .filter(category::Column::Id.is_in(ids.iter().copied()))
+        .filter(super::in_ids(
+            db.get_database_backend(),
+            category::Column::Id,
+            ids,
+        ))
         .all(db)
         .await?)
 }

@@ -173,3 +173,103 @@ async fn a_page_reads_the_same_through_fragments_aliases_and_directives() {
         assert!(with_category > 0, "seeded items have categories");
     }
 }
+
+/// The connection and its edges are built in place for plain selections (aliases, a
+/// field twice under two keys, `__typename`) and by async-graphql for fragments and
+/// directives; cursors, nodes, `pageInfo`, `nodes` and `totalCount` read the same.
+#[tokio::test]
+async fn a_connection_reads_the_same_through_aliases_and_fragments() {
+    let (app, token) = synced_app().await;
+    let plain = app
+        .gql_ok(
+            &token,
+            "{ items(first: 30) { totalCount pageInfo { hasNextPage endCursor } \
+             edges { cursor node { id code } } nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let aliased = app
+        .gql_ok(
+            &token,
+            "{ items(first: 30) { __typename n: totalCount \
+             e: edges { __typename c: cursor a: node { id } b: node { code __typename } } \
+             p: pageInfo { endCursor hasNextPage } nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let dressed = app
+        .gql_ok(
+            &token,
+            "query($yes: Boolean!) { items(first: 30) { ...Count \
+             edges { ... on ItemEdge { cursor } node @include(if: $yes) { id code } } \
+             pageInfo { hasNextPage endCursor } nodes { id } } } \
+             fragment Count on ItemConnection { totalCount }",
+            json!({ "yes": true }),
+        )
+        .await;
+    let (plain, aliased, dressed) = (&plain["items"], &aliased["items"], &dressed["items"]);
+    let edges = plain["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 30);
+    assert!(
+        plain["totalCount"].as_u64().unwrap() > 30,
+        "{}",
+        plain["totalCount"]
+    );
+    assert_eq!(aliased["__typename"], "ItemConnection");
+    assert_eq!(aliased["n"], plain["totalCount"]);
+    assert_eq!(dressed["totalCount"], plain["totalCount"]);
+    assert_eq!(aliased["p"], plain["pageInfo"]);
+    assert_eq!(dressed["pageInfo"], plain["pageInfo"]);
+    assert_eq!(aliased["nodes"], plain["nodes"]);
+    assert_eq!(dressed["edges"], plain["edges"]);
+    let other = aliased["e"].as_array().unwrap();
+    assert_eq!(other.len(), 30);
+    for (p, a) in edges.iter().zip(other) {
+        assert_eq!(a["__typename"], "ItemEdge");
+        assert_eq!(a["c"], p["cursor"]);
+        assert_eq!(a["a"]["id"], p["node"]["id"]);
+        assert_eq!(a["b"]["code"], p["node"]["code"]);
+        assert_eq!(a["b"]["__typename"], "Item");
+        assert_eq!(
+            a.as_object().unwrap().len(),
+            4,
+            "only the selected keys: {a}"
+        );
+    }
+    assert_eq!(
+        plain["pageInfo"]["endCursor"],
+        edges.last().unwrap()["cursor"]
+    );
+}
+
+/// SQLite plans without statistics: the page's link look-up must seek each item's links
+/// (idx_links_item_connection), not walk every link of the account through the
+/// `(account_id, sync_status, item_id)` count index, which cost most of a page's CPU.
+#[tokio::test]
+async fn the_page_link_look_up_seeks_by_item_on_sqlite() {
+    use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let select = pricebook_sync::store::links::summaries_query(DbBackend::Sqlite, 1, &[1, 2, 3]);
+    let built = select.build(DbBackend::Sqlite);
+    let explain = Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("EXPLAIN QUERY PLAN {}", built.sql),
+        built.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let plan: Vec<String> = db
+        .query_all_raw(explain)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect();
+    let item_links = plan.iter().find(|d| d.contains("item_links")).unwrap();
+    assert!(
+        item_links.contains("idx_links_item_connection (item_id=?)"),
+        "{plan:?}"
+    );
+}

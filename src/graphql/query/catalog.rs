@@ -1,5 +1,5 @@
 use crate::graphql::bounds::{self, MaxChars};
-use crate::graphql::eager::Eager;
+use crate::graphql::eager::{Eager, EagerConnection};
 use crate::graphql::loaders::{ItemRelations, Loaders};
 use crate::graphql::types::category::Category;
 use crate::graphql::types::enums::{ItemKind, ItemSort, LinkStatus};
@@ -49,7 +49,7 @@ impl CatalogQuery {
         #[graphql(default, desc = "Sort key (default CODE); ties are broken by id.")]
         sort: ItemSort,
         #[graphql(default, desc = "Sort from the highest key down.")] descending: bool,
-    ) -> async_graphql::Result<RelayConnection<Eager<Item>>> {
+    ) -> async_graphql::Result<EagerConnection<Item>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
         let filter = ItemFilter {
@@ -78,15 +78,16 @@ impl CatalogQuery {
             category: node.field("category").exists(),
             vendor_prices: node.field("vendorPrices").exists(),
         };
-        ctx.data_unchecked::<Loaders>()
+        let mut related = ctx
+            .data_unchecked::<Loaders>()
             .prime_items(page.rows.iter().map(|(_, m)| m), wants)
             .await
             .map_err(shared_err)?;
-        Ok(relay::connection(
+        Ok(EagerConnection(relay::connection(
             page,
-            |m| Eager(m.into()),
+            |m| Eager(related.item(m)),
             relay::counter(db, c.account_id, filter),
-        ))
+        )))
     }
 
     /// One item of your account by id (NOT_FOUND otherwise).

@@ -8,6 +8,7 @@ use crate::store::items::ItemSummary;
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use entity::{item, item_link};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Loader errors are shared between the fields that awaited the same batch.
@@ -74,6 +75,12 @@ pub struct Item {
     pub raw_id: i64,
     #[graphql(skip)]
     pub raw_category: Option<i64>,
+    /// Its links when a list loaded them for the whole page; otherwise `links` loads them.
+    #[graphql(skip)]
+    pub known_links: Option<Vec<Eager<ItemLink>>>,
+    /// Its category (or none) when a list loaded them for the whole page.
+    #[graphql(skip)]
+    pub known_category: Option<Option<Eager<Category>>>,
 }
 
 #[ComplexObject]
@@ -93,19 +100,35 @@ impl Item {
     }
 
     /// One row per connection this item syncs with.
-    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Eager<ItemLink>>> {
+    async fn links(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Cow<'_, Vec<Eager<ItemLink>>>> {
+        if let Some(known) = &self.known_links {
+            return Ok(Cow::Borrowed(known));
+        }
         let rows = load(ctx, LinksOfItem(self.raw_id))
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(|l| Eager(l.into())).collect())
+        Ok(Cow::Owned(
+            rows.into_iter().map(|l| Eager(l.into())).collect(),
+        ))
     }
 
     /// Its category, if any.
-    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Eager<Category>>> {
+    async fn category(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Cow<'_, Eager<Category>>>> {
+        if let Some(known) = &self.known_category {
+            return Ok(known.as_ref().map(Cow::Borrowed));
+        }
         let Some(id) = self.raw_category else {
             return Ok(None);
         };
-        Ok(load(ctx, CategoryId(id)).await?.map(|c| Eager(c.into())))
+        Ok(load(ctx, CategoryId(id))
+            .await?
+            .map(|c| Cow::Owned(Eager(c.into()))))
     }
 
     /// Push on save: the queued or running runs that will push this item's pending local
@@ -170,6 +193,8 @@ impl From<ItemSummary> for Item {
             updated_at: m.updated_at,
             raw_id: m.id,
             raw_category: m.category_id,
+            known_links: None,
+            known_category: None,
         }
     }
 }

@@ -27,7 +27,7 @@ pub type RelayConnection<T> = Connection<String, T, Totals, EmptyFields>;
 
 pub fn connection<M, T: OutputType>(
     page: Page<M>,
-    to_node: impl Fn(M) -> T,
+    mut to_node: impl FnMut(M) -> T,
     count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
 ) -> RelayConnection<T> {
     let mut conn = Connection::with_additional_fields(
