@@ -120,7 +120,8 @@ async fn wait_until_up(url: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn login(url: &str, email: &str, password: &str) -> anyhow::Result<String> {
+/// Signs in at the server at `url`; its bearer token.
+pub(super) async fn login(url: &str, email: &str, password: &str) -> anyhow::Result<String> {
     let body: serde_json::Value = reqwest::Client::new()
         .post(format!("{url}/graphql"))
         .json(&serde_json::json!({

@@ -141,17 +141,7 @@ impl Harness {
     }
 
     async fn token(&self) -> anyhow::Result<String> {
-        let body: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ token } }", "variables": { "e": EMAIL, "p": PASSWORD } }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        body["data"]["login"]["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("login failed: {body}"))
+        super::memory::login(&self.address, EMAIL, PASSWORD).await
     }
 }
 
@@ -641,10 +631,12 @@ async fn compare_postgraphile(h: &Harness, ours: &Load, duration: Duration) -> s
     }
 }
 
-/// `items { totalCount }` under the common filters, one at a time from one client so the
-/// latency is the count's own: all live items, by kind, active, deleted, connection and
-/// sync status, over 52k items (5.2k with --quick).
-async fn items_total_count(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+/// A server with a first full sync of 40k materials, 6k equipment and 6k services done
+/// (a tenth with --quick), and that run.
+async fn synced_catalog(
+    settings: &Settings,
+    quick: bool,
+) -> anyhow::Result<(Harness, entity::sync_run::Model)> {
     let h = harness(settings).await?;
     h.emulator().seed(&SeedSpec {
         materials: scale(40_000, quick),
@@ -652,7 +644,15 @@ async fn items_total_count(settings: &Settings, quick: bool) -> anyhow::Result<F
         services: scale(6_000, quick),
         seed: 7,
     });
-    h.sync(RunMode::Full, RunParams::default()).await?;
+    let (_, run) = h.sync(RunMode::Full, RunParams::default()).await?;
+    Ok((h, run))
+}
+
+/// `items { totalCount }` under the common filters, one at a time from one client so the
+/// latency is the count's own: all live items, by kind, active, deleted, connection and
+/// sync status, over 52k items (5.2k with --quick).
+async fn items_total_count(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
+    let (h, _) = synced_catalog(settings, quick).await?;
     let c = h.connection_id;
     let filters = [
         String::new(),
@@ -701,14 +701,7 @@ async fn items_total_count(settings: &Settings, quick: bool) -> anyhow::Result<F
 /// of `full_sync_under_read_load`'s read load (a tenth with --quick), the server running
 /// as its own `serve` process (see `bench::memory`).
 async fn read_load_memory(settings: &Settings, quick: bool) -> anyhow::Result<Figures> {
-    let h = harness(settings).await?;
-    h.emulator().seed(&SeedSpec {
-        materials: scale(40_000, quick),
-        equipment: scale(6_000, quick),
-        services: scale(6_000, quick),
-        seed: 7,
-    });
-    let (_, run) = h.sync(RunMode::Full, RunParams::default()).await?;
+    let (h, run) = synced_catalog(settings, quick).await?;
     h.state.jobs.shutdown();
     let (clients, subscribers) = if quick { (20, 50) } else { (200, 500) };
     let duration = Duration::from_secs(if quick { 4 } else { 20 });
