@@ -128,7 +128,9 @@ pub async fn count(
 
 /// Folds an account's delta rows into one row per scope (PostgreSQL). One statement that
 /// re-inserts the sum of exactly the rows it deleted: concurrent writers' deltas and a
-/// concurrent compaction's rows are left as they are, so the sums never change.
+/// concurrent compaction's rows are left as they are, so the sums never change. Then
+/// `VACUUM`: until the deleted rows are vacuumed every read visits them (a 52k-item
+/// first sync leaves ~150k; measured 60–130 ms per read before, 0.07 ms after).
 async fn compact(db: &impl ConnectionTrait, account_id: i64) -> AppResult<()> {
     db.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
@@ -138,6 +140,7 @@ async fn compact(db: &impl ConnectionTrait, account_id: i64) -> AppResult<()> {
         [account_id.into()],
     ))
     .await?;
+    db.execute_unprepared("VACUUM item_counts").await?;
     Ok(())
 }
 
