@@ -9,8 +9,8 @@ use super::items::ItemFilter;
 use crate::error::AppResult;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
-/// PostgreSQL appends one delta row per change; a read that finds more rows than this for
-/// an account folds them back into one row per scope.
+/// PostgreSQL appends delta rows (one per scope a statement changes); a read that finds
+/// more rows than this for an account folds them back into one row per scope.
 const COMPACT_AFTER: i64 = 256;
 
 /// Which scopes of `item_counts` a filter's count is the sum of.
