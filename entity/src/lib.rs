@@ -19,6 +19,7 @@ pub mod connection_token;
 pub mod enums;
 pub mod financial_event;
 pub mod item;
+pub mod item_count;
 pub mod item_link;
 pub mod money;
 pub mod sync_cursor;

@@ -15,6 +15,7 @@ mod m20261204_policy_000001_connection_sync_policy;
 mod m20261204_price_safety_000001_health_adoption_push_intent;
 mod m20261204_pushsave_000001_push_on_save;
 mod m20261204_webhooks_000001_alerts;
+pub mod m20261205_counts_000001_item_counts;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_pushsave_000001_push_on_save::Migration),
             Box::new(m20261204_fkeys_000001_foreign_keys::Migration),
             Box::new(m20261204_webhooks_000001_alerts::Migration),
+            Box::new(m20261205_counts_000001_item_counts::Migration),
         ]
     }
 }

@@ -22,6 +22,9 @@ const READ_BATCH: usize = 1_000;
 const MAX_PARAMS: usize = 30_000;
 /// Bookkeeping of the migrator: the target writes its own.
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
+/// Derived from `items` and `item_links` by triggers (one row per scope on SQLite, deltas
+/// on PostgreSQL): not copied, but counted again on the target once the rows are there.
+const DERIVED_TABLE: &str = "item_counts";
 
 /// How a column's values compare across databases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +145,7 @@ async fn schema(db: &impl ConnectionTrait) -> AppResult<Schema> {
         .await?
     {
         let table: String = row.try_get_by_index(0)?;
-        if table == MIGRATIONS_TABLE {
+        if table == MIGRATIONS_TABLE || table == DERIVED_TABLE {
             continue;
         }
         let mut columns = Vec::new();
@@ -251,7 +254,8 @@ fn id_column(table: &str, columns: &[Column]) -> AppResult<usize> {
         .ok_or_else(|| AppError::bad_input(format!("table {table} has no integer id column")))
 }
 
-/// Count and checksum of every table (`seaql_migrations` aside), read in one snapshot.
+/// Count and checksum of every table (`seaql_migrations` and `item_counts` aside), read in
+/// one snapshot.
 pub async fn checksums(db: &crate::store::Db) -> AppResult<BTreeMap<String, (u64, String)>> {
     let txn = snapshot(db).await?;
     let schema = schema(&txn).await?;
@@ -336,6 +340,7 @@ pub async fn copy_all(
         progress(table, figures.0);
         copied.insert(table.clone(), figures);
     }
+    super::item_counts::rebuild(&into).await?;
     for table in source_schema.keys() {
         let t = quote(table);
         into.execute_unprepared(&format!(

@@ -237,6 +237,15 @@ impl page::Listing for ItemFilter {
     }
 }
 
+/// `items { totalCount }`: from the maintained counts when they cover the filter
+/// ([`super::item_counts`]), else counted from the rows.
+pub async fn count(db: &impl ConnectionTrait, account_id: i64, f: &ItemFilter) -> AppResult<u64> {
+    match super::item_counts::count(db, account_id, f).await? {
+        Some(n) => Ok(n),
+        None => page::count(db, account_id, f).await,
+    }
+}
+
 pub async fn get(db: &impl ConnectionTrait, account_id: i64, id: i64) -> AppResult<item::Model> {
     item::Entity::find_by_id(id)
         .filter(item::Column::AccountId.eq(account_id))

@@ -15,6 +15,7 @@ pub mod copy;
 pub mod csv_import;
 pub mod db;
 pub mod finances;
+pub mod item_counts;
 pub mod items;
 pub mod links;
 pub mod page;

@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod conflicts;
 mod conformance;
+mod counts;
 mod crash;
 mod csv;
 mod dry_run;

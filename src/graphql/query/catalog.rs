@@ -10,7 +10,10 @@ use crate::graphql::{caller, parse_id, state};
 use crate::store::categories::CategoryFilter;
 use crate::store::items::ItemFilter;
 use crate::store::vendor_prices::VendorPriceFilter;
-use crate::store::{self, page::PageArgs};
+use crate::store::{
+    self,
+    page::{Page, PageArgs},
+};
 use async_graphql::{Context, ID, Object};
 
 #[derive(Default)]
@@ -52,6 +55,7 @@ impl CatalogQuery {
     ) -> async_graphql::Result<EagerConnection<Item>> {
         let c = caller(ctx)?;
         let db = state(ctx).db.clone();
+        let account_id = c.account_id;
         let filter = ItemFilter {
             search,
             kind: kind.map(Into::into),
@@ -69,9 +73,22 @@ impl CatalogQuery {
             codes: None,
         };
         let args = PageArgs::new(first, after, last, before);
-        let page =
-            store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?;
-        let node = ctx.look_ahead().field("edges").field("node");
+        let selected = ctx.look_ahead();
+        let page = if ["edges", "nodes", "pageInfo"]
+            .iter()
+            .any(|f| selected.field(f).exists())
+        {
+            store::items::list(&db, c.account_id, &filter, sort.into(), descending, &args).await?
+        } else {
+            // `items { totalCount }` alone reads no page (its arguments are still checked).
+            args.window()?;
+            Page {
+                rows: Vec::new(),
+                has_next: false,
+                has_previous: false,
+            }
+        };
+        let node = selected.field("edges").field("node");
         let wants = ItemRelations {
             attributes: node.field("attributes").exists(),
             links: node.field("links").exists(),
@@ -86,7 +103,10 @@ impl CatalogQuery {
         Ok(EagerConnection(relay::connection(
             page,
             |m| Eager(related.item(m)),
-            relay::counter(db, c.account_id, filter),
+            move || {
+                let (db, filter) = (db.clone(), filter.clone());
+                Box::pin(async move { store::items::count(&db, account_id, &filter).await })
+            },
         )))
     }
 
