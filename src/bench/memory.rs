@@ -138,8 +138,8 @@ pub(super) async fn login(url: &str, email: &str, password: &str) -> anyhow::Res
         .ok_or_else(|| anyhow::anyhow!("login failed: {body}"))
 }
 
-/// A memory line of `/proc/PID/status` (`VmRSS:` now, `VmHWM:` the peak), in MB.
-fn mb(status: &str, line: &str) -> anyhow::Result<f64> {
+/// A memory line of a `/proc/…/status` (`VmRSS:` now, `VmHWM:` the peak), in MB.
+pub(super) fn mb(status: &str, line: &str) -> anyhow::Result<f64> {
     status
         .lines()
         .find(|l| l.starts_with(line))

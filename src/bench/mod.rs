@@ -112,11 +112,6 @@ pub fn reset_peak_rss() {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .and_then(|s| memory::mb(&s, "VmHWM:").ok())
         .unwrap_or(0.0)
 }

@@ -29,6 +29,12 @@ pub enum Refusal {
     Waited,
 }
 
+impl From<Refusal> for crate::error::AppError {
+    fn from(refusal: Refusal) -> Self {
+        crate::error::AppError::Overloaded(refusal.message().into())
+    }
+}
+
 impl Refusal {
     pub fn message(&self) -> &'static str {
         match self {

@@ -221,7 +221,7 @@ fn request_error(
 
 /// `503`, `RATE_LIMITED`, `Retry-After`: the admission limit, answered without executing.
 fn overloaded(refusal: crate::web::admission::Refusal, graphql_response: bool) -> Response {
-    let error = crate::error::AppError::Overloaded(refusal.message().into());
+    let error = crate::error::AppError::from(refusal);
     let mut resp = request_error(
         error.status(),
         error.code(),

@@ -381,9 +381,7 @@ async fn gated_stream(
         return stream::once(async move {
             let _slot = match admission.enter().await {
                 Ok(slot) => slot,
-                Err(refusal) => {
-                    return error_response(AppError::Overloaded(refusal.message().into()));
-                }
+                Err(refusal) => return error_response(refusal.into()),
             };
             let mut results = schema.execute_stream(request);
             let answer = async move { results.next().await.unwrap_or_default() };
